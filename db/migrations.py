@@ -1,0 +1,276 @@
+"""Versioned schema changes. Each migration runs once, in order, inside one transaction.
+
+To change the schema, append a new function decorated with ``@migration`` at the end
+of this file; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+def applied(db: sqlite_utils.Database) -> set[str]:
+    if "_migrations" not in db.table_names():
+        return set()
+    return {row["name"] for row in db["_migrations"].rows}
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations; returns the names applied now."""
+    if "_migrations" not in db.table_names():
+        db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+    done = applied(db)
+    ran = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        with db.conn:  # one transaction per migration: all of it or none
+            fn(db)
+            db["_migrations"].insert({"name": name, "applied_at": datetime.now(UTC).isoformat()})
+        ran.append(name)
+    return ran
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["buildings"].create(
+        {
+            "id": int,
+            "name": str,
+            "city": str,
+            "district": str,
+            "subdistrict": str,
+            "total_units": int,
+            # verified: from the registry; unverified: created from a listing's 小区 name
+            "status": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"name"},
+        defaults={"status": "verified", "city": ""},
+    )
+    db["buildings"].create_index(["city", "name"], unique=True)
+
+    db["building_aliases"].create(
+        {
+            "id": int,
+            "building_id": int,
+            "alias": str,
+            "alias_key": str,  # normalized form used for matching
+            "origin": str,  # manual | import | auto | fuzzy
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("building_id", "buildings", "id")],
+        not_null={"building_id", "alias"},
+    )
+    db["building_aliases"].create_index(["building_id", "alias"], unique=True)
+    db["building_aliases"].create_index(["alias_key"])
+
+    # Which 小区 id or query a site uses for a tracked building (Lianjia: resblock id).
+    db["building_sources"].create(
+        {"building_id": int, "source": str, "site_id": str, "query": str},
+        pk=("building_id", "source", "site_id"),
+        foreign_keys=[("building_id", "buildings", "id")],
+    )
+    db["building_sources"].create_index(["source", "site_id"])
+
+    db["runs"].create(
+        {
+            "id": int,
+            "source": str,
+            "city": str,
+            "district": str,  # scope of the run: a district slug, or null for the whole city
+            "building_id": int,  # scope: one tracked building, or null
+            "as_of": str,  # observation date, Asia/Shanghai
+            "started_at": str,
+            "finished_at": str,
+            # running | ok | partial | blocked | failed | interrupted
+            "status": str,
+            "message": str,
+            "pages": int,
+            "listings": int,
+            "errors": int,
+            "blocked": int,
+            "requests": int,
+            "bytes": int,
+            "retries": int,
+            "pages_by_status": str,  # JSON {"200": 10, "429": 1}
+            "duration_s": float,
+            "base_url": str,
+            "pid": int,
+        },
+        pk="id",
+        defaults={"status": "running", "blocked": 0},
+    )
+    db["runs"].create_index(["as_of", "source"])
+
+    # Content-addressed bodies: the same bytes are stored once, zlib-compressed.
+    db["page_bodies"].create(
+        {"hash": str, "body": bytes, "size": int, "compression": str},
+        pk="hash",
+    )
+    db["pages"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "source": str,
+            "url": str,
+            "final_url": str,
+            "kind": str,  # list | detail | robots | saved
+            "as_of": str,
+            "fetched_at": str,
+            "status": int,
+            "content_hash": str,
+            "encoding": str,
+            "etag": str,
+            "last_modified": str,
+            "blocked": int,
+            "block_reason": str,
+            "error": str,
+            "parse_status": str,  # pending | ok | error | skipped
+            "parse_error": str,
+            "records": int,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id"), ("content_hash", "page_bodies", "hash")],
+        defaults={"blocked": 0, "parse_status": "pending"},
+    )
+    db["pages"].create_index(["url"])
+    db["pages"].create_index(["source", "as_of"])
+    db["pages"].create_index(["run_id"])
+
+    db["units"].create(
+        {
+            "id": int,
+            "building_id": int,
+            "tenure": str,
+            "layout": str,
+            "area": float,
+            "floor_band": str,
+            "total_floors": int,
+            "orientation": str,
+            "first_seen": str,
+            "last_seen": str,
+            "status": str,  # live | gone
+            "gone_on": str,
+            "reason": str,  # why the ads were merged, for a person to check
+            "ads": int,
+        },
+        pk="id",
+        foreign_keys=[("building_id", "buildings", "id")],
+    )
+    db["units"].create_index(["building_id"])
+
+    db["listings"].create(
+        {
+            "id": int,
+            "source": str,
+            "listing_id": str,
+            "building_id": int,
+            "unit_id": int,
+            "url": str,
+            "title": str,
+            "tenure": str,
+            "is_apartment": int,
+            "is_promoted": int,
+            "district": str,
+            "subdistrict": str,
+            "community": str,
+            "community_id": str,
+            "rent": float,
+            "rent_high": float,
+            "rent_text": str,
+            "area": float,
+            "area_text": str,
+            "layout": str,
+            "rooms": int,
+            "halls": int,
+            "baths": int,
+            "floor_band": str,
+            "total_floors": int,
+            "floor_text": str,
+            "orientation": str,
+            "agent_key": str,
+            "brand": str,
+            "listed_text": str,
+            "listed_date": str,
+            "first_seen": str,
+            "last_seen": str,
+            "flags": str,  # normalization flags, e.g. "bait_low,area_out_of_range"
+            "extra": str,  # JSON of site-specific fields
+        },
+        pk="id",
+        foreign_keys=[("building_id", "buildings", "id"), ("unit_id", "units", "id")],
+        not_null={"source", "listing_id"},
+        defaults={"is_apartment": 0, "is_promoted": 0},
+    )
+    db["listings"].create_index(["source", "listing_id"], unique=True)
+    db["listings"].create_index(["building_id"])
+    db["listings"].create_index(["unit_id"])
+
+    db["listing_observations"].create(
+        {"listing_id": int, "date": str, "rent": float, "run_id": int, "page_id": int},
+        pk=("listing_id", "date"),
+        foreign_keys=[
+            ("listing_id", "listings", "id"),
+            ("run_id", "runs", "id"),
+            ("page_id", "pages", "id"),
+        ],
+    )
+    db["listing_observations"].create_index(["date"])
+
+    measures = {
+        "listings": int,  # live ads seen that day
+        "units": int,  # estimated distinct empty flats
+        "units_low": int,
+        "units_high": int,
+        "rooms": int,  # shared rooms on offer
+        "median_rent": float,  # 元/月, whole flats
+        "p25_rent": float,
+        "p75_rent": float,
+        "median_rent_per_m2": float,
+        "median_room_rent": float,
+        "vacancy_rate": float,
+        "new_units": int,
+        "gone_units": int,
+        "price_cuts": int,
+        "median_days_on_market": float,
+        "sources": str,
+    }
+    db["building_daily"].create(
+        {"building_id": int, "date": str, **measures, "total_units": int},
+        pk=("building_id", "date"),
+        foreign_keys=[("building_id", "buildings", "id")],
+    )
+    db["building_daily"].create_index(["date"])
+    db["district_daily"].create(
+        {"city": str, "district": str, "subdistrict": str, "date": str, **measures, "buildings": int},
+        pk=("city", "district", "subdistrict", "date"),
+    )
+
+    db["manual_observations"].create(
+        {
+            "id": int,
+            "building_id": int,
+            "date": str,
+            "vacant": int,
+            "note": str,
+            "origin": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("building_id", "buildings", "id")],
+    )
+    db["manual_observations"].create_index(["building_id", "date"])

@@ -1,0 +1,96 @@
+"""What every listing site module provides.
+
+A source is a small declaration (name, hosts, politeness) plus pure functions:
+URLs for a city, a district or one building, how to page, how to parse list
+and detail pages, and how to recognise the site's block pages. It never builds
+an HTTP client or touches the database: :mod:`pipeline.crawl` drives it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import NotAListingPage
+from .record import ListingRecord, ListPage
+
+
+@dataclass(frozen=True, slots=True)
+class Politeness:
+    """How gently one host is asked. Defaults follow the real sites' tolerance."""
+
+    #: Minimum seconds between two requests to one host (before jitter).
+    delay: float = 3.0
+    #: Each wait is drawn uniformly from delay*(1-jitter) .. delay*(1+jitter).
+    jitter: float = 0.4
+    #: Requests in flight at once to one host.
+    concurrency: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    list: bool = True
+    detail: bool = False
+    building_query: bool = False
+    district_query: bool = False
+
+
+class Source(ABC):
+    name: ClassVar[str]
+    #: A person's name for the site, for `rentwatch sources`.
+    title: ClassVar[str] = ""
+    #: Host patterns with ``{city}`` standing for the city code, e.g. ``{city}.lianjia.com``.
+    hosts: ClassVar[tuple[str, ...]] = ()
+    politeness: ClassVar[Politeness] = Politeness()
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: The most list pages the site serves for one query (Lianjia: 100).
+    max_pages: ClassVar[int | None] = None
+    #: True where no real saved page confirmed the markup (README says so too).
+    unverified: ClassVar[bool] = False
+
+    # -- URLs ---------------------------------------------------------------
+    @abstractmethod
+    def base_url(self, city: str) -> str:
+        """Scheme and host of the real site for a city, e.g. ``https://hz.lianjia.com``."""
+
+    @abstractmethod
+    def list_urls(
+        self,
+        city: str,
+        *,
+        district: str | None = None,
+        building: str | None = None,
+        base_url: str | None = None,
+    ) -> list[str]:
+        """First list page(s) for a city, a district (site's slug) or a building (site's 小区 id)."""
+
+    def following_urls(self, page: ListPage) -> list[str]:
+        """Further list pages to fetch after ``page``; the crawler drops ones already seen."""
+        return list(page.next_urls)
+
+    # -- parsing (pure) -----------------------------------------------------
+    @abstractmethod
+    def parse_list(self, body: bytes, url: str) -> ListPage:
+        """Records of a list page. Raises a PageError subclass on a page it does not understand."""
+
+    def parse_detail(self, body: bytes, url: str) -> ListingRecord:
+        raise NotAListingPage(f"{self.name} has no detail-page parser", url)
+
+    def page_kind(self, url: str) -> str:
+        """``list`` or ``detail`` from the URL alone, for ingest and reparse."""
+        return "list"
+
+    def block_reason(self, body: bytes, url: str, status: int) -> str | None:
+        """Why this page is a block page rather than content, or None. Site-specific checks."""
+        return None
+
+
+def rebase(url: str, base_url: str | None) -> str:
+    """Replace only scheme and host of ``url`` with those of ``base_url`` (paths stay real)."""
+    if not base_url:
+        return url
+    parts = urlsplit(url)
+    base = urlsplit(base_url if "://" in base_url else f"http://{base_url}")
+    return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, parts.fragment))
