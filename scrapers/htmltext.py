@@ -1,0 +1,222 @@
+"""Small shared helpers for the site parsers: decoding bytes, cleaning text, reading numbers.
+
+Every site module parses with ``selectolax.lexbor`` and uses these helpers so that a
+page's bytes, whitespace and number formats are handled the same way everywhere.
+Everything here is pure.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from .errors import EmptyPage
+
+# Only the head of a page is searched for a declared charset, as browsers do.
+_CHARSET_SNIFF_BYTES = 4096
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+# Chinese sites declare gb2312/gbk but send characters only gb18030 has; gb18030 is a superset.
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn"}
+
+
+def declared_charset(body: bytes) -> str | None:
+    """The charset a page declares in a ``<meta>`` tag near its top, normalized, or None."""
+    m = _META_CHARSET.search(body[:_CHARSET_SNIFF_BYTES])
+    if not m:
+        return None
+    name = m.group(1).decode("ascii", "ignore").lower()
+    if name in _GB_FAMILY:
+        return "gb18030"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode_html(body: bytes) -> str:
+    """Text of an HTML page: BOM, then the declared charset, then utf-8, then gb18030.
+
+    A page whose declared charset does not fit its bytes (a saved copy re-encoded by an
+    editor, say) falls through to the next guess instead of failing; the last resort
+    replaces undecodable bytes so that the parser still sees the markup.
+    """
+    for bom, enc in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(enc, "replace")
+    candidates = [c for c in (declared_charset(body), "utf-8", "gb18030") if c]
+    for enc in dict.fromkeys(candidates):
+        try:
+            return body.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return body.decode("utf-8", "replace")
+
+
+def looks_truncated(text: str) -> bool:
+    """True when an HTML page ends before its closing ``</body>`` or ``</html>``.
+
+    Real pages (fetched or saved by a browser) always close at least one of the two;
+    a body cut by a dropped connection closes neither.
+    """
+    tail = text[-4096:].lower()
+    return "</html" not in tail and "</body" not in tail
+
+
+def parse_page(body: bytes, url: str, source: str) -> tuple[str, LexborHTMLParser]:
+    """Decode and parse a page, raising EmptyPage for an empty or cut-short body."""
+    if not body or not body.strip():
+        raise EmptyPage(f"{source}: empty body", url)
+    text = decode_html(body)
+    if looks_truncated(text):
+        raise EmptyPage(f"{source}: body cut short (no closing </body> or </html>)", url)
+    return text, LexborHTMLParser(text)
+
+
+_SPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
+
+
+def clean_text(text: str | None) -> str:
+    """Collapse every run of whitespace (including nbsp, ideographic space) to one space."""
+    if not text:
+        return ""
+    return _SPACE.sub(" ", text).strip()
+
+
+def node_text(node: LexborNode | None, *, deep: bool = True) -> str:
+    """Cleaned text of a node, or "" when the node is missing."""
+    if node is None:
+        return ""
+    return clean_text(node.text(deep=deep))
+
+
+def page_title(tree: LexborHTMLParser) -> str:
+    return node_text(tree.css_first("title"))
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def parse_number(text: str | None) -> float | None:
+    """The first number in a text ("￥ 1,560" -> 1560.0), or None."""
+    if not text:
+        return None
+    m = _NUMBER.search(text.replace(",", "").replace("，", ""))
+    return float(m.group()) if m else None
+
+
+def parse_int(text: str | None) -> int | None:
+    n = parse_number(text)
+    return int(n) if n is not None else None
+
+
+_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*[-~～—–至]\s*(\d+(?:\.\d+)?)")
+
+
+def parse_range(text: str | None) -> tuple[float | None, float | None]:
+    """(low, high) of "2300-2500"; (value, None) for a single number; (None, None) for none."""
+    if not text:
+        return None, None
+    cleaned = text.replace(",", "")
+    m = _RANGE.search(cleaned)
+    if m:
+        return float(m.group(1)), float(m.group(2))
+    return parse_number(cleaned), None
+
+
+_AREA = re.compile(r"(\d+(?:\.\d+)?)\s*(?:㎡|m²|m2|平米|平方米|平)", re.I)
+
+
+def parse_area(text: str | None) -> float | None:
+    """Floor area in ㎡ from "35㎡", "35.5平米"; None for no area or a 0 the site shows for unknown."""
+    if not text:
+        return None
+    m = _AREA.search(text)
+    if not m:
+        return None
+    value = float(m.group(1))
+    return value if value > 0 else None
+
+
+def find_area_text(text: str) -> str | None:
+    m = _AREA.search(text)
+    return m.group(0) if m else None
+
+
+_LAYOUT = re.compile(r"(\d+)\s*[室房居](?:\s*(\d+)\s*厅)?(?:\s*(\d+)\s*[卫])?")
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+
+
+def parse_layout(text: str | None) -> tuple[int | None, int | None, int | None]:
+    """(rooms, halls, baths) from "1室1厅1卫", "3房2厅", "2居室" (halls/baths None when absent)."""
+    if not text:
+        return None, None, None
+    text = "".join(str(_CN_DIGITS.get(ch, ch)) for ch in text)
+    m = _LAYOUT.search(text)
+    if not m:
+        return None, None, None
+    rooms, halls, baths = (int(g) if g is not None else None for g in m.groups())
+    return rooms, halls, baths
+
+
+def find_layout_text(text: str) -> str | None:
+    m = _LAYOUT.search(text)
+    return m.group(0) if m else None
+
+
+_FLOOR_BAND = re.compile(r"(低楼层|中楼层|高楼层|底层|顶层|地下室|低层|中层|高层)")
+_TOTAL_FLOORS = re.compile(r"(?:共|/|／|（|\()\s*(\d+)\s*层")
+_BAND_NAMES = {"低层": "低楼层", "中层": "中楼层", "高层": "高楼层"}
+
+
+def parse_floor(text: str | None) -> tuple[str | None, int | None]:
+    """(band, total floors) from "中楼层 （28层）", "高楼层/7层", "中层/共6层", "6/18层"."""
+    if not text:
+        return None, None
+    band_m = _FLOOR_BAND.search(text)
+    band = _BAND_NAMES.get(band_m.group(1), band_m.group(1)) if band_m else None
+    total_m = _TOTAL_FLOORS.search(text)
+    total = int(total_m.group(1)) if total_m else None
+    return band, total
+
+
+def agent_key(text: str | None) -> str | None:
+    """A short, non-personal key for an advertiser's brand or agency text (never a name)."""
+    cleaned = clean_text(text)
+    if not cleaned:
+        return None
+    return hashlib.sha1(cleaned.encode("utf-8")).hexdigest()[:12]
+
+
+def tenure_from_text(text: str | None) -> str | None:
+    """whole / shared / building from the words a title starts with (整租, 合租, 单间, 独栋)."""
+    if not text:
+        return None
+    head = clean_text(text)[:6]
+    if "独栋" in head:
+        return "building"
+    if "合租" in head or "单间" in head:
+        return "shared"
+    if "整租" in head:
+        return "whole"
+    return None
