@@ -10,6 +10,7 @@ from .source import Source
 #: name -> "module:Class". Modules load lazily so that one broken site never breaks the rest.
 _BUILTIN: dict[str, str] = {
     "lianjia": "scrapers.lianjia:LianjiaSource",
+    "beike": "scrapers.lianjia:BeikeSource",
 }
 
 _extra: dict[str, Source] = {}

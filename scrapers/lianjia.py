@@ -1,0 +1,478 @@
+"""Lianjia (链家) and Beike (贝壳): one rental template since about 2018, two hosts.
+
+List pages are ``/zufang/``, ``/zufang/{district}/`` and ``/zufang/c{resblock_id}/``,
+paged as ``…/pg{n}/`` up to 100 pages; detail pages are ``/zufang/{house_code}.html``.
+Verified against the saved pages in ``../shared/fixtures/real/lianjia`` (Beike
+Shenzhen 2020-03, Hangzhou 2019-09 list and detail).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from .errors import BlockedPage, LayoutChanged, NotAListingPage
+from .htmltext import (
+    agent_key,
+    clean_text,
+    decode_html,
+    find_area_text,
+    find_layout_text,
+    node_text,
+    page_title,
+    parse_area,
+    parse_floor,
+    parse_int,
+    parse_layout,
+    parse_page,
+    parse_range,
+    tenure_from_text,
+)
+from .record import ListingRecord, ListPage
+from .source import Capabilities, Politeness, Source, rebase
+
+log = logging.getLogger(__name__)
+
+ITEM_SELECTOR = "div.content__list > div.content__list--item"
+TITLE_SELECTOR = "p.content__list--item--title a"
+DES_SELECTOR = "p.content__list--item--des"
+PRICE_SELECTOR = "span.content__list--item-price em"
+COMMUNITY_SELECTOR = 'p.content__list--item--des a[href*="/zufang/c"]'
+TOTAL_SELECTOR = "span.content__title--hl"
+PAGER_SELECTOR = "div.content__pg"
+# A 小区 (building) page: names and ids of buildings, no rental listings.
+XIAOQU_SELECTOR = ".xiaoquInfoItem, .xiaoquOverview, .xiaoquDetailHeader"
+
+MAX_PAGES = 100
+PROMOTED_AD_TYPES = frozenset({"40", "50"})
+# Words seen on the sites' captcha, verification and login interstitials.
+BLOCK_TITLE_MARKERS = ("人机认证", "验证码", "访问验证", "安全验证", "验证中心", "登录", "captcha")
+BLOCK_BODY_MARKERS = ("人机认证", "访问验证", "请完成验证", "geetest", "/captcha")
+BLOCK_STATUSES = {403: "HTTP 403 Forbidden", 418: "HTTP 418 (the anti-bot answer)", 429: "HTTP 429"}
+# What the list shows instead of cards when a query matches nothing.
+EMPTY_RESULT_MARKERS = ("没有找到相关房源", "没有找到相关", "暂无房源", "content__empty")
+
+_HOUSE_CODE_URL = re.compile(r"/zufang/([A-Za-z]*\d+)\.html")
+_RESBLOCK = re.compile(r"/zufang/c(\d+)/?")
+_PAGE_SEGMENT = re.compile(r"pg\d+/?$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_ORIENTATION = re.compile(r"^[东南西北\s]+$")
+_LISTED_DATE = re.compile(r"房源上架时间\s*(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})")
+# The required fields: if most cards lack one, the markup changed rather than the data.
+_REQUIRED_SHARE = 0.5
+
+
+def _attr(node: LexborNode, name: str) -> str | None:
+    """Attribute by name regardless of case (the site writes data-totalPage, HTML lowercases)."""
+    attrs = node.attributes
+    if name in attrs:
+        return attrs[name]
+    lowered = name.lower()
+    for key, value in attrs.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def _strip_suffix(text: str, suffix: str) -> str:
+    return text[: -len(suffix)] if suffix and text.endswith(suffix) else text
+
+
+class LianjiaSource(Source):
+    name = "lianjia"
+    title = "链家 Lianjia"
+    hosts = ("{city}.lianjia.com",)
+    politeness = Politeness(delay=3.0, jitter=0.4, concurrency=1)
+    capabilities = Capabilities(list=True, detail=True, building_query=True, district_query=True)
+    max_pages = MAX_PAGES
+    #: How the site names itself in page titles; used to tell its other pages from foreign ones.
+    site_words: tuple[str, ...] = ("链家", "贝壳", "lianjia", "ke.com")
+
+    # -- URLs ---------------------------------------------------------------
+    def base_url(self, city: str) -> str:
+        if not city or not _SLUG.match(city):
+            raise ValueError(f"{self.name}: city code must be lowercase letters, got {city!r}")
+        return "https://" + self.hosts[0].format(city=city)
+
+    def list_urls(
+        self,
+        city: str,
+        *,
+        district: str | None = None,
+        building: str | None = None,
+        base_url: str | None = None,
+    ) -> list[str]:
+        root = self.base_url(city)
+        paths: list[str] = []
+        if district:
+            if not _SLUG.match(district):
+                raise ValueError(
+                    f"{self.name}: district must be the site's slug such as 'xihu', got {district!r}"
+                )
+            paths.append(f"/zufang/{district}/")
+        if building:
+            resblock = building.strip().removeprefix("c")
+            if not resblock.isdigit():
+                raise ValueError(
+                    f"{self.name}: building must be a resblock id such as 'c1811043464378', "
+                    f"got {building!r}"
+                )
+            paths.append(f"/zufang/c{resblock}/")
+        if not paths:
+            paths.append("/zufang/")
+        return [rebase(root + p, base_url) for p in paths]
+
+    def following_urls(self, page: ListPage) -> list[str]:
+        if page.next_urls:
+            return list(page.next_urls)
+        if page.current_page not in (None, 1) or not page.total_pages:
+            return []
+        return _page_urls(page.url, _url_template(page.url), page.total_pages)
+
+    def page_kind(self, url: str) -> str:
+        return "detail" if _HOUSE_CODE_URL.search(urlsplit(url).path) else "list"
+
+    # -- block pages ----------------------------------------------------------
+    def block_reason(self, body: bytes, url: str, status: int) -> str | None:
+        if status in BLOCK_STATUSES:
+            return BLOCK_STATUSES[status]
+        url_reason = _url_block_reason(url)
+        if url_reason:
+            return url_reason
+        if not body:
+            return None
+        text = decode_html(body)
+        return _markup_block_reason(text, LexborHTMLParser(text))
+
+    def _check_blocked(self, text: str, tree: LexborHTMLParser, url: str) -> None:
+        reason = _url_block_reason(url) or _markup_block_reason(text, tree)
+        if reason:
+            raise BlockedPage(f"{self.name}: {reason}", url)
+
+    # -- list pages -----------------------------------------------------------
+    def parse_list(self, body: bytes, url: str) -> ListPage:
+        text, tree = parse_page(body, url, self.name)
+        self._check_blocked(text, tree, url)
+        if not _is_list_page(tree):
+            raise NotAListingPage(self._not_a_list_message(tree), url)
+
+        total_count = parse_int(node_text(tree.css_first(TOTAL_SELECTOR)))
+        pager = tree.css_first(PAGER_SELECTOR)
+        current_page = total_pages = None
+        template = None
+        if pager is not None:
+            current_page = parse_int(_attr(pager, "data-curPage"))
+            total_pages = parse_int(_attr(pager, "data-totalPage"))
+            template = _attr(pager, "data-url")
+
+        cards = tree.css(ITEM_SELECTOR)
+        if not cards:
+            if total_count == 0 or _shows_empty_result(tree, text):
+                return ListPage([], url, total_count or 0, current_page, total_pages or 0)
+            raise LayoutChanged(
+                f"{self.name}: list page says {total_count} listings but {ITEM_SELECTOR!r} "
+                "matched no card",
+                url,
+                selector=ITEM_SELECTOR,
+            )
+
+        records = [r for r in (self._parse_card(card, url) for card in cards) if r is not None]
+        self._check_required(records, len(cards), url)
+
+        next_urls: list[str] = []
+        if current_page in (None, 1) and total_pages and total_pages > 1:
+            if not template or "{page}" not in template:
+                template = _url_template(url)
+            next_urls = _page_urls(url, template, total_pages)
+        return ListPage(records, url, total_count, current_page, total_pages, next_urls)
+
+    def _parse_card(self, card: LexborNode, page_url: str) -> ListingRecord | None:
+        listing_id = clean_text(_attr(card, "data-house_code"))
+        title_a = card.css_first(TITLE_SELECTOR) or card.css_first("a.content__list--item--aside")
+        if not listing_id or title_a is None:
+            log.warning("%s: card without data-house_code or title link on %s", self.name, page_url)
+            return None
+        href = title_a.attributes.get("href") or ""
+        title = node_text(title_a) or clean_text(title_a.attributes.get("title"))
+        is_apartment = "/apartment/" in href
+        record = ListingRecord(
+            source=self.name,
+            listing_id=listing_id,
+            url=urljoin(page_url, href),
+            title=title,
+            tenure="building" if is_apartment else tenure_from_text(title),
+            is_apartment=is_apartment,
+            is_promoted=clean_text(_attr(card, "data-ad_type")) in PROMOTED_AD_TYPES,
+        )
+        des = card.css_first(DES_SELECTOR)
+        if des is not None:
+            _read_description(des, record)
+        price = card.css_first(PRICE_SELECTOR)
+        if price is not None:
+            record.rent, record.rent_high = parse_range(node_text(price))
+            record.rent_text = node_text(price.parent) or None
+        _read_brand(card, record)
+        tags = [node_text(i) for i in card.css("p.content__list--item--bottom i")]
+        if tags:
+            record.extra["tags"] = [t for t in tags if t]
+        return record
+
+    def _check_required(self, records: list[ListingRecord], n_cards: int, url: str) -> None:
+        if len(records) < n_cards * _REQUIRED_SHARE:
+            raise LayoutChanged(
+                f"{self.name}: {n_cards - len(records)} of {n_cards} cards lack data-house_code "
+                f"or {TITLE_SELECTOR!r}",
+                url,
+                selector=TITLE_SELECTOR,
+            )
+        flats = [r for r in records if not r.is_apartment]
+        if not flats:
+            return
+        for selector, field in ((PRICE_SELECTOR, "rent"), (COMMUNITY_SELECTOR, "community")):
+            missing = sum(1 for r in flats if getattr(r, field) is None)
+            if missing > len(flats) * _REQUIRED_SHARE:
+                raise LayoutChanged(
+                    f"{self.name}: {missing} of {len(flats)} cards have no {field} at {selector!r}",
+                    url,
+                    selector=selector,
+                )
+
+    def _not_a_list_message(self, tree: LexborHTMLParser) -> str:
+        title = page_title(tree)
+        if _is_detail_page(tree):
+            return f"{self.name}: a rental detail page, not a list page (title {title!r})"
+        if tree.css_first(XIAOQU_SELECTOR) is not None:
+            return f"{self.name}: a 小区 (xiaoqu) page, not a rental list page (title {title!r})"
+        if any(word in title.lower() for word in self.site_words):
+            return f"{self.name}: a {self.title} page but not a rental list page (title {title!r})"
+        return f"{self.name}: not a {self.title} rental list page (title {title!r})"
+
+    # -- detail pages ---------------------------------------------------------
+    def parse_detail(self, body: bytes, url: str) -> ListingRecord:
+        text, tree = parse_page(body, url, self.name)
+        self._check_blocked(text, tree, url)
+        if not _is_detail_page(tree):
+            if _is_list_page(tree):
+                msg = f"{self.name}: a rental list page, not a detail page (title {page_title(tree)!r})"
+            else:
+                msg = self._not_a_list_message(tree).replace("list page", "detail page")
+            raise NotAListingPage(msg, url)
+
+        code_text = node_text(tree.css_first("div.content__subtitle i.house_code"))
+        code_m = re.search(r"([A-Za-z]*\d{6,})", code_text) or _HOUSE_CODE_URL.search(url)
+        if code_m is None:
+            raise LayoutChanged(
+                f"{self.name}: detail page shows no 房源编号 and its URL has no house code",
+                url,
+                selector="div.content__subtitle i.house_code",
+            )
+        title = node_text(tree.css_first("p.content__title"))
+        record = ListingRecord(
+            source=self.name,
+            listing_id=code_m.group(1),
+            url=url,
+            title=title,
+            tenure=tenure_from_text(title),
+        )
+        subtitle = node_text(tree.css_first("div.content__subtitle"))
+        date_m = _LISTED_DATE.search(subtitle)
+        if date_m:
+            y, m, d = (int(g) for g in date_m.groups())
+            record.listed_date = f"{y:04d}-{m:02d}-{d:02d}"
+            record.listed_text = clean_text(date_m.group(0))
+
+        aside = tree.css_first("p.content__aside--title")
+        if aside is not None:
+            record.rent_text = node_text(aside) or None
+            record.rent, record.rent_high = parse_range(node_text(aside.css_first("span")))
+        if record.rent is None:
+            raise LayoutChanged(
+                f"{self.name}: detail page has no rent at 'p.content__aside--title span'",
+                url,
+                selector="p.content__aside--title span",
+            )
+
+        for span in tree.css("p.content__article__table span"):
+            _read_table_cell(node_text(span), record)
+
+        info: dict[str, str] = {}
+        for li in tree.css("div.content__article__info li"):
+            key, sep, value = node_text(li).partition("：")
+            if sep and value:
+                info[key] = value
+        if "楼层" in info:
+            record.floor_text = info["楼层"]
+            record.floor_band, record.total_floors = parse_floor(info["楼层"])
+        if info:
+            record.extra["info"] = info
+
+        _read_breadcrumbs(tree.css("div.bread__nav--bottom a"), record)
+        return record
+
+
+class BeikeSource(LianjiaSource):
+    name = "beike"
+    title = "贝壳找房 Beike"
+    hosts = ("{city}.zu.ke.com",)
+
+
+# -- helpers -------------------------------------------------------------------
+def _is_list_page(tree: LexborHTMLParser) -> bool:
+    return any(
+        tree.css_first(sel) is not None
+        for sel in ("div.content__list", PAGER_SELECTOR, TOTAL_SELECTOR)
+    )
+
+
+def _is_detail_page(tree: LexborHTMLParser) -> bool:
+    return (
+        tree.css_first("p.content__title") is not None
+        and tree.css_first(TOTAL_SELECTOR) is None
+        and (
+            tree.css_first("p.content__aside--title") is not None
+            or tree.css_first("div.content__subtitle") is not None
+        )
+    )
+
+
+def _shows_empty_result(tree: LexborHTMLParser, text: str) -> bool:
+    area = tree.css_first("div.content__article") or tree.body
+    area_text = node_text(area) if area is not None else ""
+    return any(m in area_text for m in EMPTY_RESULT_MARKERS) or any(
+        tree.css_first(f"div.{cls}") is not None for cls in ("content__empty", "content__empty1")
+    )
+
+
+def _url_block_reason(url: str) -> str | None:
+    parts = urlsplit(url)
+    host, path = parts.netloc.lower(), parts.path.lower()
+    if host.startswith(("clogin.", "login.", "passport.")) or "/login" in path:
+        return f"redirected to a login page ({parts.netloc}{parts.path})"
+    if host.startswith("hip.") or "captcha" in path:
+        return f"redirected to a captcha page ({parts.netloc}{parts.path})"
+    return None
+
+
+def _markup_block_reason(text: str, tree: LexborHTMLParser) -> str | None:
+    # Normal pages carry a login form and a captcha container, so listing markup wins.
+    if _is_list_page(tree) or _is_detail_page(tree):
+        return None
+    title = page_title(tree)
+    for marker in BLOCK_TITLE_MARKERS:
+        if marker.lower() in title.lower():
+            return f"page title {title!r} is a verification/login page"
+    for marker in BLOCK_BODY_MARKERS:
+        if marker in text:
+            return f"page shows {marker!r} and no listings"
+    return None
+
+
+def _url_template(url: str) -> str:
+    path = urlsplit(url).path or "/zufang/"
+    if not path.endswith("/"):
+        path += "/"
+    path = _PAGE_SEGMENT.sub("", path)
+    return path + "pg{page}/"
+
+
+def _page_urls(url: str, template: str, total_pages: int) -> list[str]:
+    last = min(total_pages, MAX_PAGES)
+    return [urljoin(url, template.replace("{page}", str(n))) for n in range(2, last + 1)]
+
+
+def _read_description(des: LexborNode, record: ListingRecord) -> None:
+    places: list[str] = []
+    for a in des.css("a"):
+        name = node_text(a)
+        m = _RESBLOCK.search(a.attributes.get("href") or "")
+        if m:
+            record.community = name or clean_text(a.attributes.get("title")) or None
+            record.community_id = m.group(1)
+        elif name:
+            places.append(name)
+    if places:
+        record.district = places[0]
+    if len(places) > 1:
+        record.subdistrict = places[1]
+    # The links are read; what remains is "/"-separated text: area, orientation, layout, floor.
+    for a in des.css("a"):
+        a.decompose()
+    _read_des_segments(node_text(des).split("/"), record)
+
+
+def _read_des_segments(segments: Iterable[str], record: ListingRecord) -> None:
+    other: list[str] = []
+    for raw in segments:
+        seg = clean_text(raw).strip("-").strip()
+        if not seg:
+            continue
+        if record.area_text is None and find_area_text(seg):
+            record.area_text = seg
+            record.area = parse_area(seg)
+        elif "楼层" in seg or "地下室" in seg or re.search(r"\d+\s*层", seg):
+            record.floor_text = seg
+            record.floor_band, record.total_floors = parse_floor(seg)
+        elif record.layout_text is None and find_layout_text(seg):
+            record.layout_text = seg
+            record.rooms, record.halls, record.baths = parse_layout(seg)
+        elif _ORIENTATION.match(seg):
+            record.orientation = seg
+        else:
+            other.append(seg)
+    if other:
+        record.extra["des_other"] = other
+
+
+def _read_brand(card: LexborNode, record: ListingRecord) -> None:
+    time_node = card.css_first(".content__list--item--time")
+    record.listed_text = node_text(time_node) or None
+    line = card.css_first("p.content__list--item--brand")
+    if line is None:
+        return
+    brand_node = line.css_first("span.brand")
+    if brand_node is not None:
+        brand = node_text(brand_node)
+    else:
+        # The 2019 markup puts the brand straight into the line, sometimes beside the time.
+        brand = node_text(line)
+        if record.listed_text and brand.endswith(record.listed_text):
+            brand = brand[: -len(record.listed_text)].strip()
+    record.brand = brand or None
+    record.agent_key = agent_key(brand)
+
+
+def _read_table_cell(cell: str, record: ListingRecord) -> None:
+    if not cell:
+        return
+    tenure = tenure_from_text(cell)
+    if tenure and record.tenure is None:
+        record.tenure = tenure  # type: ignore[assignment]
+    elif find_area_text(cell) and record.area_text is None:
+        record.area_text = cell
+        record.area = parse_area(cell)
+    elif find_layout_text(cell) and record.layout_text is None:
+        record.layout_text = cell
+        record.rooms, record.halls, record.baths = parse_layout(cell)
+    elif cell.startswith("朝") or _ORIENTATION.match(cell):
+        record.orientation = cell.removeprefix("朝").strip() or None
+
+
+def _read_breadcrumbs(links: list[LexborNode], record: ListingRecord) -> None:
+    places: list[str] = []
+    for a in links:
+        href = a.attributes.get("href") or ""
+        name = _strip_suffix(node_text(a), "租房")
+        m = _RESBLOCK.search(href)
+        if m:
+            record.community = name or None
+            record.community_id = m.group(1)
+        elif re.search(r"/zufang/[a-z0-9-]+/?$", urlsplit(href).path) and name:
+            places.append(name)
+    if places:
+        record.district = places[0]
+    if len(places) > 1:
+        record.subdistrict = places[1]
