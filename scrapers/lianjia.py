@@ -171,7 +171,7 @@ class LianjiaSource(Source):
 
         cards = tree.css(ITEM_SELECTOR)
         if not cards:
-            if total_count == 0 or _shows_empty_result(tree, text):
+            if total_count == 0 or (total_count is None and _shows_empty_result(tree)):
                 return ListPage([], url, total_count or 0, current_page, total_pages or 0)
             raise LayoutChanged(
                 f"{self.name}: list page says {total_count} listings but {ITEM_SELECTOR!r} "
@@ -339,7 +339,7 @@ def _is_detail_page(tree: LexborHTMLParser) -> bool:
     )
 
 
-def _shows_empty_result(tree: LexborHTMLParser, text: str) -> bool:
+def _shows_empty_result(tree: LexborHTMLParser) -> bool:
     area = tree.css_first("div.content__article") or tree.body
     area_text = node_text(area) if area is not None else ""
     return any(m in area_text for m in EMPTY_RESULT_MARKERS) or any(
