@@ -256,7 +256,14 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
     db["building_daily"].create_index(["date"])
     db["district_daily"].create(
-        {"city": str, "district": str, "subdistrict": str, "date": str, **measures, "buildings": int},
+        {
+            "city": str,
+            "district": str,
+            "subdistrict": str,
+            "date": str,
+            **measures,
+            "buildings": int,
+        },
         pk=("city", "district", "subdistrict", "date"),
     )
 
@@ -274,3 +281,9 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("building_id", "buildings", "id")],
     )
     db["manual_observations"].create_index(["building_id", "date"])
+
+
+@migration
+def m002_runs_kind(db: sqlite_utils.Database) -> None:
+    # scrape | ingest: saved pages cover only the buildings they show, a scrape its whole scope.
+    db["runs"].add_column("kind", str, not_null_default="scrape")
