@@ -11,6 +11,7 @@ from .source import Source
 _BUILTIN: dict[str, str] = {
     "lianjia": "scrapers.lianjia:LianjiaSource",
     "beike": "scrapers.lianjia:BeikeSource",
+    "58": "scrapers.fiftyeight:FiftyEightSource",
 }
 
 _extra: dict[str, Source] = {}
