@@ -1,0 +1,202 @@
+"""The building registry: buildings, their aliases, and the sites' ids for them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+REQUIRED_COLUMNS = ("name", "aliases", "city", "district", "total_units")
+
+
+class RegistryError(ValueError):
+    """A building CSV that cannot be imported; nothing of it was written."""
+
+
+@dataclass(slots=True)
+class BuildingRow:
+    line: int
+    name: str
+    aliases: list[str]
+    city: str
+    district: str
+    total_units: int | None
+    subdistrict: str | None = None
+    #: (source, site id) pairs, e.g. ("lianjia", "1811043464378")
+    site_ids: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    aliases_added: int = 0
+    site_ids_added: int = 0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def read_buildings_csv(path: str | Path) -> list[BuildingRow]:
+    """Read and validate the whole file first, so a bad line imports nothing."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")  # Excel on a Chinese Windows saves CSV as GBK
+        except UnicodeDecodeError as exc:
+            raise RegistryError(f"{path}: not UTF-8 or GBK text") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise RegistryError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected header "
+            f"{','.join(REQUIRED_COLUMNS)} (optional: subdistrict, site_ids)"
+        )
+    reader.fieldnames = header
+    rows: list[BuildingRow] = []
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            raise RegistryError(f"{path}, line {line}: more fields than the header has columns")
+        name = (row.get("name") or "").strip()
+        if not name:
+            raise RegistryError(f"{path}, line {line}: empty building name")
+        units_text = (row.get("total_units") or "").strip()
+        total_units: int | None = None
+        if units_text:
+            try:
+                total_units = int(units_text)
+            except ValueError:
+                raise RegistryError(
+                    f"{path}, line {line}: total_units {units_text!r} is not a whole number"
+                ) from None
+            if total_units < 0:
+                raise RegistryError(f"{path}, line {line}: total_units {total_units} is negative")
+        site_ids = []
+        for item in (row.get("site_ids") or "").split("|"):
+            item = item.strip()
+            if not item:
+                continue
+            source, sep, site_id = item.partition(":")
+            if not sep or not source.strip() or not site_id.strip():
+                raise RegistryError(
+                    f"{path}, line {line}: site_ids item {item!r} is not source:id, "
+                    "e.g. lianjia:1811043464378"
+                )
+            site_ids.append((source.strip(), site_id.strip()))
+        rows.append(
+            BuildingRow(
+                line=line,
+                name=name,
+                aliases=[a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()],
+                city=(row.get("city") or "").strip(),
+                district=(row.get("district") or "").strip(),
+                total_units=total_units,
+                subdistrict=(row.get("subdistrict") or "").strip() or None,
+                site_ids=site_ids,
+            )
+        )
+    return rows
+
+
+def import_buildings(db: sqlite_utils.Database, rows: list[BuildingRow]) -> ImportReport:
+    """Upsert buildings by (city, name); add aliases and site ids. One transaction."""
+    report = ImportReport()
+    with db.conn:
+        for row in rows:
+            existing = db.execute(
+                "SELECT id FROM buildings WHERE city = ? AND name = ?", [row.city, row.name]
+            ).fetchone()
+            if existing:
+                building_id = existing[0]
+                db.execute(
+                    "UPDATE buildings SET district = ?, subdistrict = COALESCE(?, subdistrict), "
+                    "total_units = ?, status = 'verified' WHERE id = ?",
+                    [row.district, row.subdistrict, row.total_units, building_id],
+                )
+                report.updated += 1
+            else:
+                building_id = db.execute(
+                    "INSERT INTO buildings (name, city, district, subdistrict, total_units, status, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, 'verified', ?)",
+                    [row.name, row.city, row.district, row.subdistrict, row.total_units, _now()],
+                ).lastrowid
+                report.created += 1
+            for alias in row.aliases:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO building_aliases (building_id, alias, origin, created_at) "
+                    "VALUES (?, ?, 'import', ?)",
+                    [building_id, alias, _now()],
+                )
+                report.aliases_added += cur.rowcount
+            for source, site_id in row.site_ids:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO building_sources (building_id, source, site_id) "
+                    "VALUES (?, ?, ?)",
+                    [building_id, source, site_id],
+                )
+                report.site_ids_added += cur.rowcount
+    return report
+
+
+@dataclass(slots=True)
+class TrackedBuilding:
+    building_id: int
+    name: str
+    site_id: str
+
+
+def find_building(
+    db: sqlite_utils.Database, name_or_id: str, *, city: str | None = None
+) -> int | None:
+    """A building id by registry id, exact name or alias."""
+    if name_or_id.isdigit():
+        row = db.execute("SELECT id FROM buildings WHERE id = ?", [int(name_or_id)]).fetchone()
+        if row:
+            return row[0]
+    params: list[object] = [name_or_id]
+    city_sql = ""
+    if city:
+        city_sql = " AND (b.city = ? OR b.city = '')"
+        params.append(city)
+    row = db.execute(f"SELECT b.id FROM buildings b WHERE b.name = ?{city_sql}", params).fetchone()
+    if row:
+        return row[0]
+    row = db.execute(
+        "SELECT b.id FROM building_aliases a JOIN buildings b ON b.id = a.building_id "
+        f"WHERE a.alias = ?{city_sql} ORDER BY a.origin = 'manual' DESC LIMIT 1",
+        params,
+    ).fetchone()
+    return row[0] if row else None
+
+
+def site_ids_for(db: sqlite_utils.Database, building_id: int, source: str) -> list[str]:
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT site_id FROM building_sources WHERE building_id = ? AND source = ? ORDER BY site_id",
+            [building_id, source],
+        ).fetchall()
+    ]
+
+
+def tracked_buildings(db: sqlite_utils.Database, source: str, city: str) -> list[TrackedBuilding]:
+    """Buildings of a city that have a site id for ``source``: what a daily tracked scrape asks for."""
+    rows = db.execute(
+        "SELECT b.id, b.name, s.site_id FROM building_sources s JOIN buildings b ON b.id = s.building_id "
+        "WHERE s.source = ? AND (b.city = ? OR b.city = '') ORDER BY b.id, s.site_id",
+        [source, city],
+    ).fetchall()
+    return [TrackedBuilding(*r) for r in rows]

@@ -1,0 +1,158 @@
+"""The raw page archive: every fetched or saved body, stored before it is parsed.
+
+Bodies are content-addressed (sha256) and zlib-compressed in ``page_bodies``, so the
+same bytes are stored once however often they are fetched; ``pages`` holds one row per
+fetch. Each write is one transaction: a page row never points at a missing body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+
+def content_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+@dataclass(slots=True)
+class ArchivedPage:
+    id: int
+    run_id: int | None
+    source: str | None
+    url: str
+    final_url: str | None
+    kind: str | None
+    as_of: str | None
+    status: int | None
+    content_hash: str | None
+    blocked: bool
+    block_reason: str | None
+    error: str | None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class PageArchive:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def store(
+        self,
+        *,
+        url: str,
+        body: bytes | None,
+        status: int | None,
+        source: str | None = None,
+        run_id: int | None = None,
+        kind: str | None = None,
+        as_of: str | None = None,
+        final_url: str | None = None,
+        encoding: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        blocked: bool = False,
+        block_reason: str | None = None,
+        error: str | None = None,
+        fetched_at: str | None = None,
+        reuse_hash: str | None = None,
+    ) -> int:
+        """Archive one response (or one failure, with ``body`` None) and return its page id.
+
+        ``reuse_hash`` records a 304 Not Modified: the row points at the body stored earlier.
+        """
+        digest = reuse_hash
+        with self.db.conn:
+            if body is not None:
+                digest = content_hash(body)
+                self.db.execute(
+                    "INSERT OR IGNORE INTO page_bodies (hash, body, size, compression) "
+                    "VALUES (?, ?, ?, 'zlib')",
+                    [digest, zlib.compress(body, 6), len(body)],
+                )
+            cursor = self.db.execute(
+                "INSERT INTO pages (run_id, source, url, final_url, kind, as_of, fetched_at, "
+                "status, content_hash, encoding, etag, last_modified, blocked, block_reason, "
+                "error, parse_status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    run_id,
+                    source,
+                    url,
+                    final_url or url,
+                    kind,
+                    as_of,
+                    fetched_at or now_iso(),
+                    status,
+                    digest,
+                    encoding,
+                    etag,
+                    last_modified,
+                    int(blocked),
+                    block_reason,
+                    error,
+                    "skipped" if (blocked or digest is None) else "pending",
+                ],
+            )
+            return int(cursor.lastrowid)
+
+    def body(self, digest: str) -> bytes:
+        row = self.db.execute(
+            "SELECT body, compression FROM page_bodies WHERE hash = ?", [digest]
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no archived body with hash {digest}")
+        data, compression = row
+        return zlib.decompress(data) if compression == "zlib" else bytes(data)
+
+    def page_body(self, page_id: int) -> bytes:
+        row = self.db.execute("SELECT content_hash FROM pages WHERE id = ?", [page_id]).fetchone()
+        if row is None or row[0] is None:
+            raise KeyError(f"page {page_id} has no archived body")
+        return self.body(row[0])
+
+    def validators(self, url: str) -> tuple[str | None, str | None, str | None]:
+        """(etag, last_modified, content_hash) of the newest good fetch of ``url``, for conditional GETs."""
+        row = self.db.execute(
+            "SELECT etag, last_modified, content_hash FROM pages WHERE url = ? AND status = 200 "
+            "AND blocked = 0 AND content_hash IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [url],
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else (None, None, None)
+
+    def mark_parsed(
+        self, page_id: int, *, ok: bool, records: int = 0, error: str | None = None
+    ) -> None:
+        self.db.execute(
+            "UPDATE pages SET parse_status = ?, records = ?, parse_error = ? WHERE id = ?",
+            ["ok" if ok else "error", records, error, page_id],
+        )
+
+    def pages_for_reparse(
+        self, *, source: str | None = None, since: str | None = None, until: str | None = None
+    ) -> Iterator[ArchivedPage]:
+        """Archived pages with a body and not blocked, oldest first, for ``rentwatch reparse``."""
+        where = ["content_hash IS NOT NULL", "blocked = 0", "kind IN ('list', 'detail', 'saved')"]
+        params: list[Any] = []
+        if source:
+            where.append("source = ?")
+            params.append(source)
+        if since:
+            where.append("as_of >= ?")
+            params.append(since)
+        if until:
+            where.append("as_of <= ?")
+            params.append(until)
+        sql = (
+            "SELECT id, run_id, source, url, final_url, kind, as_of, status, content_hash, "
+            f"blocked, block_reason, error FROM pages WHERE {' AND '.join(where)} ORDER BY id"
+        )
+        for row in self.db.execute(sql, params).fetchall():
+            yield ArchivedPage(*row[:9], bool(row[9]), row[10], row[11])

@@ -1,0 +1,114 @@
+"""The ``runs`` table: what each scrape or ingest did, in counts a person can read."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+#: Statuses whose data counts as a successful observation of the run's scope that day.
+COVERING_STATUSES = ("ok",)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(slots=True)
+class RunCounts:
+    pages: int = 0
+    listings: int = 0
+    errors: int = 0
+    requests: int = 0
+    bytes: int = 0
+    retries: int = 0
+    blocked: bool = False
+    pages_by_status: dict[str, int] | None = None
+
+
+def start_run(
+    db: sqlite_utils.Database,
+    *,
+    source: str,
+    as_of: str,
+    city: str | None = None,
+    district: str | None = None,
+    building_id: int | None = None,
+    base_url: str | None = None,
+) -> int:
+    with db.conn:
+        _mark_dead_runs_interrupted(db)
+        return int(
+            db.execute(
+                "INSERT INTO runs (source, city, district, building_id, as_of, started_at, status, "
+                "pages, listings, errors, blocked, requests, bytes, retries, base_url, pid) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'running', 0, 0, 0, 0, 0, 0, 0, ?, ?)",
+                [source, city, district, building_id, as_of, _now(), base_url, os.getpid()],
+            ).lastrowid
+        )
+
+
+def finish_run(
+    db: sqlite_utils.Database, run_id: int, *, status: str, message: str | None, counts: RunCounts
+) -> None:
+    started = db.execute("SELECT started_at FROM runs WHERE id = ?", [run_id]).fetchone()[0]
+    duration = (datetime.now(UTC) - datetime.fromisoformat(started)).total_seconds()
+    with db.conn:
+        db.execute(
+            "UPDATE runs SET status = ?, message = ?, finished_at = ?, pages = ?, listings = ?, "
+            "errors = ?, blocked = ?, requests = ?, bytes = ?, retries = ?, pages_by_status = ?, "
+            "duration_s = ? WHERE id = ?",
+            [
+                status,
+                message,
+                _now(),
+                counts.pages,
+                counts.listings,
+                counts.errors,
+                int(counts.blocked),
+                counts.requests,
+                counts.bytes,
+                counts.retries,
+                json.dumps(counts.pages_by_status or {}, sort_keys=True),
+                round(duration, 3),
+                run_id,
+            ],
+        )
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _mark_dead_runs_interrupted(db: sqlite_utils.Database) -> None:
+    """A run left 'running' by a killed process is marked 'interrupted', never counted as data."""
+    for run_id, pid in db.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall():
+        if pid != os.getpid() and not _pid_alive(pid):
+            db.execute(
+                "UPDATE runs SET status = 'interrupted', message = 'the process ended before the run "
+                "finished (killed or crashed)' WHERE id = ?",
+                [run_id],
+            )
+
+
+def recent_runs(db: sqlite_utils.Database, limit: int = 20) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]))
+
+
+def set_status(db: sqlite_utils.Database, run_id: int, status: str, message: str | None) -> None:
+    with db.conn:
+        db.execute(
+            "UPDATE runs SET status = ?, message = ? WHERE id = ?", [status, message, run_id]
+        )

@@ -1,0 +1,36 @@
+"""The ``rentwatch`` command. The group is thin: each command lives in its own module
+and calls the same functions the scheduler calls. Known errors become one clear line
+and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from scrapers.errors import ScrapeError
+
+
+class RentwatchGroup(click.Group):
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except ScrapeError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=RentwatchGroup)
+@click.version_option(package_name="rentwatch")
+@click.option("-v", "--verbose", count=True, help="More log lines (-v info, -vv debug).")
+def main(verbose: int) -> None:
+    """rentwatch: empty flats and asking rents per apartment building, day by day."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+# Each module adds its commands to ``main`` when imported.
+from . import buildings as _buildings  # noqa: E402,F401
+from . import scrape as _scrape  # noqa: E402,F401

@@ -1,0 +1,33 @@
+"""Observation dates: Asia/Shanghai calendar days, passed in, never read deep inside the code."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class InvalidDate(ValueError):
+    pass
+
+
+def today_shanghai() -> str:
+    return datetime.now(SHANGHAI).date().isoformat()
+
+
+def parse_day(value: str, *, what: str = "date") -> str:
+    """Validate a YYYY-MM-DD string and return it in ISO form."""
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except (ValueError, AttributeError) as exc:
+        raise InvalidDate(
+            f"invalid {what} {value!r}: expected YYYY-MM-DD, e.g. 2026-11-25"
+        ) from exc
+
+
+def day_range(since: str, until: str) -> list[str]:
+    start, end = date.fromisoformat(since), date.fromisoformat(until)
+    if end < start:
+        raise InvalidDate(f"--since {since} is after {until}")
+    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]

@@ -1,0 +1,67 @@
+"""Parse one archived page with its source and store what it holds.
+
+Shared by the crawl (right after a fetch), ``ingest`` (saved pages) and ``reparse``
+(the archive after a parser fix), so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from db.listings import save_records
+from db.pages import PageArchive
+from scrapers.errors import BlockedPage, PageError
+from scrapers.record import ListPage
+from scrapers.source import Source
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class StoredPage:
+    kind: str
+    listings: int
+    page: ListPage | None = None
+
+
+def parse_and_store(
+    db: sqlite_utils.Database,
+    source: Source,
+    *,
+    page_id: int,
+    body: bytes,
+    url: str,
+    kind: str,
+    as_of: str,
+    run_id: int | None,
+) -> StoredPage:
+    """Parse ``body`` as a ``kind`` page ("list" or "detail") and upsert its records.
+
+    On a page the parser does not understand, marks the archived page as a parse error
+    (or as blocked) and re-raises: nothing is stored from it.
+    """
+    archive = PageArchive(db)
+    try:
+        if kind == "detail":
+            record = source.parse_detail(body, url)
+            count = save_records(db, [record], as_of=as_of, run_id=run_id, page_id=page_id)
+            archive.mark_parsed(page_id, ok=True, records=count)
+            return StoredPage("detail", count)
+        page = source.parse_list(body, url)
+    except BlockedPage as exc:
+        with db.conn:
+            db.execute(
+                "UPDATE pages SET blocked = 1, block_reason = ?, parse_status = 'skipped' WHERE id = ?",
+                [exc.reason, page_id],
+            )
+        raise
+    except PageError as exc:
+        archive.mark_parsed(page_id, ok=False, error=str(exc))
+        raise
+    count = save_records(db, page.records, as_of=as_of, run_id=run_id, page_id=page_id)
+    archive.mark_parsed(page_id, ok=True, records=count)
+    log.info("%s: %d listings from %s", source.name, count, url)
+    return StoredPage("list", count, page)
