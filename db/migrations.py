@@ -287,3 +287,36 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 def m002_runs_kind(db: sqlite_utils.Database) -> None:
     # scrape | ingest: saved pages cover only the buildings they show, a scrape its whole scope.
     db["runs"].add_column("kind", str, not_null_default="scrape")
+
+
+@migration
+def m003_listings_title_search(db: sqlite_utils.Database) -> None:
+    # Full-text search over listing titles. SQLite's default tokenizer keeps a run of Chinese
+    # characters as one token, so "丽晶" would never match "丽晶国际"; the trigram tokenizer
+    # indexes every three characters and matches any substring of 3+ characters (shorter
+    # queries fall back to LIKE in the canned query). The index keeps its own copy of the
+    # title rather than pointing at listings (external content), so no write path, not even
+    # INSERT OR REPLACE, can leave it out of step: every trigger replaces the row by id.
+    db.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS listings_fts USING fts5(title, tokenize='trigram')"
+    )
+    db.execute(
+        "INSERT INTO listings_fts (rowid, title) SELECT id, title FROM listings "
+        "WHERE title IS NOT NULL"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS listings_fts_insert AFTER INSERT ON listings BEGIN "
+        "DELETE FROM listings_fts WHERE rowid = new.id; "
+        "INSERT INTO listings_fts (rowid, title) SELECT new.id, new.title "
+        "WHERE new.title IS NOT NULL; END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS listings_fts_update AFTER UPDATE OF id, title ON listings "
+        "BEGIN DELETE FROM listings_fts WHERE rowid IN (old.id, new.id); "
+        "INSERT INTO listings_fts (rowid, title) SELECT new.id, new.title "
+        "WHERE new.title IS NOT NULL; END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS listings_fts_delete AFTER DELETE ON listings BEGIN "
+        "DELETE FROM listings_fts WHERE rowid = old.id; END"
+    )
