@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -219,4 +220,28 @@ def tenure_from_text(text: str | None) -> str | None:
         return "shared"
     if "整租" in head:
         return "whole"
+    return None
+
+
+# Words on captcha, verification and login interstitials across the Chinese listing sites.
+BLOCK_TITLE_MARKERS = ("人机认证", "验证码", "访问验证", "安全验证", "验证中心", "captcha")
+_LOGIN_HOSTS = ("clogin.", "login.", "passport.")
+
+
+def url_block_reason(url: str) -> str | None:
+    """Why a page's (final) URL is a login or captcha page rather than content, or None."""
+    parts = urlsplit(url)
+    host, path = parts.netloc.lower(), parts.path.lower()
+    if host.startswith(_LOGIN_HOSTS) or "/login" in path:
+        return f"redirected to a login page ({parts.netloc}{parts.path})"
+    if host.startswith(("hip.", "callback.", "verify.")) or "captcha" in path or "verify" in path:
+        return f"redirected to a captcha page ({parts.netloc}{parts.path})"
+    return None
+
+
+def title_block_reason(title: str, markers: tuple[str, ...] = BLOCK_TITLE_MARKERS) -> str | None:
+    """Why a page title names a verification or login page, or None."""
+    lowered = title.lower()
+    if any(m.lower() in lowered for m in markers):
+        return f"page title {title!r} is a verification/login page"
     return None

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .errors import BlockedPage, LayoutChanged, NotAListingPage
+from .htmltext import BLOCK_TITLE_MARKERS as COMMON_BLOCK_TITLE_MARKERS
 from .htmltext import (
     agent_key,
     clean_text,
@@ -31,6 +32,8 @@ from .htmltext import (
     parse_page,
     parse_range,
     tenure_from_text,
+    title_block_reason,
+    url_block_reason,
 )
 from .record import ListingRecord, ListPage
 from .source import Capabilities, Politeness, Source, rebase
@@ -50,7 +53,7 @@ XIAOQU_SELECTOR = ".xiaoquInfoItem, .xiaoquOverview, .xiaoquDetailHeader"
 MAX_PAGES = 100
 PROMOTED_AD_TYPES = frozenset({"40", "50"})
 # Words seen on the sites' captcha, verification and login interstitials.
-BLOCK_TITLE_MARKERS = ("人机认证", "验证码", "访问验证", "安全验证", "验证中心", "登录", "captcha")
+BLOCK_TITLE_MARKERS = (*COMMON_BLOCK_TITLE_MARKERS, "登录")
 BLOCK_BODY_MARKERS = ("人机认证", "访问验证", "请完成验证", "geetest", "/captcha")
 BLOCK_STATUSES = {403: "HTTP 403 Forbidden", 418: "HTTP 418 (the anti-bot answer)", 429: "HTTP 429"}
 # What the list shows instead of cards when a query matches nothing.
@@ -140,7 +143,7 @@ class LianjiaSource(Source):
     def block_reason(self, body: bytes, url: str, status: int) -> str | None:
         if status in BLOCK_STATUSES:
             return BLOCK_STATUSES[status]
-        url_reason = _url_block_reason(url)
+        url_reason = url_block_reason(url)
         if url_reason:
             return url_reason
         if not body:
@@ -149,7 +152,7 @@ class LianjiaSource(Source):
         return _markup_block_reason(text, LexborHTMLParser(text))
 
     def _check_blocked(self, text: str, tree: LexborHTMLParser, url: str) -> None:
-        reason = _url_block_reason(url) or _markup_block_reason(text, tree)
+        reason = url_block_reason(url) or _markup_block_reason(text, tree)
         if reason:
             raise BlockedPage(f"{self.name}: {reason}", url)
 
@@ -347,24 +350,13 @@ def _shows_empty_result(tree: LexborHTMLParser) -> bool:
     )
 
 
-def _url_block_reason(url: str) -> str | None:
-    parts = urlsplit(url)
-    host, path = parts.netloc.lower(), parts.path.lower()
-    if host.startswith(("clogin.", "login.", "passport.")) or "/login" in path:
-        return f"redirected to a login page ({parts.netloc}{parts.path})"
-    if host.startswith("hip.") or "captcha" in path:
-        return f"redirected to a captcha page ({parts.netloc}{parts.path})"
-    return None
-
-
 def _markup_block_reason(text: str, tree: LexborHTMLParser) -> str | None:
     # Normal pages carry a login form and a captcha container, so listing markup wins.
     if _is_list_page(tree) or _is_detail_page(tree):
         return None
-    title = page_title(tree)
-    for marker in BLOCK_TITLE_MARKERS:
-        if marker.lower() in title.lower():
-            return f"page title {title!r} is a verification/login page"
+    reason = title_block_reason(page_title(tree), BLOCK_TITLE_MARKERS)
+    if reason:
+        return reason
     for marker in BLOCK_BODY_MARKERS:
         if marker in text:
             return f"page shows {marker!r} and no listings"

@@ -12,6 +12,7 @@ _BUILTIN: dict[str, str] = {
     "lianjia": "scrapers.lianjia:LianjiaSource",
     "beike": "scrapers.lianjia:BeikeSource",
     "58": "scrapers.fiftyeight:FiftyEightSource",
+    "ziroom": "scrapers.ziroom:ZiroomSource",
 }
 
 _extra: dict[str, Source] = {}
