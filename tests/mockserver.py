@@ -1,0 +1,296 @@
+"""A real HTTP server on 127.0.0.1 with one path per behaviour (like Scrapy's mockserver).
+
+Start it as a context manager (tests wrap it in a fixture, see ``tests/test_fetch.py``)::
+
+    with MockServer() as server:
+        server.serve_page("/zufang/pg1/", body, headers={"Content-Type": "text/html"})
+        url = server.url("/zufang/pg1/")
+        ...
+        assert server.hits("/zufang/pg1/") == 1
+
+Pages served with :meth:`serve_page` / :meth:`serve_sequence` take precedence over the
+built-in behaviours below. :meth:`reset` forgets counters and served pages.
+
+Built-in paths:
+    /robots.txt            User-agent: * / Disallow: /private/
+    /ok                    200, UTF-8 page
+    /gbk                   200, GBK bytes, <meta charset="gbk">, no charset header
+    /wrongcharset          200, declares gbk (header and meta) but is UTF-8
+    /429                   429 with Retry-After: 1, then 200
+    /503-then-200          503, then 200
+    /slow                  sleeps ``slow_seconds`` (1.5) before answering
+    /hold?s=0.2            sleeps s seconds, for concurrency tests
+    /reset                 closes the connection without a response
+    /truncated             Content-Length larger than the body sent
+    /captcha               200 with <title>访问验证-安居客</title>
+    /login-redirect        302 to /passport/login (a 200 login page)
+    /418                   418
+    /etag                  ETag "v1"; 304 when If-None-Match matches
+    /dead-for-retry-budget always 503
+    /private/...           200 (robots.txt forbids it; a polite client never asks)
+    anything else          404
+
+Each request is recorded (path, headers, arrival time) and the server tracks how many
+requests were in flight at once.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+ROBOTS_TXT = b"User-agent: *\nDisallow: /private/\n"
+
+OK_PAGE = (
+    "<!doctype html><html><head><meta charset='utf-8'><title>租房 ok</title></head>"
+    "<body><p>整租·新天地 1室1厅 北 3500元/月</p></body></html>"
+).encode()
+GBK_TEXT = "整租·钱江之江新天地 1室1厅 南 2800元/月"
+GBK_PAGE = (
+    f'<html><head><meta charset="gbk"><title>杭州租房</title></head><body><p>{GBK_TEXT}</p>'
+    "</body></html>"
+).encode("gbk")
+WRONG_CHARSET_TEXT = "合租·西溪诚园 4室1厅 次卧 1900元/月"
+WRONG_CHARSET_PAGE = (
+    '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk">'
+    f"<title>错</title></head><body><p>{WRONG_CHARSET_TEXT}</p></body></html>"
+).encode()
+CAPTCHA_PAGE = (
+    "<html><head><meta charset='utf-8'><title>访问验证-安居客</title></head>"
+    "<body><div>请完成验证后继续访问</div></body></html>"
+).encode()
+LOGIN_PAGE = (
+    "<html><head><meta charset='utf-8'><title>登录</title></head><body>手机号登录</body></html>"
+).encode()
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Hit:
+    path: str
+    headers: dict[str, str]
+    at: float  # time.monotonic() on arrival
+
+
+class MockServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.slow_seconds = 1.5
+        self._lock = threading.Lock()
+        self._pages: dict[str, list[Reply]] = {}
+        self._hits: dict[str, list[Hit]] = defaultdict(list)
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._httpd.daemon_threads = True
+        self._httpd.block_on_close = False
+        # /reset and /truncated drop connections on purpose: no tracebacks on stderr for those.
+        self._httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
+        self.host, self.port = self._httpd.server_address[:2]
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self) -> MockServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- API for tests -------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def netloc(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def serve_page(
+        self, path: str, body: bytes, status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
+        """Answer ``path`` (with or without its query) with this body from now on."""
+        self.serve_sequence(path, [Reply(status, body, dict(headers or {}))])
+
+    def serve_sequence(self, path: str, replies: list[Reply]) -> None:
+        """Answer successive requests to ``path`` with these replies; the last one repeats."""
+        if not replies:
+            raise ValueError(f"serve_sequence({path!r}) needs at least one reply")
+        with self._lock:
+            self._pages[path] = list(replies)
+
+    def hits(self, path: str) -> int:
+        with self._lock:
+            return len(self._hits.get(path, []))
+
+    def requests(self, path: str) -> list[Hit]:
+        with self._lock:
+            return list(self._hits.get(path, []))
+
+    def total_hits(self) -> int:
+        with self._lock:
+            return sum(len(v) for v in self._hits.values())
+
+    def reset(self) -> None:
+        """Forget hits, in-flight maxima and served pages (the built-ins stay)."""
+        with self._lock:
+            self._pages.clear()
+            self._hits.clear()
+            self.max_in_flight = 0
+        self.slow_seconds = 1.5
+
+    # -- internals -----------------------------------------------------------------
+    def _record(self, raw_path: str, headers: dict[str, str]) -> int:
+        path = urlsplit(raw_path).path
+        with self._lock:
+            self._hits[path].append(Hit(path, headers, time.monotonic()))
+            if raw_path != path:
+                self._hits[raw_path].append(Hit(raw_path, headers, time.monotonic()))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            return len(self._hits[path])
+
+    def _done(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def _served(self, raw_path: str, nth: int) -> Reply | None:
+        with self._lock:
+            replies = self._pages.get(raw_path) or self._pages.get(urlsplit(raw_path).path)
+        if not replies:
+            return None
+        return replies[min(nth, len(replies)) - 1]
+
+
+def _make_handler(server: MockServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass  # quiet: pytest output stays readable
+
+        def do_GET(self) -> None:  # noqa: N802
+            nth = server._record(self.path, dict(self.headers.items()))
+            try:
+                self._answer(nth)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+            finally:
+                server._done()
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            headers = dict(headers or {})
+            self.send_response(status)
+            headers.setdefault("Content-Type", "text/html; charset=utf-8")
+            headers.setdefault("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _answer(self, nth: int) -> None:
+            reply = server._served(self.path, nth)
+            if reply is not None:
+                self._send(reply.status, reply.body, reply.headers)
+                return
+            parts = urlsplit(self.path)
+            path = parts.path
+            if path == "/robots.txt":
+                self._send(200, ROBOTS_TXT, {"Content-Type": "text/plain"})
+            elif path == "/ok" or path.startswith("/private/"):
+                self._send(200, OK_PAGE)
+            elif path == "/gbk":
+                self._send(200, GBK_PAGE, {"Content-Type": "text/html"})
+            elif path == "/wrongcharset":
+                self._send(200, WRONG_CHARSET_PAGE, {"Content-Type": "text/html; charset=gbk"})
+            elif path == "/429":
+                if nth == 1:
+                    self._send(429, b"slow down", {"Retry-After": "1"})
+                else:
+                    self._send(200, OK_PAGE)
+            elif path == "/503-then-200":
+                if nth == 1:
+                    self._send(503, b"busy")
+                else:
+                    self._send(200, OK_PAGE)
+            elif path == "/slow":
+                time.sleep(server.slow_seconds)
+                self._send(200, OK_PAGE)
+            elif path == "/hold":
+                seconds = float(parse_qs(parts.query).get("s", ["0.2"])[0])
+                time.sleep(seconds)
+                self._send(200, OK_PAGE)
+            elif path == "/reset":
+                # Close without a byte of response: the client sees a dropped connection.
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+            elif path == "/truncated":
+                body = OK_PAGE[:40]
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(OK_PAGE)))
+                self.end_headers()
+                self.wfile.write(body)
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+            elif path == "/captcha":
+                self._send(200, CAPTCHA_PAGE)
+            elif path == "/login-redirect":
+                self._send(302, b"", {"Location": "/passport/login?from=zufang"})
+            elif path == "/passport/login":
+                self._send(200, LOGIN_PAGE)
+            elif path == "/418":
+                self._send(418, b"I'm a teapot")
+            elif path == "/etag":
+                if self.headers.get("If-None-Match") == '"v1"':
+                    self._send(304, b"", {"ETag": '"v1"', "Content-Length": "0"})
+                else:
+                    self._send(200, OK_PAGE, {"ETag": '"v1"'})
+            elif path == "/dead-for-retry-budget":
+                self._send(503, b"down for maintenance")
+            else:
+                self._send(404, b"not found")
+
+    return Handler
+
+
+def main() -> None:
+    """``python -m tests.mockserver [--port N]``: serve the built-in paths until Ctrl-C."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    server = MockServer(port=args.port).start()
+    print(f"serving on {server.base_url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
