@@ -13,6 +13,7 @@ _BUILTIN: dict[str, str] = {
     "beike": "scrapers.lianjia:BeikeSource",
     "58": "scrapers.fiftyeight:FiftyEightSource",
     "ziroom": "scrapers.ziroom:ZiroomSource",
+    "anjuke": "scrapers.anjuke:AnjukeSource",
 }
 
 _extra: dict[str, Source] = {}
