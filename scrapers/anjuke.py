@@ -18,10 +18,12 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from .errors import BlockedPage, LayoutChanged, NotAListingPage
 from .fontdigits import decode_font_digits
 from .htmltext import (
+    check_required,
     clean_text,
     decode_html,
     find_area_text,
     find_layout_text,
+    followed_link,
     node_text,
     page_title,
     parse_area,
@@ -52,7 +54,6 @@ _LISTING_URL = re.compile(r"/fangyuan/(\d+)")
 _COMMUNITY_URL = re.compile(r"/community/view/(\d+)")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _ORIENTATION = re.compile(r"^(?:朝)?([东南西北]+)$")
-_REQUIRED_SHARE = 0.5
 
 
 class AnjukeSource(Source):
@@ -119,10 +120,7 @@ class AnjukeSource(Source):
         total_count = parse_int(node_text(tree.css_first("div.zu-sort span.tit em")))
         pager = tree.css_first("div.multi-page")
         current_page = parse_int(node_text(pager.css_first("i.curr"))) if pager else None
-        nxt = tree.css_first(NEXT_SELECTOR)
-        next_urls = []
-        if nxt is not None and nxt.attributes.get("href"):
-            next_urls = [rebase(urljoin(url, nxt.attributes["href"]), url)]
+        next_urls = followed_link(tree.css_first(NEXT_SELECTOR), url)
 
         if not records:
             if total_count == 0 or (
@@ -135,14 +133,9 @@ class AnjukeSource(Source):
                 url,
                 selector=LINK_SELECTOR if cards else ITEM_SELECTOR,
             )
-        for selector, field in ((PRICE_SELECTOR, "rent"), (COMMUNITY_SELECTOR, "community")):
-            missing = sum(1 for r in records if getattr(r, field) is None)
-            if missing > len(records) * _REQUIRED_SHARE:
-                raise LayoutChanged(
-                    f"{self.name}: {missing} of {len(records)} cards have no {field} at {selector!r}",
-                    url,
-                    selector=selector,
-                )
+        check_required(
+            self.name, records, (("rent", PRICE_SELECTOR), ("community", COMMUNITY_SELECTOR)), url
+        )
         return ListPage(records, url, total_count, current_page, None, next_urls)
 
     def _parse_card(self, card: LexborNode, page_url: str) -> ListingRecord | None:

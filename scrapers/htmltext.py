@@ -10,11 +10,12 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .errors import EmptyPage
+from .errors import EmptyPage, LayoutChanged
+from .source import rebase
 
 # Only the head of a page is searched for a declared charset, as browsers do.
 _CHARSET_SNIFF_BYTES = 4096
@@ -245,3 +246,34 @@ def title_block_reason(title: str, markers: tuple[str, ...] = BLOCK_TITLE_MARKER
     if any(m.lower() in lowered for m in markers):
         return f"page title {title!r} is a verification/login page"
     return None
+
+
+def followed_link(node: LexborNode | None, page_url: str) -> list[str]:
+    """The link of a "next page" node, on the host of the page itself (or [] without one).
+
+    Sites print absolute links to their real host; keeping the page's own host lets a
+    crawl against a local copy (``--base-url``) stay local.
+    """
+    href = node.attributes.get("href") if node is not None else None
+    if not href or href.startswith(("javascript:", "#")):
+        return []
+    return [rebase(urljoin(page_url, href), page_url)]
+
+
+def check_required(
+    source: str, records: list, required: tuple[tuple[str, str], ...], url: str
+) -> None:
+    """Raise LayoutChanged when most records lack a field: the markup moved, not the data.
+
+    ``required`` holds (record field, selector that fills it) pairs.
+    """
+    if not records:
+        return
+    for field_name, selector in required:
+        missing = sum(1 for r in records if getattr(r, field_name) is None)
+        if missing > len(records) / 2:
+            raise LayoutChanged(
+                f"{source}: {missing} of {len(records)} cards have no {field_name} at {selector!r}",
+                url,
+                selector=selector,
+            )

@@ -19,6 +19,7 @@ from .errors import BlockedPage, LayoutChanged, NotAListingPage
 from .htmltext import BLOCK_TITLE_MARKERS as COMMON_BLOCK_TITLE_MARKERS
 from .htmltext import (
     agent_key,
+    check_required,
     clean_text,
     decode_html,
     find_area_text,
@@ -233,16 +234,9 @@ class LianjiaSource(Source):
                 selector=TITLE_SELECTOR,
             )
         flats = [r for r in records if not r.is_apartment]
-        if not flats:
-            return
-        for selector, field in ((PRICE_SELECTOR, "rent"), (COMMUNITY_SELECTOR, "community")):
-            missing = sum(1 for r in flats if getattr(r, field) is None)
-            if missing > len(flats) * _REQUIRED_SHARE:
-                raise LayoutChanged(
-                    f"{self.name}: {missing} of {len(flats)} cards have no {field} at {selector!r}",
-                    url,
-                    selector=selector,
-                )
+        check_required(
+            self.name, flats, (("rent", PRICE_SELECTOR), ("community", COMMUNITY_SELECTOR)), url
+        )
 
     def _not_a_list_message(self, tree: LexborHTMLParser) -> str:
         title = page_title(tree)

@@ -16,8 +16,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from .errors import BlockedPage, LayoutChanged, NotAListingPage
 from .htmltext import (
     agent_key,
+    check_required,
     clean_text,
     decode_html,
+    followed_link,
     node_text,
     page_title,
     parse_area,
@@ -123,11 +125,7 @@ class ZiroomSource(Source):
         cards = tree.css(ITEM_SELECTOR)
         records = [r for r in (self._parse_card(c, url, districts) for c in cards) if r]
         current_page, total_pages = _paging(tree)
-        nxt = tree.css_first(NEXT_SELECTOR)
-        next_urls = []
-        if nxt is not None and nxt.attributes.get("href"):
-            # Keep the host of the page itself, so a crawl against a local copy stays local.
-            next_urls = [rebase(urljoin(url, nxt.attributes["href"]), url)]
+        next_urls = followed_link(tree.css_first(NEXT_SELECTOR), url)
 
         if not records:
             content = node_text(tree.css_first("ul#houseList")) + node_text(tree.css_first("#page"))
@@ -139,14 +137,7 @@ class ZiroomSource(Source):
                 url,
                 selector=TITLE_SELECTOR if cards else ITEM_SELECTOR,
             )
-        missing_rent = sum(1 for r in records if r.rent is None)
-        if missing_rent > len(records) / 2:
-            raise LayoutChanged(
-                f"{self.name}: {missing_rent} of {len(records)} cards have no rent at "
-                f"{PRICE_SELECTOR!r} (prices drawn as images?)",
-                url,
-                selector=PRICE_SELECTOR,
-            )
+        check_required(self.name, records, (("rent", PRICE_SELECTOR),), url)
         return ListPage(records, url, None, current_page, total_pages, next_urls)
 
     def _parse_card(
