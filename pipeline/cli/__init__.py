@@ -33,4 +33,6 @@ def main(verbose: int) -> None:
 
 # Each module adds its commands to ``main`` when imported.
 from . import buildings as _buildings  # noqa: E402,F401
+from . import run as _run  # noqa: E402,F401
 from . import scrape as _scrape  # noqa: E402,F401
+from . import serve as _serve  # noqa: E402,F401

@@ -1,0 +1,267 @@
+"""SQL of the Datasette site: canned queries and the dashboards' chart queries.
+
+Every query reads only the public tables (buildings, building_daily, district_daily,
+listings, listing_observations, manual_observations). "No data" stays null: a day whose
+scrape failed has no units, and the queries never turn that into zero.
+"""
+
+from __future__ import annotations
+
+#: One building's days, by its registry name or any of its aliases.
+BUILDING_TREND = """
+select
+  d.date,
+  b.name as building,
+  d.listings,
+  d.units,
+  d.units_low,
+  d.units_high,
+  d.total_units,
+  round(d.vacancy_rate * 100, 1) as vacancy_pct,
+  d.median_rent,
+  d.p25_rent,
+  d.p75_rent,
+  d.median_rent_per_m2,
+  d.new_units,
+  d.gone_units,
+  d.price_cuts,
+  (select m.vacant from manual_observations m
+    where m.building_id = d.building_id and m.date = d.date
+    order by m.id desc limit 1) as notice_board_vacant
+from building_daily d
+join buildings b on b.id = d.building_id
+where d.building_id in (
+  select id from buildings where name = :building
+  union
+  select building_id from building_aliases where alias = :building
+)
+order by d.date
+"""
+
+#: Buildings whose estimated empty units rose most between the latest snapshot and
+#: :days days before it (each building's latest snapshot on or before that day).
+VACANCY_RISE = """
+with latest as (select max(date) as day from building_daily),
+target as (select date(day, '-' || cast(:days as integer) || ' days') as day from latest),
+now as (
+  select d.* from building_daily d, latest where d.date = latest.day and d.units is not null
+),
+before as (
+  select d.* from building_daily d
+  where d.units is not null and d.date = (
+    select max(x.date) from building_daily x, target
+    where x.building_id = d.building_id and x.units is not null and x.date <= target.day
+  )
+)
+select
+  b.name as building,
+  b.district,
+  b.subdistrict,
+  before.date as date_before,
+  before.units as units_before,
+  now.date as date_now,
+  now.units as units_now,
+  now.units - before.units as rise,
+  round(now.vacancy_rate * 100, 1) as vacancy_pct_now,
+  round((now.vacancy_rate - before.vacancy_rate) * 100, 1) as vacancy_pct_rise,
+  now.median_rent as median_rent_now
+from now
+join before on before.building_id = now.building_id
+join buildings b on b.id = now.building_id
+order by rise desc, vacancy_pct_rise desc, b.name
+limit 100
+"""
+
+#: Live listings whose asking rent fell most from the highest rent they were seen at.
+RENT_CUTS = """
+with latest as (select max(date) as day from listing_observations),
+last_obs as (
+  select o.listing_id, o.rent, o.date from listing_observations o, latest
+  where o.date = latest.day and o.rent is not null
+),
+peak as (
+  select o.listing_id, max(o.rent) as rent from listing_observations o
+  join last_obs l on l.listing_id = o.listing_id
+  where o.date < l.date and o.rent is not null
+  group by o.listing_id
+)
+select
+  l.id as listing,
+  b.name as building,
+  l.title,
+  l.source,
+  peak.rent as rent_before,
+  last_obs.rent as rent_now,
+  peak.rent - last_obs.rent as cut,
+  round((peak.rent - last_obs.rent) * 100.0 / peak.rent, 1) as cut_pct,
+  l.area,
+  l.layout,
+  l.first_seen,
+  last_obs.date as seen_on,
+  l.url
+from last_obs
+join peak on peak.listing_id = last_obs.listing_id
+join listings l on l.id = last_obs.listing_id
+left join buildings b on b.id = l.building_id
+where last_obs.rent < peak.rent
+order by cut desc, cut_pct desc, l.id
+limit 200
+"""
+
+#: 小区 names from listings that matched no registry building (created 'unverified'):
+#: candidates for an alias in the registry CSV.
+UNMATCHED_BUILDINGS = """
+select
+  b.id,
+  b.name,
+  b.city,
+  b.district,
+  b.subdistrict,
+  count(l.id) as listings,
+  group_concat(distinct l.source) as sources,
+  min(l.first_seen) as first_seen,
+  max(l.last_seen) as last_seen
+from buildings b
+left join listings l on l.building_id = b.id
+where b.status = 'unverified'
+group by b.id
+order by listings desc, b.name
+"""
+
+#: Title search that works for Chinese: the trigram index answers 3+ characters; it
+#: cannot see shorter strings, so 1-2 characters ("九堡") fall back to a LIKE scan.
+SEARCH_LISTINGS = """
+with hits as (
+  select rowid as id from listings_fts
+  where length(:q) >= 3 and listings_fts match '"' || replace(:q, '"', '""') || '"'
+  union
+  select id from listings
+  where length(:q) between 1 and 2
+    and title like '%' || replace(replace(replace(:q, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+    escape '\\'
+)
+select
+  l.id,
+  l.title,
+  b.name as building,
+  l.source,
+  l.listing_id,
+  l.rent,
+  l.area,
+  l.layout,
+  l.district,
+  l.subdistrict,
+  l.first_seen,
+  l.last_seen,
+  l.url
+from hits
+join listings l on l.id = hits.id
+left join buildings b on b.id = l.building_id
+order by l.last_seen desc, l.id
+limit 500
+"""
+
+CANNED_QUERIES: dict[str, dict[str, object]] = {
+    "building_trend": {
+        "title": "One building, day by day",
+        "description": (
+            "Ads, estimated empty units (with the low/high band), vacancy and asking rents of "
+            "one building per day, by its name or any alias; the notice-board count where "
+            "someone counted. Blank means no data that day, not zero."
+        ),
+        "sql": BUILDING_TREND,
+        "params": ["building"],
+    },
+    "vacancy_rise": {
+        "title": "Largest rise in empty units",
+        "description": (
+            "Buildings whose estimated empty units rose most between the latest snapshot and "
+            ":days days before it (the closest earlier snapshot when that day is missing)."
+        ),
+        "sql": VACANCY_RISE,
+        "params": ["days"],
+    },
+    "rent_cuts": {
+        "title": "Largest rent cuts",
+        "description": (
+            "Listings seen on the latest day whose asking rent (元/月) is below the highest "
+            "rent they were seen at before."
+        ),
+        "sql": RENT_CUTS,
+    },
+    "unmatched_buildings": {
+        "title": "Unmatched building names",
+        "description": (
+            "小区 names from listings that matched no building of the registry, with how many "
+            "listings use them. Add them as aliases in the registry CSV, or as new buildings."
+        ),
+        "sql": UNMATCHED_BUILDINGS,
+    },
+    "search_listings": {
+        "title": "Search listing titles",
+        "description": (
+            "Finds listings whose title contains the text, e.g. 丽晶国际 or 九堡. Three or more "
+            "characters use the full-text index; one or two characters scan the titles."
+        ),
+        "sql": SEARCH_LISTINGS,
+        "params": ["q"],
+    },
+}
+
+
+# -- dashboard charts ----------------------------------------------------------------------
+# ``[[ ... :name ]]`` is datasette-dashboards' optional clause: kept when the filter is set.
+
+BUILDING_NAMES = """
+select b.name from buildings b
+where exists (select 1 from building_daily d where d.building_id = b.id)
+order by b.name
+"""
+
+BUILDING_DAYS = """
+select d.date, d.units, d.units_low, d.units_high, d.listings, d.median_rent,
+  d.p25_rent, d.p75_rent, d.median_rent_per_m2
+from building_daily d join buildings b on b.id = d.building_id
+where 1 = 1 [[ and b.name = :building ]]
+order by d.date
+"""
+
+BUILDING_NOTICE_BOARD = """
+select d.date, 'estimate (listings)' as series, d.units as count
+from building_daily d join buildings b on b.id = d.building_id
+where d.units is not null [[ and b.name = :building ]]
+union all
+select m.date, 'notice board (counted)' as series, m.vacant as count
+from manual_observations m join buildings b on b.id = m.building_id
+where m.vacant is not null [[ and b.name = :building ]]
+order by 1, 2
+"""
+
+#: A district's own row has no subdistrict; a 板块's row is labelled "district / 板块".
+AREA_LABEL = (
+    "district || case when coalesce(subdistrict, '') != '' then ' / ' || subdistrict else '' end"
+)
+
+AREA_NAMES = f"""
+select distinct {AREA_LABEL} as area from district_daily order by area
+"""
+
+AREA_DAYS = f"""
+select date, units, units_low, units_high, listings, buildings, median_rent, p25_rent,
+  p75_rent, median_rent_per_m2
+from district_daily
+where 1 = 1 [[ and {AREA_LABEL} = :area ]]
+order by date
+"""
+
+NOTICE_BOARD_ALL = """
+select d.date, b.name as building, 'estimate (listings)' as series, d.units as count
+from building_daily d join buildings b on b.id = d.building_id
+where d.units is not null
+  and d.building_id in (select building_id from manual_observations)
+union all
+select m.date, b.name, 'notice board (counted)', m.vacant
+from manual_observations m join buildings b on b.id = m.building_id
+where m.vacant is not null
+order by 2, 1, 3
+"""
