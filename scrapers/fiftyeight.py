@@ -157,6 +157,8 @@ class FiftyEightSource(Source):
         records: list[ListingRecord] = []
         skipped = 0
         for card in cards:
+            if card.css_first("div.des") is None:
+                continue  # the pager and banner rows share the list's <ul>; not listings
             record = self._card(card, url, markup)
             if record is None:
                 skipped += 1
@@ -170,7 +172,6 @@ class FiftyEightSource(Source):
                 selector="div.des h2 a",
             )
         if skipped:
-            # Pager and banner rows sit inside the same <ul>; anything else is worth a look.
             log.warning("%s: skipped %d card(s) without a listing id on %s", SOURCE, skipped, url)
 
         current = parse_int(node_text(tree.css_first("div.pager strong")))

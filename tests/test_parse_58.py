@@ -243,3 +243,22 @@ def test_58_page_in_new_markup_names_the_selector(source):
 def test_detail_url_is_not_a_list(source):
     with pytest.raises(NotAListingPage, match="detail page"):
         source.parse_list(real_page(SZ_2020), "https://sz.58.com/zufang/41414355584669x.shtml")
+
+
+def test_card_without_any_id_is_skipped_with_a_warning(source, caplog):
+    card = (
+        '<li logr="{logr}"><div class="des"><h2><a href="{href}">整租 | 某小区 1室1厅1卫</a></h2>'
+        '<p class="room">1室1厅1卫 40㎡</p><p class="add"><a href="/dashanzi/chuzu/">大山子</a></p>'
+        '</div><div class="money"><b>3000</b>元/月</div></li>'
+    )
+    body = (
+        "<html><head><title>北京58同城</title></head><body><ul class='listUl'>"
+        + card.format(logr="", href="http://jxjump.58.com/service?target=x")
+        + card.format(logr="gz_2_1_33000000000001_sortid:1@postdate:1525881605000",
+                      href="http://bj.58.com/zufang/33000000000001x.shtml")
+        + "<li id='bottom_ad_li'><div class='pager'></div></li></ul></body></html>"
+    ).encode()  # fmt: skip
+    with caplog.at_level("WARNING", logger="scrapers.fiftyeight"):
+        page = source.parse_list(body, BJ_URL)
+    assert [r.listing_id for r in page.records] == ["33000000000001"]
+    assert "skipped 1 card(s) without a listing id" in caplog.text

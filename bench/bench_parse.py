@@ -1,0 +1,195 @@
+"""How fast each source parses the real saved list pages, beside two baselines measured
+in the same run: the bare Lexbor parse of the same bytes plus one CSS query for the
+cards (the floor any selectolax parser stands on), and BeautifulSoup (html.parser)
+making the same card selection (what many public scrapers use).
+
+    .venv/bin/python bench/bench_parse.py [--runs 5] [--min-time 0.2]
+
+Each figure is the best of ``--runs`` runs; a run repeats the page enough times to
+last at least ``--min-time`` seconds. Target: Lianjia parse + normalise at >= 60 % of
+the bare Lexbor rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from selectolax.lexbor import LexborHTMLParser  # noqa: E402
+
+from scrapers import registry  # noqa: E402
+from scrapers.errors import UnknownSource  # noqa: E402
+from tests.realpages import REAL_FIXTURES  # noqa: E402
+
+LIANJIA_ITEMS = "div.content__list > div.content__list--item"
+
+
+@dataclass(frozen=True)
+class Case:
+    source: str
+    page: str  # relative to REAL_FIXTURES
+    url: str
+    item_selector: str
+
+
+CASES = (
+    Case("lianjia", "lianjia/beike_zufang_list_sz_2020-03.html",
+         "https://sz.lianjia.com/zufang/", LIANJIA_ITEMS),
+    Case("lianjia", "lianjia/beike_zufang_list_hz_2019-09_localized.html",
+         "https://hz.lianjia.com/zufang/", LIANJIA_ITEMS),
+    Case("beike", "lianjia/beike_zufang_list_sz_2020-03.html",
+         "https://sz.zu.ke.com/zufang/", LIANJIA_ITEMS),
+    Case("lianjia-toml", "lianjia/beike_zufang_list_sz_2020-03.html",
+         "https://sz.lianjia.com/zufang/", LIANJIA_ITEMS),
+    Case("58", "58/58_chuzu_list_sz_2020-03_fontsecret.html",
+         "https://sz.58.com/chuzu/", "ul.house-list > li.house-cell"),
+    Case("58", "58/58_chuzu_list_bj_dashanzi_2018-05.html",
+         "http://bj.58.com/dashanzi/chuzu/", "ul.listUl > li"),
+    Case("ziroom", "ziroom/ziroom_list_sh_2016-11.html",
+         "http://sh.ziroom.com/z/nl/", "ul#houseList > li"),
+    Case("ziroom", "ziroom/ziroom_list_bj_2017-08.html",
+         "http://www.ziroom.com/z/nl/", "ul#houseList > li"),
+)  # fmt: skip
+
+
+def load_source(name: str):
+    """The registered source, or the bundled TOML one; None (with the reason) when missing."""
+    if name == "lianjia-toml":
+        from scrapers.declarative import BUNDLED_SOURCES, load_declarative_source
+
+        return load_declarative_source(BUNDLED_SOURCES / "example_lianjia.toml"), None
+    try:
+        return registry.get_source(name), None
+    except (UnknownSource, ImportError, AttributeError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def normaliser() -> tuple[Callable[[list], None], str]:
+    """Per-record normalisation from pipeline.normalize, as far as it exists in this tree."""
+    try:
+        norm = importlib.import_module("pipeline.normalize")
+    except ImportError as exc:
+        return (lambda records: None), f"no pipeline.normalize ({exc}); parse only"
+    parts = [
+        n for n in ("monthly_rent", "normalize_area", "normalize_orientation") if hasattr(norm, n)
+    ]
+
+    def apply(records: list) -> None:
+        for r in records:
+            if "monthly_rent" in parts:
+                norm.monthly_rent(r.rent, r.rent_text, r.rent_high)
+            if "normalize_area" in parts:
+                norm.normalize_area(r.area)
+            if "normalize_orientation" in parts:
+                norm.normalize_orientation(r.orientation)
+
+    return apply, "pipeline.normalize: " + (", ".join(parts) or "nothing usable")
+
+
+def rate(fn: Callable[[], object], runs: int, min_time: float) -> float:
+    """Pages per second: best of ``runs`` runs, each at least ``min_time`` seconds long."""
+    fn()  # warm up: imports, caches, the font map's first build
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            break
+        n = max(n * 2, int(n * min_time / max(elapsed, 1e-9)) + 1)
+    best = elapsed / n
+    for _ in range(runs - 1):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - start) / n)
+    return 1.0 / best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--min-time", type=float, default=0.2)
+    parser.add_argument("--no-bs4", action="store_true", help="skip the BeautifulSoup baseline")
+    args = parser.parse_args(argv)
+    # Parsers warn once per skipped card; thousands of repeats would bury the table.
+    logging.disable(logging.WARNING)
+
+    try:
+        from bs4 import BeautifulSoup
+    except ImportError:
+        BeautifulSoup = None  # noqa: N806
+    normalise, norm_note = normaliser()
+    print(f"real pages: {REAL_FIXTURES}")
+    print(f"normalise: {norm_note}")
+    print(f"best of {args.runs} runs, each >= {args.min_time}s; rates in pages/second\n")
+    header = (
+        f"{'source':<13}{'page':<44}{'cards':>6}{'lexbor':>9}{'parse':>9}{'+norm':>9}"
+        f"{'bs4':>8}{'+norm/lexbor':>14}{'+norm/bs4':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+
+    summary: dict[str, list[float]] = {}
+    for case in CASES:
+        source, missing = load_source(case.source)
+        if source is None:
+            print(f"{case.source:<13}skipped: {missing}")
+            continue
+        body = (REAL_FIXTURES / case.page).read_bytes()
+
+        def bare(body: bytes = body, sel: str = case.item_selector) -> int:
+            return len(LexborHTMLParser(body).css(sel))
+
+        def parse(body: bytes = body, url: str = case.url, source=source):
+            return source.parse_list(body, url)
+
+        def parse_norm(body: bytes = body, url: str = case.url, source=source) -> None:
+            normalise(source.parse_list(body, url).records)
+
+        records = parse().records
+        lexbor = rate(bare, args.runs, args.min_time)
+        parsed = rate(parse, args.runs, args.min_time)
+        full = rate(parse_norm, args.runs, args.min_time)
+        soup_rate = None
+        if BeautifulSoup is not None and not args.no_bs4:
+
+            def soup(body: bytes = body, sel: str = case.item_selector) -> int:
+                return len(BeautifulSoup(body, "html.parser").select(sel))
+
+            soup_rate = rate(soup, max(2, args.runs // 2), args.min_time)
+        ratio = full / lexbor
+        summary.setdefault(case.source, []).append(ratio)
+        bs4_cols = (
+            f"{soup_rate:>8.1f}{'':>14}{full / soup_rate:>10.1f}x"
+            if soup_rate
+            else f"{'-':>8}{'':>14}{'-':>11}"
+        )
+        print(
+            f"{case.source:<13}{Path(case.page).name[:43]:<44}{len(records):>6}"
+            f"{lexbor:>9.1f}{parsed:>9.1f}{full:>9.1f}"
+            + bs4_cols.replace(f"{'':>14}", f"{ratio:>13.0%} ", 1)
+        )
+
+    print()
+    for name, ratios in summary.items():
+        print(f"{name:<13} parse+normalise = {min(ratios):.0%} .. {max(ratios):.0%} of bare Lexbor")
+    lianjia = summary.get("lianjia")
+    if lianjia:
+        worst = min(lianjia)
+        verdict = "meets" if worst >= 0.60 else "BELOW"
+        print(f"\nLianjia parse+normalise at {worst:.0%} of bare Lexbor: {verdict} the 60 % target")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
