@@ -14,6 +14,7 @@ _BUILTIN: dict[str, str] = {
     "58": "scrapers.fiftyeight:FiftyEightSource",
     "ziroom": "scrapers.ziroom:ZiroomSource",
     "anjuke": "scrapers.anjuke:AnjukeSource",
+    "fang": "scrapers.fang:FangSource",
 }
 
 _extra: dict[str, Source] = {}

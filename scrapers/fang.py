@@ -1,0 +1,217 @@
+"""房天下 Fang.com rentals (``{city}.zu.fang.com/house/``).
+
+UNVERIFIED: no saved 房天下 page was found. The markup follows what public scrapers
+describe (``div.houseList dl`` cards) and the hand-written pages in
+``tests/fixtures/fang``; a real page that does not match raises LayoutChanged or
+NotAListingPage, never an empty list.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from .errors import BlockedPage, LayoutChanged, NotAListingPage
+from .htmltext import (
+    check_required,
+    clean_text,
+    decode_html,
+    find_area_text,
+    find_layout_text,
+    followed_link,
+    node_text,
+    page_title,
+    parse_area,
+    parse_floor,
+    parse_int,
+    parse_layout,
+    parse_page,
+    parse_range,
+    tenure_from_text,
+    title_block_reason,
+    url_block_reason,
+)
+from .record import ListingRecord, ListPage
+from .source import Capabilities, Politeness, Source, rebase
+
+ITEM_SELECTOR = "div.houseList dl"
+TITLE_SELECTOR = "dd p.title a"
+FACTS_SELECTOR = "dd p.font15"
+PLACE_SELECTOR = "dd p.gray6 a"
+PRICE_SELECTOR = "dd div.moreInfo p.mt5 span.price"
+PAGER_SELECTOR = "div.fanye"
+EMPTY_RESULT_MARKERS = ("没有找到", "暂无房源", "抱歉，没有")
+BLOCK_BODY_MARKERS = ("滑动验证", "拖动滑块", "请完成验证")
+
+_LISTING_URL = re.compile(r"/chuzu/(\d+_\d+_-?\d+)\.htm")
+_COMMUNITY_URL = re.compile(r"/house-xm(\d+)/")
+_SLUG = re.compile(r"^[a-z0-9]+$")
+_ORIENTATION = re.compile(r"^朝?([东南西北]+)$")
+
+
+class FangSource(Source):
+    name = "fang"
+    title = "房天下 Fang"
+    hosts = ("{city}.zu.fang.com",)
+    politeness = Politeness(delay=5.0, jitter=0.4, concurrency=1)
+    capabilities = Capabilities(list=True)
+    max_pages = 100
+    unverified = True
+
+    def base_url(self, city: str) -> str:
+        if not city or not _SLUG.match(city):
+            raise ValueError(f"{self.name}: city code must be lowercase letters, got {city!r}")
+        return "https://" + self.hosts[0].format(city=city)
+
+    def list_urls(
+        self,
+        city: str,
+        *,
+        district: str | None = None,
+        building: str | None = None,
+        base_url: str | None = None,
+    ) -> list[str]:
+        if district or building:
+            raise ValueError(f"{self.name}: district and building queries are not supported")
+        return [rebase(self.base_url(city) + "/house/", base_url)]
+
+    def page_kind(self, url: str) -> str:
+        return "detail" if _LISTING_URL.search(urlsplit(url).path) else "list"
+
+    def block_reason(self, body: bytes, url: str, status: int) -> str | None:
+        if status in (403, 418, 429):
+            return f"HTTP {status}"
+        reason = url_block_reason(url)
+        if reason or not body:
+            return reason
+        text = decode_html(body)
+        return _markup_block_reason(text, LexborHTMLParser(text))
+
+    def parse_list(self, body: bytes, url: str) -> ListPage:
+        text, tree = parse_page(body, url, self.name)
+        reason = url_block_reason(url) or _markup_block_reason(text, tree)
+        if reason:
+            raise BlockedPage(f"{self.name}: {reason}", url)
+        if tree.css_first("div.houseList") is None:
+            raise NotAListingPage(
+                f"{self.name}: not a 房天下 rental list page, no div.houseList "
+                f"(title {page_title(tree)!r})",
+                url,
+            )
+        cards = tree.css(ITEM_SELECTOR)
+        records = [r for r in (self._parse_card(c, url) for c in cards) if r is not None]
+        total_count = parse_int(node_text(tree.css_first(".findplotNum")))
+        current_page, total_pages = _paging(tree.css_first(PAGER_SELECTOR))
+        next_urls = followed_link(_next_link(tree.css_first(PAGER_SELECTOR)), url)
+
+        if not records:
+            if total_count == 0 or (
+                total_count is None
+                and any(
+                    m in node_text(tree.css_first("div.houseList")) for m in EMPTY_RESULT_MARKERS
+                )
+            ):
+                return ListPage([], url, 0, current_page, total_pages, [])
+            raise LayoutChanged(
+                f"{self.name}: {len(cards)} cards at {ITEM_SELECTOR!r}, none with a /chuzu/ link "
+                f"at {TITLE_SELECTOR!r} (total says {total_count})",
+                url,
+                selector=TITLE_SELECTOR if cards else ITEM_SELECTOR,
+            )
+        check_required(
+            self.name, records, (("rent", PRICE_SELECTOR), ("community", PLACE_SELECTOR)), url
+        )
+        return ListPage(records, url, total_count, current_page, total_pages, next_urls)
+
+    def _parse_card(self, card: LexborNode, page_url: str) -> ListingRecord | None:
+        link = card.css_first(TITLE_SELECTOR)
+        href = (link.attributes.get("href") or "") if link is not None else ""
+        m = _LISTING_URL.search(href)
+        if link is None or m is None:
+            return None
+        title = node_text(link) or clean_text(link.attributes.get("title"))
+        record = ListingRecord(
+            source=self.name,
+            listing_id=m.group(1),
+            url=urljoin(page_url, href),
+            title=title,
+            tenure=tenure_from_text(title),
+        )
+        facts = card.css_first(FACTS_SELECTOR)
+        if facts is not None:
+            for span in facts.css("span.splitline"):
+                span.replace_with("|")
+            for seg in node_text(facts).split("|"):
+                _read_fact(clean_text(seg), record)
+        places: list[str] = []
+        for a in card.css(PLACE_SELECTOR):
+            cm = _COMMUNITY_URL.search(a.attributes.get("href") or "")
+            if cm:
+                record.community = node_text(a) or None
+                record.community_id = cm.group(1)
+            elif node_text(a):
+                places.append(node_text(a))
+        if places:
+            record.district = places[0]
+        if len(places) > 1:
+            record.subdistrict = places[1]
+        if record.community is None and len(places) > 2:
+            record.community = places[2]  # 小区 link without a /house-xm id
+        price = card.css_first(PRICE_SELECTOR)
+        if price is not None:
+            record.rent, record.rent_high = parse_range(node_text(price))
+            record.rent_text = node_text(price.parent) or None
+        note = node_text(card.css_first("dd span.note"))
+        if note:
+            record.extra["note"] = note
+        return record
+
+
+def _markup_block_reason(text: str, tree: LexborHTMLParser) -> str | None:
+    if tree.css_first("div.houseList") is not None:
+        return None
+    reason = title_block_reason(page_title(tree))
+    if reason:
+        return reason
+    for marker in BLOCK_BODY_MARKERS:
+        if marker in text:
+            return f"page shows {marker!r} and no listings"
+    return None
+
+
+def _read_fact(seg: str, record: ListingRecord) -> None:
+    if not seg:
+        return
+    tenure = tenure_from_text(seg)
+    orient = _ORIENTATION.match(seg)
+    if tenure and len(seg) <= 4:
+        record.tenure = tenure  # type: ignore[assignment]
+    elif record.area_text is None and find_area_text(seg):
+        record.area_text, record.area = seg, parse_area(seg)
+    elif "层" in seg:
+        record.floor_text = seg
+        record.floor_band, record.total_floors = parse_floor(seg)
+    elif record.layout_text is None and find_layout_text(seg):
+        record.layout_text = seg
+        record.rooms, record.halls, record.baths = parse_layout(seg)
+    elif orient:
+        record.orientation = orient.group(1)
+
+
+def _paging(pager: LexborNode | None) -> tuple[int | None, int | None]:
+    if pager is None:
+        return None, None
+    total_m = re.search(r"共\s*(\d+)\s*页", node_text(pager))
+    current = parse_int(node_text(pager.css_first("a.pageNow, span.on, a.on")))
+    return current, int(total_m.group(1)) if total_m else None
+
+
+def _next_link(pager: LexborNode | None) -> LexborNode | None:
+    if pager is None:
+        return None
+    for a in pager.css("a"):
+        if node_text(a) == "下一页":
+            return a
+    return None
