@@ -320,3 +320,26 @@ def m003_listings_title_search(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER IF NOT EXISTS listings_fts_delete AFTER DELETE ON listings BEGIN "
         "DELETE FROM listings_fts WHERE rowid = old.id; END"
     )
+
+
+@migration
+def m004_unit_links(db: sqlite_utils.Database) -> None:
+    # Why each ad belongs to its unit, one row per ad, for a person to check in Datasette.
+    db["unit_links"].create(
+        {
+            "listing_id": int,
+            "unit_id": int,
+            "building_id": int,
+            "linked_on": str,  # the snapshot day that made the link
+            "kind": str,  # first | match | repost
+            "reason": str,
+            "score": float,
+        },
+        pk="listing_id",
+        foreign_keys=[("listing_id", "listings", "id"), ("unit_id", "units", "id")],
+    )
+    db["unit_links"].create_index(["unit_id"])
+    db["units"].add_column("rent", float)  # median monthly rent of its ads when last seen
+    db["units"].add_column("agents", int)  # distinct advertisers (source + agent key)
+    db["units"].add_column("sources", str)
+    db["listings"].add_column("rent_monthly", float)  # last normalized monthly rent

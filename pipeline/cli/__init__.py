@@ -36,3 +36,4 @@ from . import buildings as _buildings  # noqa: E402,F401
 from . import run as _run  # noqa: E402,F401
 from . import scrape as _scrape  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
+from . import snapshot as _snapshot  # noqa: E402,F401

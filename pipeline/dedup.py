@@ -1,0 +1,268 @@
+"""De-duplication: which ads advertise the same flat (a *unit*).
+
+Ads of one flat agree on the building, tenure, layout, floor band and total floors and
+orientation, show an area within about 1 ㎡ and a rent within about 5 %, and appear
+within a few days of each other. Agreement is not identity: a tower repeats one plan on
+every floor, so many empty flats look alike. The evidence against a merge is therefore
+as important as the evidence for it:
+
+- one advertiser (source + agent key) never lists one flat twice at the same time, so a
+  new ad never joins a unit that already has a live ad of the same advertiser;
+- a flat's ads appear together: an ad joins a unit only if it was first seen within
+  JOIN_DAYS of the unit's first ad, and the unit is still live;
+- a *repost* (an advertiser's ad vanishes and the same advertiser lists the same
+  attributes under a new id within REPOST_DAYS) is the same flat, whatever else.
+
+Each new ad joins the best candidate (repost first, then the smallest rent gap plus
+time gap) or starts a unit. Assignment is incremental and stable: an ad keeps its unit
+once given, so re-running a day gives the same units.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date
+
+#: Area tolerance: this many ㎡ plus AREA_REL of the area (sites round areas differently).
+AREA_TOL = 1.0
+AREA_REL = 0.01
+#: Rent tolerance relative to the unit's median ad rent (agents' prices differ by a few %).
+RENT_TOL = 0.06
+#: A new ad joins a unit only within this many days of the unit's first ad.
+JOIN_DAYS = 7
+#: An advertiser's ad that vanished at most this many days before a look-alike new ad
+#: of the same advertiser appeared is a repost of the same flat.
+REPOST_DAYS = 5
+#: A unit takes new ads only while one of its ads was seen within this many days.
+ALIVE_DAYS = 3
+
+
+def days_between(a: str, b: str) -> int:
+    return (date.fromisoformat(b) - date.fromisoformat(a)).days
+
+
+@dataclass(slots=True, eq=False)
+class AdState:
+    """One ad as the snapshot of a day sees it."""
+
+    id: int
+    building_id: int
+    unit_id: int | None
+    source: str
+    agent: str | None  # "source:agent_key", or None when the page named no advertiser
+    tenure: str  # whole | shared
+    layout: str | None
+    area: float | None
+    floor_band: str | None
+    total_floors: int | None
+    orientation: str | None
+    first_seen: str
+    rents: dict[str, float | None] = field(default_factory=dict)  # window day -> monthly rent
+    flags: list[str] = field(default_factory=list)  # flags on the snapshot day
+    subdistrict: str | None = None
+
+    @property
+    def key(self) -> tuple:
+        return (self.tenure, self.layout, self.floor_band, self.total_floors, self.orientation)
+
+    def seen_on(self, day: str) -> bool:
+        return day in self.rents
+
+    def last_seen_until(self, day: str) -> str | None:
+        days = [d for d in self.rents if d <= day]
+        return max(days) if days else None
+
+    def rent_until(self, day: str) -> float | None:
+        days = sorted((d for d in self.rents if d <= day and self.rents[d]), reverse=True)
+        return self.rents[days[0]] if days else None
+
+
+@dataclass(slots=True, eq=False)
+class UnitState:
+    id: int | None
+    building_id: int
+    tenure: str
+    layout: str | None
+    area: float | None
+    floor_band: str | None
+    total_floors: int | None
+    orientation: str | None
+    first_seen: str
+    ads: list[AdState] = field(default_factory=list)
+    #: first_seen of the unit's ads that were not seen in the window (seen before it)
+    outside: list[str] = field(default_factory=list)
+    reason: str | None = None
+    status: str | None = None
+    gone_on: str | None = None
+
+    @property
+    def key(self) -> tuple:
+        return (self.tenure, self.layout, self.floor_band, self.total_floors, self.orientation)
+
+    def rent_on(self, day: str) -> float | None:
+        """Median of the unit's unflagged ads' latest rents up to ``day``."""
+        rents = [r for a in self.ads if not a.flags and (r := a.rent_until(day))]
+        if not rents:
+            rents = [r for a in self.ads if (r := a.rent_until(day))]
+        return statistics.median(rents) if rents else None
+
+    def last_seen_until(self, day: str) -> str | None:
+        days = [d for a in self.ads if (d := a.last_seen_until(day))]
+        return max(days) if days else None
+
+
+@dataclass(slots=True)
+class Link:
+    ad: AdState
+    unit: UnitState
+    kind: str  # first | match | repost
+    reason: str
+    score: float
+
+
+def area_close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= AREA_TOL + AREA_REL * max(a, b)
+
+
+def describe(unit: UnitState) -> str:
+    floors = f"({unit.total_floors}层)" if unit.total_floors else ""
+    area = f"{unit.area:g}㎡" if unit.area is not None else "area ?"
+    return (
+        f"{unit.layout or 'layout ?'}/{unit.floor_band or 'floor ?'}{floors}/"
+        f"{unit.orientation or 'orientation ?'}/{area}"
+    )
+
+
+def _short(agent: str | None) -> str:
+    if not agent:
+        return "unknown advertiser"
+    source, _, key = agent.partition(":")
+    return f"{source}:{key[:6]}"
+
+
+def assign_units(
+    new_ads: list[AdState], units: list[UnitState], day: str
+) -> tuple[list[Link], list[UnitState]]:
+    """Give each new ad of one building a unit; returns the links and the units created.
+
+    ``units`` are the building's known units with the ads of the window attached; the
+    list is extended with the created units so later ads of the same day can join them.
+    """
+    by_key: dict[tuple, list[UnitState]] = {}
+    for unit in units:
+        by_key.setdefault(unit.key, []).append(unit)
+    links: list[Link] = []
+    created: list[UnitState] = []
+    order = sorted(
+        new_ads, key=lambda a: (a.first_seen, repr(a.key), a.rent_until(day) or 0.0, a.id)
+    )
+    for ad in order:
+        best: tuple[float, UnitState, str, str] | None = None
+        for unit in by_key.get(ad.key, []):
+            found = _score(ad, unit, day)
+            if found and (best is None or found[0] < best[0]):
+                best = (found[0], unit, found[1], found[2])
+        if best is not None:
+            score, unit, kind, reason = best
+            unit.ads.append(ad)
+            links.append(Link(ad, unit, kind, reason, round(score, 4)))
+            continue
+        unit = UnitState(
+            id=None,
+            building_id=ad.building_id,
+            tenure=ad.tenure,
+            layout=ad.layout,
+            area=ad.area,
+            floor_band=ad.floor_band,
+            total_floors=ad.total_floors,
+            orientation=ad.orientation,
+            first_seen=ad.first_seen,
+            ads=[ad],
+        )
+        unit.reason = f"{describe(unit)}; first ad {ad.source} {ad.id} by {_short(ad.agent)} on {ad.first_seen}"
+        by_key.setdefault(unit.key, []).append(unit)
+        units.append(unit)
+        created.append(unit)
+        links.append(Link(ad, unit, "first", f"first ad of a new unit ({describe(unit)})", 0.0))
+    return links, created
+
+
+def _score(ad: AdState, unit: UnitState, day: str) -> tuple[float, str, str] | None:
+    if not area_close(ad.area, unit.area):
+        return None
+    last = unit.last_seen_until(day)
+    if last is None or days_between(last, day) > ALIVE_DAYS:
+        return None
+    live_agents = {a.agent for a in unit.ads if a.agent and a.seen_on(day) and a is not ad}
+    rent = ad.rent_until(day)
+    unit_rent = unit.rent_on(day)
+    gap = abs(rent - unit_rent) / unit_rent if rent and unit_rent else None
+    if ad.agent and ad.agent in live_agents:
+        return None  # one advertiser never lists one flat twice at once
+    if ad.agent:
+        for old in unit.ads:
+            if old.agent != ad.agent or old.seen_on(day):
+                continue
+            vanished = old.last_seen_until(day)
+            if (
+                vanished
+                and 0 < days_between(vanished, ad.first_seen) <= REPOST_DAYS
+                and (gap is None or gap <= RENT_TOL)
+            ):
+                return (
+                    0.0,
+                    "repost",
+                    f"repost: same advertiser {_short(ad.agent)} and {describe(unit)}; "
+                    f"ad {old.id} last seen {vanished}, new ad {ad.id} from {ad.first_seen}",
+                )
+    if gap is None or gap > RENT_TOL:
+        return None
+    lag = abs(days_between(unit.first_seen, ad.first_seen))
+    if lag > JOIN_DAYS:
+        return None
+    agents = sorted({_short(a.agent) for a in unit.ads if a.agent})
+    reason = (
+        f"same {describe(unit)}, rent {rent:g} vs unit {unit_rent:g} ({gap:.1%}), "
+        f"advertiser {_short(ad.agent)} not yet on the unit (has {', '.join(agents) or 'none'}), "
+        f"listed {ad.first_seen}, unit since {unit.first_seen}"
+    )
+    return gap / RENT_TOL + lag / JOIN_DAYS, "match", reason
+
+
+def attribute_clusters(ads: list[AdState]) -> list[list[AdState]]:
+    """Groups of look-alike ads: same key and areas chained within the area tolerance."""
+    by_key: dict[tuple, list[AdState]] = {}
+    for ad in ads:
+        by_key.setdefault(ad.key, []).append(ad)
+    clusters: list[list[AdState]] = []
+    for group in by_key.values():
+        group.sort(key=lambda a: (a.area is None, a.area or 0.0, a.id))
+        current: list[AdState] = []
+        for ad in group:
+            if current and not area_close(current[-1].area, ad.area):
+                clusters.append(current)
+                current = []
+            current.append(ad)
+        if current:
+            clusters.append(current)
+    return clusters
+
+
+def units_low(ads: list[AdState]) -> int:
+    """The fewest distinct flats these live ads can be.
+
+    Within a cluster of look-alike ads, one advertiser's co-live ads are different flats,
+    so the cluster holds at least as many flats as its busiest advertiser has ads there
+    (an ad with no advertiser counts as an advertiser of its own).
+    """
+    total = 0
+    for cluster in attribute_clusters(ads):
+        counts: dict[str, int] = {}
+        for ad in cluster:
+            agent = ad.agent or f"?{ad.id}"
+            counts[agent] = counts.get(agent, 0) + 1
+        total += max(counts.values())
+    return total

@@ -1,0 +1,405 @@
+"""The daily snapshot: resolve -> normalize -> de-duplicate -> lifecycle -> building_daily
+and district_daily rows for one day.
+
+It reads only a window of WINDOW_DAYS days of observations ending on the day (plus the
+units those ads belong to), never the whole history, so one more day costs the same
+after a month or after a year. The day's rows are replaced: re-running a day gives the
+same rows. Days are meant to be computed in date order (``snapshot_range`` does): a
+unit's ``gone`` day needs the building's earlier observed days, read from the rows of
+the days before.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from db import snapshots as snap_sql
+from db import units as unit_sql
+
+from .dates import day_range, parse_day
+from .dedup import AdState, UnitState, assign_units, units_low
+from .lifecycle import days_on_market, gone_on, live_on, price_cut
+from .normalize import Ad, flag_ads, monthly_rent, normalize_area, normalize_orientation
+from .resolve import ResolveReport, resolve_listings
+
+log = logging.getLogger(__name__)
+
+#: Days of observations (ending on the snapshot day) one snapshot reads.
+WINDOW_DAYS = 8
+
+
+@dataclass(slots=True)
+class SnapshotReport:
+    day: str
+    buildings: int = 0  # buildings with data that day
+    null_buildings: int = 0  # registry buildings with no successful observation (null row)
+    listings: int = 0
+    units: int = 0
+    units_low: int = 0
+    units_high: int = 0
+    new_units: int = 0
+    gone_units: int = 0
+    flagged: int = 0
+    units_created: int = 0
+    ads_linked: int = 0
+    seconds: float = 0.0
+    resolve: ResolveReport = field(default_factory=ResolveReport)
+
+
+def _shift(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 2)
+    cuts = statistics.quantiles(values, n=4, method="inclusive")
+    return round({0.25: cuts[0], 0.5: cuts[1], 0.75: cuts[2]}[q], 2)
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 2) if values else None
+
+
+def snapshot_day(db: sqlite_utils.Database, day: str) -> SnapshotReport:
+    """(Re)compute ``building_daily`` and ``district_daily`` for ``day``. One transaction."""
+    day = parse_day(day)
+    started = time.perf_counter()
+    report = SnapshotReport(day=day)
+    report.resolve = resolve_listings(db)
+    with db.conn:
+        _snapshot(db, day, report)
+    report.seconds = round(time.perf_counter() - started, 3)
+    log.info(
+        "snapshot %s: %s buildings, %s units in %.2fs",
+        day,
+        report.buildings,
+        report.units,
+        report.seconds,
+    )
+    return report
+
+
+def snapshot_range(db: sqlite_utils.Database, since: str, until: str) -> list[SnapshotReport]:
+    """Every day from ``since`` to ``until`` in order."""
+    return [snapshot_day(db, d) for d in day_range(since, until)]
+
+
+def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> None:
+    info = snap_sql.buildings(db)
+    covered = snap_sql.covered_buildings(db, day, info)
+    start = _shift(day, -(WINDOW_DAYS - 1))
+
+    listings = {row.id: row for row in unit_sql.window_listings(db, start, day)}
+    ads: dict[int, AdState] = {}
+    for row in listings.values():
+        if row.building_id is None:
+            continue
+        tenure = row.tenure or "whole"
+        ads[row.id] = AdState(
+            id=row.id,
+            building_id=row.building_id,
+            unit_id=row.unit_id,
+            source=row.source,
+            agent=f"{row.source}:{row.agent_key}" if row.agent_key else None,
+            tenure=tenure,
+            layout=row.layout,
+            area=normalize_area(row.area),
+            floor_band=row.floor_band,
+            total_floors=row.total_floors,
+            orientation=normalize_orientation(row.orientation),
+            first_seen=row.first_seen or day,
+            subdistrict=row.subdistrict,
+        )
+    for listing_id, obs_day, rent in unit_sql.window_observations(db, start, day):
+        ad = ads.get(listing_id)
+        if ad is not None:
+            row = listings[listing_id]
+            ad.rents[obs_day] = monthly_rent(rent, row.rent_text, row.rent_high)
+
+    today_by_building: dict[int, list[AdState]] = defaultdict(list)
+    for ad in ads.values():
+        if ad.seen_on(day):
+            today_by_building[ad.building_id].append(ad)
+
+    # -- normalize: flags of the day's ads, per building --------------------------------
+    flag_updates = []
+    for ads_today in today_by_building.values():
+        flags = flag_ads(
+            Ad(a.id, a.rents[day], a.area, a.tenure == "whole" and not listings[a.id].is_apartment)
+            for a in ads_today
+        )
+        for ad in ads_today:
+            ad.flags = flags.get(ad.id, [])
+            text = ",".join(ad.flags) or None
+            row = listings[ad.id]
+            if text != row.flags or ad.rents[day] != row.rent_monthly:
+                flag_updates.append((text, ad.rents[day], ad.id))
+            report.flagged += bool(ad.flags)
+    unit_sql.set_listing_flags(db, flag_updates)
+
+    # -- units known in the window -----------------------------------------------------
+    unit_ids = sorted({a.unit_id for a in ads.values() if a.unit_id is not None})
+    unit_rows = unit_sql.units_by_id(db, unit_ids)
+    units: dict[int, UnitState] = {}
+    for uid, u in unit_rows.items():
+        units[uid] = UnitState(
+            id=uid,
+            building_id=u.building_id,
+            tenure=u.tenure or "whole",
+            layout=u.layout,
+            area=u.area,
+            floor_band=u.floor_band,
+            total_floors=u.total_floors,
+            orientation=u.orientation,
+            first_seen=u.first_seen or day,
+            reason=u.reason,
+            status=u.status,
+            gone_on=u.gone_on,
+        )
+    for ad in ads.values():
+        if ad.unit_id in units:
+            units[ad.unit_id].ads.append(ad)
+    for _, uid, first in unit_sql.sibling_listings(db, unit_ids, exclude=set(listings)):
+        if uid in units and first and first <= day:
+            units[uid].outside.append(first)
+    for unit in units.values():
+        firsts = [a.first_seen for a in unit.ads] + unit.outside
+        unit.first_seen = min(firsts) if firsts else unit.first_seen
+
+    # -- de-duplicate the day's new ads ---------------------------------------------------
+    units_by_building: dict[int, list[UnitState]] = defaultdict(list)
+    for unit in units.values():
+        units_by_building[unit.building_id].append(unit)
+    for building_id, ads_today in sorted(today_by_building.items()):
+        new = [
+            a
+            for a in ads_today
+            if a.unit_id is None
+            and not a.flags
+            and a.tenure in ("whole", "shared")
+            and not listings[a.id].is_apartment
+        ]
+        if not new:
+            continue
+        links, created = assign_units(new, units_by_building[building_id], day)
+        for unit in created:
+            unit.id = unit_sql.insert_unit(
+                db,
+                {
+                    "building_id": unit.building_id,
+                    "tenure": unit.tenure,
+                    "layout": unit.layout,
+                    "area": unit.area,
+                    "floor_band": unit.floor_band,
+                    "total_floors": unit.total_floors,
+                    "orientation": unit.orientation,
+                    "first_seen": unit.first_seen,
+                    "last_seen": day,
+                    "status": "live",
+                    "reason": unit.reason,
+                    "ads": len(unit.ads),
+                },
+            )
+            units[unit.id] = unit
+        report.units_created += len(created)
+        for link in links:
+            link.ad.unit_id = link.unit.id
+        unit_sql.link_listings(
+            db,
+            [
+                {
+                    "listing_id": link.ad.id,
+                    "unit_id": link.unit.id,
+                    "building_id": building_id,
+                    "linked_on": day,
+                    "kind": link.kind,
+                    "reason": link.reason,
+                    "score": link.score,
+                }
+                for link in links
+            ],
+        )
+        report.ads_linked += len(links)
+
+    # -- lifecycle and the day's rows ----------------------------------------------------
+    observed = _observed_days(db, start, day)
+    building_rows: list[dict[str, Any]] = []
+    unit_updates: list[dict[str, Any]] = []
+    pooled: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for building_id in sorted(info):
+        b = info[building_id]
+        if building_id not in covered:
+            if b.status == "verified":
+                building_rows.append(_null_row(building_id, day, b.total_units))
+                report.null_buildings += 1
+            continue
+        ads_today = today_by_building.get(building_id, [])
+        days_b = sorted({*observed.get(building_id, ()), day})
+        measures, whole_live, shared_live = _building_measures(
+            units_by_building.get(building_id, []), ads_today, day, start, days_b, unit_updates
+        )
+        sources = sorted({a.source for a in ads_today} | covered[building_id])
+        row = {
+            "building_id": building_id,
+            "date": day,
+            "listings": len(ads_today),
+            **measures,
+            "vacancy_rate": round(measures["units"] / b.total_units, 4) if b.total_units else None,
+            "sources": ",".join(sources),
+            "total_units": b.total_units,
+        }
+        building_rows.append(row)
+        report.buildings += 1
+        report.listings += row["listings"]
+        report.units += row["units"]
+        report.units_low += row["units_low"]
+        report.units_high += row["units_high"]
+        report.new_units += row["new_units"]
+        report.gone_units += row["gone_units"]
+        subdistrict = b.subdistrict or _mode([a.subdistrict for a in ads_today]) or ""
+        for area_key in {(b.city, b.district, ""), (b.city, b.district, subdistrict)}:
+            acc = pooled.setdefault(area_key, {"rows": [], "whole": [], "shared": []})
+            acc["rows"].append(row)
+            acc["whole"].extend(whole_live)
+            acc["shared"].extend(shared_live)
+
+    unit_sql.update_units(db, unit_updates)
+    district_rows = [_district_row(k, acc, day) for k, acc in sorted(pooled.items())]
+    snap_sql.replace_day(db, day, building_rows, district_rows)
+
+
+def _observed_days(db: sqlite_utils.Database, start: str, day: str) -> dict[int, set[str]]:
+    """Earlier days of the window on which each building had data (from their snapshot rows)."""
+    out: dict[int, set[str]] = defaultdict(set)
+    for building_id, d in db.execute(
+        "SELECT building_id, date FROM building_daily WHERE date >= ? AND date < ? "
+        "AND listings IS NOT NULL",
+        [start, day],
+    ).fetchall():
+        out[building_id].add(d)
+    return out
+
+
+def _unit_rent_today(unit: UnitState, day: str) -> float | None:
+    rents = [a.rents[day] for a in unit.ads if a.seen_on(day) and not a.flags and a.rents[day]]
+    return statistics.median(rents) if rents else None
+
+
+def _building_measures(
+    units: list[UnitState],
+    ads_today: list[AdState],
+    day: str,
+    start: str,
+    observed_days: list[str],
+    unit_updates: list[dict[str, Any]],
+) -> tuple[
+    dict[str, Any], list[tuple[UnitState, float | None]], list[tuple[UnitState, float | None]]
+]:
+    whole_live: list[tuple[UnitState, float | None]] = []
+    shared_live: list[tuple[UnitState, float | None]] = []
+    gone = new = cuts = 0
+    for unit in units:
+        live = live_on(unit, day, start)
+        rent = _unit_rent_today(unit, day) if live else None
+        is_gone = not live and gone_on(unit, observed_days, start)
+        if unit.tenure == "whole":
+            if live:
+                whole_live.append((unit, rent))
+                new += unit.first_seen == day
+                cuts += price_cut(unit, day)
+            gone += is_gone
+        elif live:
+            shared_live.append((unit, rent))
+        agents = {a.agent or f"?{a.id}" for a in unit.ads}
+        status = "live" if live else ("gone" if is_gone or unit.status == "gone" else "unseen")
+        unit_updates.append(
+            {
+                "id": unit.id,
+                "last_seen": unit.last_seen_until(day),
+                "status": status,
+                "gone_on": day if is_gone else (unit.gone_on if status == "gone" else None),
+                "rent": rent,
+                "ads": len(unit.ads) + len(unit.outside),
+                "agents": len(agents),
+                "sources": ",".join(sorted({a.source for a in unit.ads})),
+                "reason": None,
+            }
+        )
+    live_ads = [a for unit, _ in whole_live for a in unit.ads if a.seen_on(day) and not a.flags]
+    n_units = len(whole_live)
+    rents = [r for _, r in whole_live if r]
+    per_m2 = [r / u.area for u, r in whole_live if r and u.area]
+    room_rents = [r for _, r in shared_live if r]
+    measures = {
+        "units": n_units,
+        "units_low": min(units_low(live_ads), n_units),
+        "units_high": max(len(live_ads), n_units),
+        "rooms": len(shared_live),
+        "median_rent": _median(rents),
+        "p25_rent": _quantile(rents, 0.25),
+        "p75_rent": _quantile(rents, 0.75),
+        "median_rent_per_m2": _median(per_m2),
+        "median_room_rent": _median(room_rents),
+        "new_units": new,
+        "gone_units": gone,
+        "price_cuts": cuts,
+        "median_days_on_market": _median([float(days_on_market(u, day)) for u, _ in whole_live]),
+    }
+    return measures, whole_live, shared_live
+
+
+def _null_row(building_id: int, day: str, total_units: int | None) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(snap_sql.BUILDING_COLUMNS)
+    row.update(building_id=building_id, date=day, total_units=total_units)
+    return row
+
+
+def _mode(values: list[str | None]) -> str | None:
+    counts = Counter(v for v in values if v)
+    return min(counts, key=lambda v: (-counts[v], v)) if counts else None
+
+
+def _district_row(key: tuple[str, str, str], acc: dict[str, Any], day: str) -> dict[str, Any]:
+    city, district, subdistrict = key
+    rows = acc["rows"]
+    whole, shared = acc["whole"], acc["shared"]
+    rents = [r for _, r in whole if r]
+    per_m2 = [r / u.area for u, r in whole if r and u.area]
+    total_units = sum(r["total_units"] or 0 for r in rows if r["total_units"])
+    known_units = sum(r["units"] for r in rows if r["total_units"])
+    return {
+        "city": city,
+        "district": district,
+        "subdistrict": subdistrict,
+        "date": day,
+        "listings": sum(r["listings"] for r in rows),
+        "units": sum(r["units"] for r in rows),
+        "units_low": sum(r["units_low"] for r in rows),
+        "units_high": sum(r["units_high"] for r in rows),
+        "rooms": sum(r["rooms"] for r in rows),
+        "median_rent": _median(rents),
+        "p25_rent": _quantile(rents, 0.25),
+        "p75_rent": _quantile(rents, 0.75),
+        "median_rent_per_m2": _median(per_m2),
+        "median_room_rent": _median([r for _, r in shared if r]),
+        "vacancy_rate": round(known_units / total_units, 4) if total_units else None,
+        "new_units": sum(r["new_units"] for r in rows),
+        "gone_units": sum(r["gone_units"] for r in rows),
+        "price_cuts": sum(r["price_cuts"] for r in rows),
+        "median_days_on_market": _median([float(days_on_market(u, day)) for u, _ in whole]),
+        "sources": ",".join(
+            sorted({s for r in rows for s in (r["sources"] or "").split(",") if s})
+        ),
+        "buildings": len(rows),
+    }

@@ -1,0 +1,128 @@
+"""Small markets built in code: a registry, ads as listing records, one run per day.
+
+Writes through the project's own write paths (db.buildings, db.runs, db.listings), so
+the pipeline sees exactly what a scrape would have stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from db.buildings import BuildingRow, import_buildings
+from db.listings import save_records
+from db.runs import RunCounts, finish_run, start_run
+from scrapers.htmltext import agent_key
+from scrapers.record import ListingRecord
+
+
+def building(
+    name: str,
+    *,
+    district: str = "江干",
+    total_units: int | None = None,
+    aliases: tuple[str, ...] = (),
+    city: str = "hz",
+    site_ids: tuple[tuple[str, str], ...] = (),
+) -> BuildingRow:
+    return BuildingRow(
+        line=0,
+        name=name,
+        aliases=list(aliases),
+        city=city,
+        district=district,
+        total_units=total_units,
+        site_ids=list(site_ids),
+    )
+
+
+def ad(
+    listing_id: str,
+    community: str,
+    *,
+    rent: float,
+    area: float = 53.0,
+    rooms: int = 2,
+    halls: int = 1,
+    baths: int = 1,
+    band: str | None = "中楼层",
+    total_floors: int | None = 28,
+    orientation: str | None = "南",
+    agent: str | None = "链家 A店",
+    tenure: str = "whole",
+    district: str = "江干",
+    subdistrict: str = "九堡",
+    community_id: str | None = None,
+    rent_text: str | None = None,
+    source: str = "lianjia",
+) -> ListingRecord:
+    return ListingRecord(
+        source=source,
+        listing_id=listing_id,
+        url=f"https://hz.lianjia.com/zufang/{listing_id}.html",
+        title=f"{'整租' if tenure == 'whole' else '合租'}·{community} {rooms}室{halls}厅 {orientation}",
+        tenure=tenure,  # type: ignore[arg-type]
+        district=district,
+        subdistrict=subdistrict,
+        community=community,
+        community_id=community_id,
+        rent_text=rent_text or f"{rent:g} 元/月",
+        rent=rent,
+        area=area,
+        area_text=f"{area:g}㎡",
+        rooms=rooms,
+        halls=halls,
+        baths=baths,
+        floor_band=band,
+        total_floors=total_floors,
+        orientation=orientation,
+        agent_key=agent_key(agent),
+        brand=agent,
+    )
+
+
+@dataclass
+class Market:
+    db: sqlite_utils.Database
+    city: str = "hz"
+
+    def registry(self, *rows: BuildingRow) -> None:
+        import_buildings(self.db, list(rows))
+
+    def day(
+        self,
+        day: str,
+        records: list[ListingRecord],
+        *,
+        status: str = "ok",
+        district: str | None = None,
+        building_id: int | None = None,
+    ) -> int:
+        """Store one scrape of ``day`` holding ``records``; returns the run id."""
+        run_id = start_run(
+            self.db,
+            source="lianjia",
+            as_of=day,
+            city=self.city,
+            district=district,
+            building_id=building_id,
+        )
+        save_records(self.db, records, as_of=day, run_id=run_id)
+        finish_run(
+            self.db, run_id, status=status, message=None, counts=RunCounts(listings=len(records))
+        )
+        return run_id
+
+    def building_id(self, name: str) -> int:
+        return self.db.execute("SELECT id FROM buildings WHERE name = ?", [name]).fetchone()[0]
+
+    def row(self, name: str, day: str) -> dict:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM building_daily WHERE building_id = ? AND date = ?",
+                [self.building_id(name), day],
+            )
+        )
+        assert rows, f"no building_daily row for {name} on {day}"
+        return rows[0]
