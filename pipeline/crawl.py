@@ -394,9 +394,14 @@ def scrape(
         tracked=tracked,
         base_url=base_url,
     )
-    base_settings = settings or FetchSettings()
-    politeness = politeness_for(source, delay, concurrency)
-    settings = dataclasses.replace(base_settings, politeness=politeness)
+    settings = settings or FetchSettings()
+    if delay is not None or concurrency is not None:
+        # This run's override wins over the source's and the config's politeness for its hosts.
+        override = politeness_for(source, delay, concurrency)
+        hosts = {urlsplit(url).netloc for scope in scopes for url in scope.urls}
+        settings = dataclasses.replace(
+            settings, per_host={**settings.per_host, **dict.fromkeys(hosts, override)}
+        )
     return asyncio.run(
         _scrape(
             db,

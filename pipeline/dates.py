@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class InvalidDate(ValueError):
@@ -19,6 +21,8 @@ def today_shanghai() -> str:
 def parse_day(value: str, *, what: str = "date") -> str:
     """Validate a YYYY-MM-DD string and return it in ISO form."""
     try:
+        if not _DAY.fullmatch(value.strip()):
+            raise ValueError(value)
         return date.fromisoformat(value.strip()).isoformat()
     except (ValueError, AttributeError) as exc:
         raise InvalidDate(

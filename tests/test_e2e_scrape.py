@@ -1,0 +1,201 @@
+"""End to end: a local site in the Lianjia markup, the real CLI, a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.cli_helpers import run_cli
+from tests.lianjia_site import Card, LocalSite, paginate
+
+DAY = "2026-11-20"
+
+
+def market() -> list[Card]:
+    cards = []
+    for i in range(70):
+        building = ["丽晶国际", "金色海岸", "钱江世纪城A座"][i % 3]
+        cards.append(
+            Card(
+                house_code=f"HZ{2351274914700328960 + i}",
+                community=building,
+                rent=str(3000 + 10 * i),
+                area=str(40 + i % 5),
+                resblock_id=f"18110000000{i % 3}",
+            )
+        )
+    return cards
+
+
+@pytest.fixture
+def site():
+    with LocalSite() as s:
+        s.set_pages(paginate(market()))
+        yield s
+
+
+def scrape(site, db_path, *extra, day=DAY):
+    return run_cli(
+        "scrape",
+        "lianjia",
+        "--city",
+        "hz",
+        "--base-url",
+        site.url,
+        "--delay",
+        "0",
+        "--as-of",
+        day,
+        *extra,
+        db_path=db_path,
+    )
+
+
+def table_rows(db_path, sql):
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_scrape_follows_every_page_and_stores_listings_and_observations(site, db_path):
+    result = scrape(site, db_path)
+    assert result.exit_code == 0, result.output
+    assert "ok, 3 pages, 70 listings" in result.output
+    assert site.hits == {"/robots.txt": 1, "/zufang/": 1, "/zufang/pg2/": 1, "/zufang/pg3/": 1}
+    assert table_rows(db_path, "SELECT count(*) FROM listings") == [(70,)]
+    assert table_rows(
+        db_path, f"SELECT count(*) FROM listing_observations WHERE date = '{DAY}'"
+    ) == [(70,)]
+    row = table_rows(
+        db_path,
+        "SELECT community, rent, area, layout, floor_band, total_floors, tenure, district, subdistrict "
+        "FROM listings WHERE listing_id = 'HZ2351274914700328961'",
+    )
+    assert row == [("金色海岸", 3010.0, 41.0, "2室1厅1卫", "中楼层", 28, "whole", "江干", "九堡")]
+    run = table_rows(db_path, "SELECT status, pages, listings, requests, as_of FROM runs")
+    assert run == [("ok", 3, 70, 4, DAY)]
+    # Every page is archived, content-addressed, before it is parsed.
+    assert table_rows(
+        db_path, "SELECT count(*), sum(parse_status = 'ok') FROM pages WHERE kind = 'list'"
+    ) == [(3, 3)]
+
+
+def test_scraping_the_same_day_twice_leaves_the_same_rows(site, db_path):
+    assert scrape(site, db_path).exit_code == 0
+    first = table_rows(
+        db_path, "SELECT source, listing_id, rent, first_seen, last_seen FROM listings ORDER BY 2"
+    )
+    obs = table_rows(db_path, "SELECT listing_id, date, rent FROM listing_observations ORDER BY 1")
+    assert scrape(site, db_path).exit_code == 0
+    assert (
+        table_rows(
+            db_path,
+            "SELECT source, listing_id, rent, first_seen, last_seen FROM listings ORDER BY 2",
+        )
+        == first
+    )
+    assert (
+        table_rows(db_path, "SELECT listing_id, date, rent FROM listing_observations ORDER BY 1")
+        == obs
+    )
+    # The same bodies are stored once however often they are fetched.
+    assert table_rows(db_path, "SELECT count(*) FROM pages WHERE kind = 'list'") == [(6,)]
+    assert table_rows(db_path, "SELECT count(*) FROM page_bodies") == [(4,)]  # 3 pages + robots.txt
+
+
+def test_a_later_day_extends_last_seen_and_adds_observations(site, db_path):
+    assert scrape(site, db_path, day="2026-11-20").exit_code == 0
+    assert scrape(site, db_path, day="2026-11-21").exit_code == 0
+    assert table_rows(db_path, "SELECT DISTINCT first_seen, last_seen FROM listings") == [
+        ("2026-11-20", "2026-11-21")
+    ]
+    assert table_rows(db_path, "SELECT count(*) FROM listing_observations") == [(140,)]
+
+
+def test_a_page_of_another_kind_fails_the_run_and_keeps_what_was_stored(site, db_path):
+    assert scrape(site, db_path, day="2026-11-19").exit_code == 0
+    site.set_route(
+        "/zufang/",
+        "<html><head><title>某某论坛</title></head><body><p>hello</p></body></html>".encode(),
+    )
+    result = scrape(site, db_path)
+    assert result.exit_code == 1
+    assert "lianjia" in result.output and "/zufang/" in result.output
+    assert table_rows(db_path, "SELECT count(*) FROM listings") == [(70,)]
+    assert table_rows(
+        db_path, f"SELECT count(*) FROM listing_observations WHERE date = '{DAY}'"
+    ) == [(0,)]
+    assert table_rows(db_path, "SELECT status FROM runs ORDER BY id") == [("ok",), ("failed",)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b'<!DOCTYPE html><html><head><meta charset="utf-8"><title>\xe6\x9d\xad\xe5\xb7\x9e\xe7\xa7\x9f\xe6\x88\xbf</title></head><body><div class="content__list"><div class="content__list--item" data-house_code="HZ1"',
+    ],
+    ids=["empty", "truncated"],
+)
+def test_an_empty_or_truncated_body_is_a_clear_failure(site, db_path, body):
+    site.set_route("/zufang/", body)
+    result = scrape(site, db_path)
+    assert result.exit_code == 1, result.output
+    assert "Error:" in result.output
+    assert table_rows(db_path, "SELECT status FROM runs") == [("failed",)]
+    assert table_rows(db_path, "SELECT count(*) FROM listing_observations") == [(0,)]
+
+
+def test_a_captcha_page_is_blocked_not_empty(site, db_path):
+    site.set_route(
+        "/zufang/pg2/",
+        "<html><head><title>人机认证</title></head><body>请完成验证</body></html>".encode(),
+    )
+    result = scrape(site, db_path)
+    assert result.exit_code == 3, result.output
+    assert "blocked" in result.output
+    assert table_rows(db_path, "SELECT status, blocked FROM runs") == [("blocked", 1)]
+    assert table_rows(db_path, "SELECT count(*) FROM pages WHERE blocked = 1") == [(1,)]
+
+
+def test_robots_txt_forbidding_everything_stops_before_the_first_listing_request(site, db_path):
+    site.set_route(
+        "/robots.txt",
+        b"User-agent: Baiduspider\nAllow: /\n\nUser-agent: *\nDisallow: /\n",
+        headers={"Content-Type": "text/plain"},
+    )
+    result = scrape(site, db_path)
+    assert result.exit_code == 4, result.output
+    assert "robots.txt" in result.output and "forbids /zufang/" in result.output
+    assert site.hits == {"/robots.txt": 1}
+    assert table_rows(db_path, "SELECT status FROM runs") == [("disallowed",)]
+
+
+def test_unknown_source_names_the_known_ones(db_path):
+    result = run_cli("scrape", "nosuchsite", "--city", "hz", db_path=db_path)
+    assert result.exit_code == 1
+    assert "unknown source 'nosuchsite'" in result.output and "lianjia" in result.output
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "20261120"])
+def test_an_invalid_date_is_refused(db_path, bad):
+    result = run_cli("scrape", "lianjia", "--city", "hz", "--as-of", bad, db_path=db_path)
+    assert result.exit_code == 2
+    assert f"invalid --as-of {bad!r}" in result.output
+
+
+def test_scraping_one_tracked_building_asks_only_for_its_page(site, db_path, tmp_path):
+    csv_file = tmp_path / "b.csv"
+    csv_file.write_text(
+        "name,aliases,city,district,total_units,site_ids\n丽晶国际,丽晶国际公寓,hz,江干,300,lianjia:1811000000001\n",
+        encoding="utf-8",
+    )
+    assert run_cli("buildings", "import", csv_file, db_path=db_path).exit_code == 0
+    cards = [c for c in market() if c.resblock_id == "1811000000001"]
+    site.set_pages(paginate(cards, prefix="/zufang/c1811000000001/"))
+    result = scrape(site, db_path, "--building", "丽晶国际")
+    assert result.exit_code == 0, result.output
+    assert "/zufang/" not in site.hits and site.hits["/zufang/c1811000000001/"] == 1
+    assert table_rows(db_path, "SELECT count(*) FROM listings") == [(len(cards),)]
+    assert table_rows(db_path, "SELECT building_id, status FROM runs") == [(1, "ok")]
+    unknown = scrape(site, db_path, "--building", "不存在大厦")
+    assert unknown.exit_code == 1 and "no building '不存在大厦' in the registry" in unknown.output
