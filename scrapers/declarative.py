@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,12 +169,24 @@ class FieldSpec:
         except IndexError:
             return None
 
-    def extract(self, root: LexborNode | LexborHTMLParser) -> str | float | None:
-        node = self.node(root)
-        if node is None:
-            return None
-        raw = node.attributes.get(self.attr) if self.attr else node.text(deep=True)
-        value: str | float | None = clean_text(raw) if raw is not None else None
+    def extract(
+        self, root: LexborNode | LexborHTMLParser, cache: dict[tuple, str | None] | None = None
+    ) -> str | float | None:
+        """The field's value in ``root``. ``cache`` shares lookups between the fields of one
+        card, since several fields often read the same element (Lianjia's description line)."""
+        key = (self.selector, self.index, self.attr)
+        if cache is not None and key in cache:
+            raw = cache[key]
+        else:
+            node = self.node(root)
+            if node is None:
+                raw = None
+            else:
+                text = node.attributes.get(self.attr) if self.attr else node.text(deep=True)
+                raw = clean_text(text) if text is not None else None
+            if cache is not None:
+                cache[key] = raw
+        value: str | float | None = raw
         if value and self.regex is not None:
             m = self.regex.search(value)
             value = (m.group(1) if m.groups() else m.group(0)) if m else None
@@ -306,17 +319,20 @@ class DeclarativeSource(Source):
 
     def page_url(self, list_url: str, n: int) -> str:
         """URL of page ``n`` of the list that ``list_url`` belongs to (page_url template)."""
+        return self.page_urls(list_url, [n])[0]
+
+    def page_urls(self, list_url: str, numbers: Iterable[int]) -> list[str]:
         if not self.paging.page_url:
             raise ValueError(f"{self.name}: {self.path} has no [paging] page_url template")
         parts = urlsplit(list_url)
+        root = f"{parts.scheme}://{parts.netloc}"
         path = parts.path or "/"
         if not path.endswith("/"):
             path += "/"
         if self.paging.page_segment is not None:
             path = self.paging.page_segment.sub("", path)
-        if n <= 1:
-            return urljoin(list_url, path)
-        return urljoin(list_url, self.paging.page_url.format(path=path, n=n))
+        template = self.paging.page_url
+        return [root + (path if n <= 1 else template.format(path=path, n=n)) for n in numbers]
 
     # -- block pages ------------------------------------------------------------
     def block_reason(self, body: bytes, url: str, status: int) -> str | None:
@@ -419,12 +435,13 @@ class DeclarativeSource(Source):
             if current != 1:
                 return []  # page 1 already listed every page
             last = min(total, self.max_pages or total)
-            return [self.page_url(url, n) for n in range(2, last + 1)]
+            return self.page_urls(url, range(2, last + 1))
         return []
 
     def _card(self, card: LexborNode, page_url: str) -> tuple[ListingRecord | None, str]:
+        cache: dict[tuple, str | None] = {}
         values: dict[str, str | float | None] = {
-            name: spec.extract(card) for name, spec in self.fields.items()
+            name: spec.extract(card, cache) for name, spec in self.fields.items()
         }
         for name in self.required:
             if values.get(name) in (None, ""):
