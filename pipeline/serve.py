@@ -8,9 +8,11 @@ first, so an old database gains the search index before Datasette looks at it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,22 @@ def build_datasette(db_path: str | Path, *, metadata: dict[str, Any] | None = No
     return ds
 
 
+def _server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown, which turns a clean
+        Ctrl-C into "Aborted!" and a SIGTERM into death by signal; here the shutdown is the end."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    return Server
+
+
 def serve_datasette(
     db_path: str | Path,
     host: str = "127.0.0.1",
@@ -62,10 +80,11 @@ def serve_datasette(
     """Serve until Ctrl-C or SIGTERM (blocking). ``on_ready(url)`` is called once listening."""
     import uvicorn
 
+    _Server = _server_class()
     ds = build_datasette(db_path)
     url = f"http://{host}:{port}/"
     config = uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
+    server = _Server(config)
 
     def announce() -> None:
         # uvicorn sets ``started`` once the socket listens; only then is the URL true.

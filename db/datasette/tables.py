@@ -141,6 +141,9 @@ TABLES: dict[str, dict[str, object]] = {
             "gone_on": "Day its ads disappeared.",
             "reason": "Why these ads were taken for one flat, for a person to check.",
             "ads": "Ads merged into it.",
+            "rent": "Median asking rent of its ads when last seen, 元/月.",
+            "agents": "Distinct advertisers (site and non-personal agent key) offering it.",
+            "sources": "Sites it was advertised on, comma-separated.",
         },
     },
     "listings": {
@@ -183,6 +186,20 @@ TABLES: dict[str, dict[str, object]] = {
             "last_seen": "Last day rentwatch saw the ad.",
             "flags": "Normalization flags, e.g. bait_low, area_out_of_range: such ads are left out of medians.",
             "extra": "JSON of site-specific fields.",
+            "rent_monthly": "Last asking rent normalized to 元/月 (e.g. a quarterly or daily price converted).",
+        },
+    },
+    "unit_links": {
+        "description": "Why each ad belongs to its unit (distinct flat): one row per ad, for a person to check the merging.",
+        "facets": ["kind"],
+        "columns": {
+            "listing_id": "The ad.",
+            "unit_id": "The flat it was merged into.",
+            "building_id": "Building.",
+            "linked_on": "The snapshot day that made the link.",
+            "kind": "first (the ad that created the unit), match (same flat, another ad), or repost (the same ad posted again).",
+            "reason": "What matched, in words.",
+            "score": "Match score (higher: surer).",
         },
     },
     "listing_observations": {
