@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 
 from .errors import UnknownSource
 from .source import Source
@@ -19,6 +21,40 @@ _BUILTIN: dict[str, str] = {
 
 _extra: dict[str, Source] = {}
 
+#: Sources declared in TOML that ship with rentwatch (scrapers/sources/*.toml).
+BUNDLED_DECLARATIVE = Path(__file__).parent / "sources"
+_declared_loaded = False
+
+
+def _load_declared() -> None:
+    """Register the bundled TOML sources and those in $RENTWATCH_SOURCES, once."""
+    global _declared_loaded
+    if _declared_loaded:
+        return
+    _declared_loaded = True
+    folders = [BUNDLED_DECLARATIVE]
+    folders += [Path(p) for p in os.environ.get("RENTWATCH_SOURCES", "").split(os.pathsep) if p]
+    for folder in folders:
+        add_declarative(folder)
+
+
+def add_declarative(path: str | Path) -> list[Source]:
+    """Register the TOML source at ``path`` (a file, or every *.toml in a folder)."""
+    from .declarative import load_declarative_source, load_declarative_sources
+
+    path = Path(path)
+    if path.is_dir():
+        return list(load_declarative_sources(path))
+    source = load_declarative_source(path)
+    if source.name in _BUILTIN:
+        from .declarative import SourceDefinitionError
+
+        raise SourceDefinitionError(
+            f"{path}: name {source.name!r} is a built-in source; choose another name"
+        )
+    register(source)
+    return [source]
+
 
 def register(source: Source) -> None:
     """Add a source built at run time (a declarative TOML source, a test's source)."""
@@ -26,10 +62,12 @@ def register(source: Source) -> None:
 
 
 def names() -> list[str]:
+    _load_declared()
     return sorted(set(_BUILTIN) | set(_extra))
 
 
 def get_source(name: str) -> Source:
+    _load_declared()
     if name in _extra:
         return _extra[name]
     target = _BUILTIN.get(name)

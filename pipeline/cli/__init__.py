@@ -23,8 +23,19 @@ class RentwatchGroup(click.Group):
 @click.group(cls=RentwatchGroup)
 @click.version_option(package_name="rentwatch")
 @click.option("-v", "--verbose", count=True, help="More log lines (-v info, -vv debug).")
-def main(verbose: int) -> None:
+@click.option(
+    "--sources",
+    "source_files",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="A TOML source definition, or a folder of them, to add to the built-in sources.",
+)
+def main(verbose: int, source_files: tuple[str, ...]) -> None:
     """rentwatch: empty flats and asking rents per apartment building, day by day."""
+    from scrapers.registry import add_declarative
+
+    for path in source_files:
+        add_declarative(path)
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
@@ -33,7 +44,9 @@ def main(verbose: int) -> None:
 
 # Each module adds its commands to ``main`` when imported.
 from . import buildings as _buildings  # noqa: E402,F401
+from . import observe as _observe  # noqa: E402,F401
 from . import run as _run  # noqa: E402,F401
 from . import scrape as _scrape  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
 from . import snapshot as _snapshot  # noqa: E402,F401
+from . import units as _units  # noqa: E402,F401

@@ -149,7 +149,14 @@ def sources_command() -> None:
             ),
             "no (markup from public scrapers)" if source.unverified else "real pages",
         )
-    Console().print(table)
+    _console().print(table)
+
+
+def _console() -> Console:
+    # Off a terminal rich assumes 80 columns, which folds every cell of these wide tables.
+    import sys
+
+    return Console() if sys.stdout.isatty() else Console(width=180)
 
 
 @main.command("runs")
@@ -190,7 +197,7 @@ def runs_command(limit: int, db_path: str) -> None:
             f"{run['duration_s'] or 0:.1f}",
             (run["message"] or "")[:120],
         )
-    Console(width=200).print(table)
+    _console().print(table)
 
 
 @main.command("ingest")
