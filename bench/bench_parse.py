@@ -94,8 +94,8 @@ def normaliser() -> tuple[Callable[[list], None], str]:
     return apply, "pipeline.normalize: " + (", ".join(parts) or "nothing usable")
 
 
-def rate(fn: Callable[[], object], runs: int, min_time: float) -> float:
-    """Pages per second: best of ``runs`` runs, each at least ``min_time`` seconds long."""
+def calibrate(fn: Callable[[], object], min_time: float) -> int:
+    """How many calls of ``fn`` last at least ``min_time`` seconds."""
     fn()  # warm up: imports, caches, the font map's first build
     n = 1
     while True:
@@ -104,15 +104,27 @@ def rate(fn: Callable[[], object], runs: int, min_time: float) -> float:
             fn()
         elapsed = time.perf_counter() - start
         if elapsed >= min_time:
-            break
+            return n
         n = max(n * 2, int(n * min_time / max(elapsed, 1e-9)) + 1)
-    best = elapsed / n
-    for _ in range(runs - 1):
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - start) / n)
-    return 1.0 / best
+
+
+def rates(fns: dict[str, Callable[[], object]], runs: int, min_time: float) -> dict[str, float]:
+    """Pages per second of each function: best of ``runs`` runs.
+
+    The runs of all functions alternate, so that load from other processes on the
+    machine falls on the baseline and the parser alike rather than on whichever ran
+    during a busy moment.
+    """
+    counts = {name: calibrate(fn, min_time) for name, fn in fns.items()}
+    best = {name: float("inf") for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            n = counts[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - start) / n)
+    return {name: 1.0 / seconds for name, seconds in best.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,16 +169,17 @@ def main(argv: list[str] | None = None) -> int:
             normalise(source.parse_list(body, url).records)
 
         records = parse().records
-        lexbor = rate(bare, args.runs, args.min_time)
-        parsed = rate(parse, args.runs, args.min_time)
-        full = rate(parse_norm, args.runs, args.min_time)
+        measured = rates(
+            {"lexbor": bare, "parse": parse, "full": parse_norm}, args.runs, args.min_time
+        )
+        lexbor, parsed, full = measured["lexbor"], measured["parse"], measured["full"]
         soup_rate = None
         if BeautifulSoup is not None and not args.no_bs4:
 
             def soup(body: bytes = body, sel: str = case.item_selector) -> int:
                 return len(BeautifulSoup(body, "html.parser").select(sel))
 
-            soup_rate = rate(soup, max(2, args.runs // 2), args.min_time)
+            soup_rate = rates({"bs4": soup}, max(2, args.runs // 2), args.min_time)["bs4"]
         ratio = full / lexbor
         summary.setdefault(case.source, []).append(ratio)
         bs4_cols = (
