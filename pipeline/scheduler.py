@@ -40,7 +40,7 @@ MISFIRE_GRACE_S = 6 * 3600
 SNAPSHOT_JOB_ID = "snapshot"
 SCRAPE_PREFIX = "scrape:"
 #: Statuses of a scrape that mean the day's data is missing for its scope.
-FAILED_STATUSES = ("failed", "blocked", "disallowed", "error")
+FAILED_STATUSES = ("failed", "blocked", "disallowed", "error", "stopped")
 
 
 class SchedulerError(Exception):
@@ -100,16 +100,19 @@ class Outcome:
 
 
 class DayLog:
-    """Which jobs finished for which day, in the job-store file: a few rows a day."""
+    """Every job that finished, for which day and how, in the job-store file: a few rows a
+    day, kept as history (a job that ran twice shows twice)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         with self._conn() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS rentwatch_job_days ("
-                " day TEXT NOT NULL, job_id TEXT NOT NULL, status TEXT NOT NULL,"
-                " message TEXT, started_at TEXT, finished_at TEXT NOT NULL,"
-                " PRIMARY KEY (day, job_id))"
+                " id INTEGER PRIMARY KEY, day TEXT NOT NULL, job_id TEXT NOT NULL,"
+                " status TEXT NOT NULL, message TEXT, started_at TEXT, finished_at TEXT NOT NULL)"
+            )
+            conn.execute(
+                "CREATE INDEX IF NOT EXISTS rentwatch_job_days_day ON rentwatch_job_days (day, job_id)"
             )
 
     @contextlib.contextmanager
@@ -125,28 +128,33 @@ class DayLog:
     def record(self, outcome: Outcome, started_at: str) -> None:
         with self._conn() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO rentwatch_job_days VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    outcome.day,
-                    outcome.job_id,
-                    outcome.status,
-                    outcome.message,
-                    started_at,
-                    _now(),
-                ],
+                "INSERT INTO rentwatch_job_days (day, job_id, status, message, started_at, "
+                "finished_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [outcome.day, outcome.job_id, outcome.status, outcome.message, started_at, _now()],
             )
 
     def finished(self, day: str) -> dict[str, dict[str, str]]:
+        """The latest outcome of each job that finished for ``day``."""
         with self._conn() as conn:
             rows = conn.execute(
                 "SELECT job_id, status, message, started_at, finished_at FROM rentwatch_job_days "
-                "WHERE day = ?",
+                "WHERE day = ? ORDER BY id",
                 [day],
             ).fetchall()
         return {
             r[0]: {"status": r[1], "message": r[2], "started_at": r[3], "finished_at": r[4]}
             for r in rows
         }
+
+    def history(self, day: str | None = None) -> list[dict[str, str]]:
+        sql = "SELECT day, job_id, status, message, started_at, finished_at FROM rentwatch_job_days"
+        with self._conn() as conn:
+            rows = conn.execute(
+                sql + (" WHERE day = ? ORDER BY id" if day else " ORDER BY id"),
+                [day] if day else [],
+            ).fetchall()
+        keys = ("day", "job_id", "status", "message", "started_at", "finished_at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 def _now() -> str:
@@ -235,11 +243,9 @@ def run_snapshot(config: Config, day: str) -> Outcome:
 
 
 def _describe(result: object) -> str:
-    if result is None:
-        return "done"
-    if isinstance(result, dict):
-        return ", ".join(f"{k} {v}" for k, v in result.items())
-    return str(result)
+    if hasattr(result, "buildings") and hasattr(result, "units"):
+        return f"{result.buildings} buildings with data, {result.units} empty units"
+    return "done"
 
 
 def maybe_snapshot(config: Config, day: str, *, force: bool = False) -> Outcome | None:
@@ -278,13 +284,48 @@ def snapshot_job(config_path: str) -> str:
 
 
 def run_once(config: Config, day: str | None = None) -> list[Outcome]:
-    """Today's scrapes, one after another, then the snapshot: for cron and CI."""
+    """Today's scrapes, one after another, then the snapshot: for cron and CI.
+
+    SIGTERM or Ctrl-C lets the scrape in flight finish, then skips the rest (and the
+    snapshot, since the day is incomplete); the skipped jobs are returned as 'stopped'.
+    """
     day = day or today(config)
-    with database_lock(config.database):
-        outcomes = [run_source(config, job.id, day) for job in due_on(config, day)]
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set():
+            os._exit(130)
+        log.warning("%s: stopping after the scrape in flight", signal.Signals(signum).name)
+        stop.set()
+
+    outcomes: list[Outcome] = []
+    with database_lock(config.database), _signals(on_signal):
+        for job in due_on(config, day):
+            if stop.is_set():
+                outcomes.append(Outcome(job.id, day, "stopped", "not run: stopped by a signal"))
+                continue
+            outcomes.append(run_source(config, job.id, day))
         if config.snapshot.enabled:
-            outcomes.append(run_snapshot(config, day))
+            if stop.is_set():
+                outcomes.append(
+                    Outcome(SNAPSHOT_JOB_ID, day, "stopped", "not run: stopped by a signal")
+                )
+            else:
+                outcomes.append(run_snapshot(config, day))
     return outcomes
+
+
+@contextlib.contextmanager
+def _signals(handler) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (e.g. under a test runner)
+        return
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def build_scheduler(config: Config):
@@ -357,9 +398,8 @@ def run_forever(config: Config, *, ready: threading.Event | None = None) -> None
             log.warning("%s again: stopping now", name)
             os._exit(130)
 
-    with database_lock(config.database):
+    with database_lock(config.database), _signals(on_signal):
         scheduler = build_scheduler(config)
-        old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             scheduler.resume()
             for job in scheduler.get_jobs():
@@ -370,6 +410,4 @@ def run_forever(config: Config, *, ready: threading.Event | None = None) -> None
                 pass
         finally:
             scheduler.shutdown(wait=True)
-            for s, handler in old.items():
-                signal.signal(s, handler)
     log.info("scheduler stopped")
