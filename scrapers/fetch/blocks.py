@@ -44,6 +44,8 @@ PAGE_MARKERS = (
 
 #: Visible text shorter than this is searched for markers beyond the title.
 SHORT_PAGE_CHARS = 3000
+#: Pages longer than this (markup included) are judged by their title alone.
+SHORT_PAGE_LIMIT = 30000
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 # A regex is enough to measure visible text and far cheaper than a parse of every page.
@@ -85,6 +87,12 @@ def page_reason(text: str | None) -> str | None:
     for marker in PAGE_MARKERS:
         if marker in lowered:
             return f"captcha or verification page (title {title!r})"
+    # Cheap tests first: most pages carry no marker at all, and long pages are judged by title.
+    if len(text) > SHORT_PAGE_LIMIT:
+        return None
+    lowered = text.lower()
+    if not any(marker in lowered for marker in PAGE_MARKERS):
+        return None
     visible = " ".join(_TAG.sub(" ", _INVISIBLE.sub(" ", text)).split())
     if len(visible) > SHORT_PAGE_CHARS:
         return None

@@ -40,6 +40,7 @@ from .retry import (
 )
 from .robots import RobotsCache
 from .throttle import HostSlot, Throttle
+from .transport import LeanTransport
 from .types import FetchResult, FetchSettings
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,8 @@ class Fetcher:
     """Polite, fault-tolerant fetching on ONE ``httpx.AsyncClient``.
 
     ``client``: an existing client to use (the Fetcher does not close it);
-    ``transport``: a transport for the client the Fetcher builds (tests).
+    ``transport``: a transport for the client the Fetcher builds; default
+    :class:`LeanTransport` (``httpx.AsyncHTTPTransport()`` gives httpx's own pool).
     ``archive``: where every response is stored; None stores nothing (page_id stays None).
     ``run_id``, ``source_name``, ``as_of``: written on each archived page row; each may
     also be given per :meth:`fetch` call.
@@ -108,12 +110,11 @@ class Fetcher:
     async def __aenter__(self) -> Fetcher:
         if self._client is None:
             self._client = httpx.AsyncClient(
-                transport=self._transport,
+                # httpcore's pool costs more CPU per page than parsing it; see transport.py.
+                transport=self._transport or LeanTransport(),
                 timeout=httpx.Timeout(self.settings.timeout),
                 follow_redirects=True,
                 headers={"User-Agent": self.settings.user_agent},
-                # Politeness caps per-host concurrency; the pool only has to not be the bottleneck.
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
             )
         return self
 
