@@ -380,13 +380,12 @@ def _read_description(des: LexborNode, record: ListingRecord) -> None:
             record.community_id = m.group(1)
         elif name:
             places.append(name)
+        # Once read, the links go; what remains is "/"-separated area, orientation, layout, floor.
+        a.decompose()
     if places:
         record.district = places[0]
     if len(places) > 1:
         record.subdistrict = places[1]
-    # The links are read; what remains is "/"-separated text: area, orientation, layout, floor.
-    for a in des.css("a"):
-        a.decompose()
     _read_des_segments(node_text(des).split("/"), record)
 
 
