@@ -22,6 +22,8 @@ Built-in paths:
     /hold?s=0.2            sleeps s seconds, for concurrency tests
     /reset                 closes the connection without a response
     /truncated             Content-Length larger than the body sent
+    /chunked               200, Transfer-Encoding: chunked (with a chunk extension, a trailer)
+    /gzip                  200, Content-Encoding: gzip
     /captcha               200 with <title>访问验证-安居客</title>
     /login-redirect        302 to /passport/login (a 200 login page)
     /418                   418
@@ -36,6 +38,7 @@ requests were in flight at once.
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 import time
@@ -255,6 +258,17 @@ def _make_handler(server: MockServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+            elif path == "/chunked":
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for start in range(0, len(OK_PAGE), 50):
+                    chunk = OK_PAGE[start : start + 50]
+                    self.wfile.write(b"%x;ext=1\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.write(b"0\r\nX-Trailer: yes\r\n\r\n")
+            elif path == "/gzip":
+                self._send(200, gzip.compress(OK_PAGE), {"Content-Encoding": "gzip"})
             elif path == "/captcha":
                 self._send(200, CAPTCHA_PAGE)
             elif path == "/login-redirect":

@@ -36,7 +36,7 @@ FAST = Politeness(delay=0, jitter=0, concurrency=4)
 
 
 def settings(**overrides) -> FetchSettings:
-    values = dict(politeness=FAST, timeout=0.5, backoff_base=0.01, backoff_max=2.0, max_retries=2)
+    values = dict(politeness=FAST, timeout=3.0, backoff_base=0.01, backoff_max=2.0, max_retries=2)
     values.update(overrides)
     return FetchSettings(**values)
 
@@ -256,8 +256,9 @@ def test_503_then_200_is_retried(mockserver, archive):
 
 
 def test_timeout_is_retried_then_reported(mockserver, archive):
-    mockserver.slow_seconds = 1.0
-    result, stats = run(fetch_one(mockserver, archive, "/slow", config=settings(max_retries=1)))
+    mockserver.slow_seconds = 2.5
+    config = settings(max_retries=1, timeout=1.0)
+    result, stats = run(fetch_one(mockserver, archive, "/slow", config=config))
     assert result.status is None and result.body is None
     assert result.error.startswith("timeout (ReadTimeout") and result.error.endswith(
         "after 1 retries"
@@ -502,6 +503,52 @@ def test_passed_in_client_is_used_and_left_open(mockserver, archive):
     row = page_row(archive, result.page_id)
     assert (row["kind"], row["as_of"]) == ("detail", "2024-06-01")
     assert mockserver.requests("/ok")[0].headers["User-Agent"] == FetchSettings().user_agent
+
+
+@pytest.mark.parametrize("path", ["/chunked", "/gzip"])
+def test_chunked_and_gzip_bodies_arrive_whole(mockserver, archive, path):
+    result, stats = run(fetch_one(mockserver, archive, path))
+    assert result.ok and result.body == OK_PAGE
+    assert archive.page_body(result.page_id) == OK_PAGE  # archived decoded, as parsed
+
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/ok", "200"),
+        ("/chunked", "200"),
+        ("/login-redirect", "passport"),
+        ("/truncated", "connection closed early or body cut short (RemoteProtocolError"),
+        ("/reset", "connection closed early or body cut short (RemoteProtocolError"),
+    ],
+)
+def test_httpx_own_transport_behaves_the_same(mockserver, archive, path, expected):
+    """The default LeanTransport and httpx's pool give the same results for the same paths."""
+
+    async def go():
+        transport = httpx.AsyncHTTPTransport()
+        async with Fetcher(settings(max_retries=0), archive=archive, transport=transport) as f:
+            return await f.fetch(mockserver.url(path))
+
+    result = run(go())
+    said = str(result.status) if result.ok else (result.blocked or result.error)
+    assert expected in said
+    if result.ok:
+        assert result.body == OK_PAGE
+
+
+def test_slow_connect_and_refused_connection_are_connect_errors(archive):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    async def go():
+        async with Fetcher(settings(obey_robots=False, max_retries=1), archive=archive) as f:
+            return await f.fetch(f"http://127.0.0.1:{port}/zufang/"), f.stats
+
+    result, stats = run(go())
+    assert result.error.startswith("connection failed (ConnectError")
+    assert result.error.endswith("after 1 retries") and stats["requests"] == 2
 
 
 def test_not_an_http_url_is_a_clear_error(archive):
