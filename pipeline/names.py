@@ -2,7 +2,7 @@
 
 Sites spell one building many ways: "丽晶国际", "丽晶国际公寓", "杭州丽晶国际(九堡)",
 "ＬＪ　国际·公寓". The key folds full/half width (NFKC), drops bracketed parts and
-their contents, a leading city name, separators and spaces, then one generic suffix
+their contents, a leading city name, separators and spaces, then generic suffixes
 (大厦/公寓/小区/…) — only when what remains is still a name of its own (two characters
 or more), so "中心" alone or "花园" alone is never emptied.
 """
@@ -45,15 +45,11 @@ SUFFIXES: tuple[str, ...] = (
     "小区",
     "公寓",
     "大厦",
-    "中心",
-    "花园",
-    "家园",
-    "苑",
     "大楼",
-    "广场",
-    "社区",
-    "新村",
+    "中心",
 )
+# Not suffixes: 花园, 家园, 苑, 新村, 广场 are part of names ("阳光花园" and "阳光家园" are
+# two estates), so they stay.
 _MIN_STEM = 2
 
 
@@ -81,9 +77,15 @@ def strip_city(text: str, city: str | None = None) -> str:
 
 
 def strip_suffix(text: str) -> str:
-    for suffix in SUFFIXES:
-        if text.endswith(suffix) and len(text) - len(suffix) >= _MIN_STEM:
-            return text[: -len(suffix)]
+    """Drop generic endings, repeatedly ("…公寓小区"), keeping at least two characters."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in SUFFIXES:
+            if text.endswith(suffix) and len(text) - len(suffix) >= _MIN_STEM:
+                text = text[: -len(suffix)]
+                stripped = True
+                break
     return text
 
 

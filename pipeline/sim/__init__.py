@@ -1,0 +1,11 @@
+"""A simulated Hangzhou rental market served in Lianjia's markup, with its ground truth.
+
+``run_simulation(db_path, days=30)`` runs it through the real scrape and snapshot;
+``evaluate(db, truth)`` scores ``units`` and ``median_rent`` against the truth.
+"""
+
+from .market import Market, Truth
+from .run import SimResult, evaluate, run_simulation
+from .server import SimServer
+
+__all__ = ["Market", "SimResult", "SimServer", "Truth", "evaluate", "run_simulation"]

@@ -1,0 +1,426 @@
+"""A deterministic simulated rental market of Hangzhou buildings, day by day.
+
+It is as hard as the real problem (issue 5): towers where every floor repeats a few
+plans, so many empty flats share layout, area and orientation; each empty flat listed
+by 1–4 agencies a day or two apart at prices ±3 % apart, areas rounded differently;
+ads that outlive the letting; bait prices; reposts under new ids; building names
+spelled several ways and some buildings missing from the registry; and more ads
+city-wide than the site's 100-page list limit shows.
+
+Everything follows from the seed: the same seed gives the same market, ads and truth.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+
+@dataclass(slots=True)
+class Plan:
+    layout: str  # "2室1厅1卫"
+    area: float
+    orientation: str
+    rent: float  # typical asking rent, 元/月
+
+
+@dataclass(slots=True)
+class BuildingSpec:
+    name: str
+    district: str
+    district_slug: str
+    subdistrict: str
+    subdistrict_slug: str
+    resblock_id: str
+    floors: int
+    flats_per_floor: int
+    plans: list[Plan]
+    #: spellings agencies use; the first is the registry name
+    spellings: list[str]
+    in_registry: bool = True
+    total_units_known: bool = True
+    aliases: list[str] = field(default_factory=list)
+    #: daily move-out probability of a let flat: (first day, last day) of the run
+    move_out: tuple[float, float] = (0.0025, 0.0025)
+    initial_vacancy: float = 0.07
+    agencies: list[str] = field(default_factory=list)
+
+    @property
+    def total_units(self) -> int:
+        return self.floors * self.flats_per_floor
+
+
+@dataclass(slots=True, eq=False)
+class Flat:
+    building: BuildingSpec
+    number: str
+    floor: int
+    plan: Plan
+    rent: float
+    vacant_since: int | None = None  # day index, None when let
+    let_on: int | None = None
+
+    @property
+    def band(self) -> str:
+        third = self.building.floors / 3
+        return (
+            "低楼层" if self.floor <= third else "中楼层" if self.floor <= 2 * third else "高楼层"
+        )
+
+
+@dataclass(slots=True, eq=False)
+class SimAd:
+    house_code: str
+    flat: Flat | None  # None for a shared-room ad
+    agency: str
+    spelling: str
+    rent: float
+    area: float
+    start: int  # first day index shown
+    end: int | None = None  # last day index shown (None: open)
+    tenure: str = "整租"
+    layout: str = ""
+    orientation: str = ""
+    band: str = ""
+    promoted: bool = False
+    bait: bool = False
+
+    def live(self, day: int) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(slots=True)
+class Truth:
+    vacant: int
+    median_rent: float | None
+
+
+AGENCY_BRANDS = (
+    "链家",
+    "我爱我家",
+    "德佑",
+    "21世纪不动产",
+    "中原地产",
+    "麦田房产",
+    "易居",
+    "太平洋房屋",
+)
+
+
+def _agencies(rng: random.Random, subdistrict: str) -> list[str]:
+    brands = rng.sample(AGENCY_BRANDS, 6)
+    return [f"{b}·{subdistrict}{rng.choice(['东', '西', '南', '北', '中心'])}店" for b in brands]
+
+
+def hangzhou(scale: float = 1.0, seed: int = 7) -> list[BuildingSpec]:
+    """The simulated buildings. ``scale`` multiplies the filler buildings that make the
+    city's ad count exceed the 100-page list limit (1.0: about 3,500 ads a day)."""
+    rng = random.Random(seed)
+    studio = Plan("1室0厅1卫", 35.0, "南", 2300)
+    one = Plan("1室1厅1卫", 45.0, "北", 2800)
+    two = Plan("2室1厅1卫", 53.0, "南", 3600)
+    big = Plan("2室2厅1卫", 70.0, "南 北", 4500)
+    three = Plan("3室2厅2卫", 98.0, "南 北", 6200)
+    specs = [
+        BuildingSpec(
+            "丽晶国际",
+            "江干",
+            "jianggan",
+            "九堡",
+            "jiubao",
+            "1811000000101",
+            28,
+            11,
+            [studio, one, two, big],
+            ["丽晶国际", "丽晶国际公寓", "杭州丽晶国际(九堡)", "丽晶国际 公寓", "丽晶国际（九堡）"],
+            aliases=["丽晶国际公寓"],
+            move_out=(0.004, 0.02),
+            initial_vacancy=0.06,
+        ),
+        BuildingSpec(
+            "星耀城",
+            "滨江",
+            "binjiang",
+            "滨江区政府",
+            "binjiangquzhengfu",
+            "1811000000201",
+            32,
+            8,
+            [one, two, big],
+            ["星耀城", "星耀城公寓", "滨江星耀城", "杭州星耀城【一期】"],
+        ),
+        BuildingSpec(
+            "东方郡",
+            "滨江",
+            "binjiang",
+            "长河",
+            "changhe",
+            "1811000000202",
+            18,
+            8,
+            [two, big, three],
+            ["东方郡", "东方郡小区", "东方郡(滨江)"],
+        ),
+        BuildingSpec(
+            "江南之星",
+            "滨江",
+            "binjiang",
+            "江南",
+            "jiangnan",
+            "1811000000203",
+            24,
+            6,
+            [studio, one],
+            ["江南之星", "江南之星大厦", "江南之星（滨江）"],
+        ),
+        BuildingSpec(
+            "世纪城名座",
+            "萧山",
+            "xiaoshan",
+            "钱江世纪城",
+            "qianjiangshijicheng",
+            "1811000000301",
+            30,
+            9,
+            [studio, one, two],
+            ["世纪城名座", "世纪城·名座", "钱江世纪城名座", "世纪城名座公寓"],
+            aliases=["钱江世纪城名座"],
+        ),
+        BuildingSpec(
+            "钱江世纪公寓",
+            "萧山",
+            "xiaoshan",
+            "钱江世纪城",
+            "qianjiangshijicheng",
+            "1811000000302",
+            26,
+            8,
+            [one, two, big],
+            ["钱江世纪公寓", "钱江世纪", "杭州钱江世纪公寓"],
+            total_units_known=False,
+        ),
+        BuildingSpec(
+            "文鼎苑",
+            "西湖",
+            "xihu",
+            "文三西路",
+            "wensanxilu",
+            "1811000000401",
+            12,
+            8,
+            [two, big, three],
+            ["文鼎苑", "文鼎苑小区"],
+        ),
+        BuildingSpec(
+            "九堡新家园",
+            "江干",
+            "jianggan",
+            "九堡",
+            "jiubao",
+            "1811000000102",
+            18,
+            10,
+            [one, two, big],
+            ["九堡新家园"],
+            in_registry=False,
+        ),
+        BuildingSpec(
+            "滨江天街公寓",
+            "滨江",
+            "binjiang",
+            "江南",
+            "jiangnan",
+            "1811000000204",
+            20,
+            10,
+            [studio, one],
+            ["滨江天街公寓"],
+            in_registry=False,
+        ),
+    ]
+    fillers = [
+        ("江干", "jianggan", "下沙", "xiasha"),
+        ("滨江", "binjiang", "西兴", "xixing"),
+        ("萧山", "xiaoshan", "市心", "shixin"),
+        ("西湖", "xihu", "翠苑", "cuiyuan"),
+        ("拱墅", "gongshu", "大关", "daguan"),
+        ("余杭", "yuhang", "未来科技城", "weilaikejicheng"),
+    ]
+    n_fillers = int(round(90 * scale))
+    stems = "锦绣阳光金色钱塘云栖翠湖蓝庭春晓银泰望江枫丹紫金和园中豪泊林"
+    for i in range(n_fillers):
+        district, slug, sub, sub_slug = fillers[i % len(fillers)]
+        stem = stems[(2 * i) % len(stems)] + stems[(2 * i + 7) % len(stems)]
+        name = f"{stem}{sub}{i + 1}号苑"
+        plans = rng.sample([studio, one, two, big, three], 3)
+        specs.append(
+            BuildingSpec(
+                name,
+                district,
+                slug,
+                sub,
+                sub_slug,
+                f"18110000{1000 + i}",
+                rng.choice([11, 18, 26]),
+                rng.choice([8, 10, 12]),
+                plans,
+                [name, f"{name}小区", f"杭州{name}"],
+                total_units_known=rng.random() < 0.8,
+            )
+        )
+    for spec in specs:
+        spec.agencies = _agencies(rng, spec.subdistrict)
+    return specs
+
+
+class Market:
+    """The market's state, advanced one day at a time (day index 0 = ``start``)."""
+
+    def __init__(
+        self, *, seed: int = 7, start: str = "2026-10-01", days: int = 30, scale: float = 1.0
+    ) -> None:
+        self.rng = random.Random(seed)
+        self.start = date.fromisoformat(start)
+        self.days = days
+        self.buildings = hangzhou(scale, seed)
+        self.flats: list[Flat] = []
+        self.ads: list[SimAd] = []
+        self._code = 0
+        self.day = -1
+        self.truth: dict[tuple[str, str], Truth] = {}
+        self._room_building: dict[str, BuildingSpec] = {}
+        for b in self.buildings:
+            for floor in range(1, b.floors + 1):
+                for pos in range(b.flats_per_floor):
+                    plan = b.plans[pos % len(b.plans)]
+                    landlord = self.rng.gauss(1.0, 0.07)
+                    rent = plan.rent * landlord * (1 + 0.004 * floor)
+                    flat = Flat(b, f"{floor}-{pos + 1}", floor, plan, round(rent / 10) * 10)
+                    self.flats.append(flat)
+        # Vacancies at the start, with ads already up for some days.
+        for flat in self.flats:
+            if self.rng.random() < flat.building.initial_vacancy:
+                flat.vacant_since = -self.rng.randint(0, 25)
+                self._advertise(flat, flat.vacant_since)
+
+    def date_of(self, index: int) -> str:
+        return (self.start + timedelta(days=index)).isoformat()
+
+    def _new_code(self) -> str:
+        self._code += 1
+        return f"HZ{2600000000000000000 + self._code * 7919:019d}"
+
+    def _advertise(self, flat: Flat, since: int) -> None:
+        rng = self.rng
+        n = rng.choices([1, 2, 3, 4], weights=[20, 30, 30, 20])[0]
+        for agency in rng.sample(flat.building.agencies, n):
+            lag = rng.choices([0, 1, 2], weights=[50, 30, 20])[0]
+            self.ads.append(self._ad(flat, agency, since + lag))
+        if rng.random() < 0.06:  # a bait ad: a real empty flat at a price no one will get
+            agency = rng.choice(flat.building.agencies)
+            bait = self._ad(flat, agency, since + rng.randint(0, 3))
+            bait.rent = round(flat.rent * rng.uniform(0.25, 0.38) / 10) * 10
+            bait.bait = True
+            bait.end = bait.start + rng.randint(1, 5)
+            self.ads.append(bait)
+
+    def _ad(self, flat: Flat, agency: str, start: int) -> SimAd:
+        rng = self.rng
+        # Each agency sticks to its own spelling of a building's name.
+        spelling_rng = random.Random(zlib.crc32(f"{agency}|{flat.building.name}".encode()))
+        spelling = spelling_rng.choice(flat.building.spellings)
+        return SimAd(
+            house_code=self._new_code(),
+            flat=flat,
+            agency=agency,
+            spelling=spelling,
+            rent=round(flat.rent * rng.uniform(0.97, 1.03) / 10) * 10,
+            area=round(flat.plan.area + rng.uniform(-0.6, 0.6)),
+            start=start,
+            layout=flat.plan.layout,
+            orientation=flat.plan.orientation,
+            band=flat.band,
+            promoted=rng.random() < 0.03,
+        )
+
+    def _room_ads(self, day: int) -> None:
+        """A few shared rooms (合租) in the filler buildings, outside the flat truth."""
+        rng = self.rng
+        for b in self.buildings[9::5]:
+            if rng.random() < 0.5:
+                plan = b.plans[-1]
+                ad = SimAd(
+                    house_code=self._new_code(),
+                    flat=None,
+                    agency=rng.choice(b.agencies),
+                    spelling=b.spellings[0],
+                    rent=round(rng.uniform(1300, 1900) / 10) * 10,
+                    area=round(rng.uniform(12, 20)),
+                    start=day,
+                    end=day + rng.randint(3, 12),
+                    tenure="合租",
+                    layout=plan.layout,
+                    orientation="南",
+                    band="中楼层",
+                )
+                self.ads.append(ad)
+                self._room_building[ad.house_code] = b
+
+    def advance(self) -> int:
+        """Move to the next day: move-outs, lettings, reposts. Returns the day index."""
+        self.day += 1
+        day, rng = self.day, self.rng
+        progress = day / max(1, self.days - 1)
+        for flat in self.flats:
+            b = flat.building
+            if flat.vacant_since is None:
+                p = b.move_out[0] + (b.move_out[1] - b.move_out[0]) * progress
+                if rng.random() < p:
+                    flat.vacant_since = day
+                    flat.let_on = None
+                    self._advertise(flat, day)
+            elif rng.random() < 1 / 32 and flat.vacant_since < day:
+                flat.let_on = day
+                flat.vacant_since = None
+                for ad in self.ads:
+                    if ad.flat is flat and ad.end is None:
+                        if ad.start > day:  # an agency that had not listed it yet never does
+                            ad.end = ad.start - 1
+                        elif rng.random() < 0.25:  # the ad outlives the letting
+                            ad.end = day - 1 + rng.randint(2, 10)
+                        else:
+                            ad.end = day - 1 + rng.choice([0, 0, 1])
+        # Reposts: an agency takes an ad down and puts the same flat up under a new id.
+        for ad in list(self.ads):
+            if ad.flat is not None and ad.end is None and ad.start < day and rng.random() < 0.02:
+                ad.end = day - 1
+                again = self._ad(ad.flat, ad.agency, day + rng.choice([0, 1]))
+                again.rent, again.area, again.spelling = ad.rent, ad.area, ad.spelling
+                self.ads.append(again)
+        self._room_ads(day)
+        if day % 7 == 0:  # forget ads long gone, so a day costs the same after weeks
+            self.ads = [a for a in self.ads if a.end is None or a.end >= day - 1]
+        self._record_truth(day)
+        return day
+
+    def _record_truth(self, day: int) -> None:
+        by_building: dict[str, list[Flat]] = {}
+        for flat in self.flats:
+            if flat.vacant_since is not None and flat.vacant_since <= day:
+                by_building.setdefault(flat.building.name, []).append(flat)
+        for b in self.buildings:
+            flats = by_building.get(b.name, [])
+            self.truth[(b.name, self.date_of(day))] = Truth(
+                vacant=len(flats),
+                median_rent=statistics.median(f.rent for f in flats) if flats else None,
+            )
+
+    def live_ads(self, day: int | None = None) -> list[SimAd]:
+        day = self.day if day is None else day
+        return [a for a in self.ads if a.live(day)]
+
+    def building_of(self, ad: SimAd) -> BuildingSpec:
+        return ad.flat.building if ad.flat is not None else self._room_building[ad.house_code]

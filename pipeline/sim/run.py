@@ -1,0 +1,150 @@
+"""Run the simulated market through the real pipeline and score it against the truth.
+
+``run_simulation`` serves each simulated day on 127.0.0.1 and drives the same
+functions the CLI calls: ``rentwatch buildings import`` (the registry CSV the site
+serves), ``rentwatch scrape lianjia --base-url … --as-of … --delay 0`` per district
+(a city-wide list stops at 100 pages, so a district query is how every ad is seen),
+and ``rentwatch snapshot --date …``.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from db import open_db
+from db.buildings import import_buildings, read_buildings_csv
+
+from ..crawl import scrape
+from ..snapshot import snapshot_day
+from .market import Market, Truth
+from .pages import registry_csv
+from .server import SimServer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class SimResult:
+    db_path: str
+    days: list[str]
+    truth: dict[tuple[str, str], Truth]
+    seconds: float
+    scrape_seconds: float
+    snapshot_seconds: float
+    pages: int
+    city_ads: list[int] = field(default_factory=list)  # live ads city-wide per day
+
+
+def run_simulation(
+    db_path: str | Path,
+    days: int = 30,
+    start: str = "2026-10-01",
+    seed: int = 7,
+    *,
+    scale: float = 1.0,
+    on_day: Callable[[str, dict[str, Any]], None] | None = None,
+) -> SimResult:
+    """Simulate ``days`` days into ``db_path``: scrape each day from the sim server, snapshot it."""
+    started = time.perf_counter()
+    market = Market(seed=seed, start=start, days=days, scale=scale)
+    db = open_db(db_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "registry.csv"
+        csv_path.write_text(registry_csv(market), encoding="utf-8")
+        import_buildings(db, read_buildings_csv(csv_path))
+    districts = sorted({b.district_slug for b in market.buildings})
+    result = SimResult(str(db_path), [], market.truth, 0.0, 0.0, 0.0, 0)
+    with SimServer(market) as server:
+        for _ in range(days):
+            index = market.advance()
+            day = market.date_of(index)
+            server.set_day(index)
+            result.city_ads.append(len(market.live_ads(index)))
+            t0 = time.perf_counter()
+            report = scrape(
+                db,
+                "lianjia",
+                city="hz",
+                districts=districts,
+                base_url=server.url,
+                as_of=day,
+                delay=0,
+            )
+            t1 = time.perf_counter()
+            snap = snapshot_day(db, day)
+            t2 = time.perf_counter()
+            result.scrape_seconds += t1 - t0
+            result.snapshot_seconds += t2 - t1
+            result.pages += report.pages
+            result.days.append(day)
+            if on_day:
+                on_day(
+                    day,
+                    {
+                        "scrape": report.status,
+                        "pages": report.pages,
+                        "ads": snap.listings,
+                        "units": snap.units,
+                    },
+                )
+    db.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _ape(estimate: float | None, truth: float) -> float | None:
+    return None if estimate is None else abs(estimate - truth) / truth
+
+
+def evaluate(
+    db: sqlite_utils.Database, truth: dict[tuple[str, str], Truth], *, min_vacant: int = 5
+) -> dict[str, Any]:
+    """Errors of ``units``, the plain ad count and ``median_rent`` against the truth.
+
+    Mean absolute percentage error over building-days with at least ``min_vacant`` truly
+    empty flats. A building outside the registry is found by the name the pipeline gave it.
+    """
+    rows = {
+        (r["name"], r["date"]): r
+        for r in db.query(
+            "SELECT b.name, d.* FROM building_daily d JOIN buildings b ON b.id = d.building_id"
+        )
+    }
+    units_err, ads_err, rent_err, low_ok, per_building = [], [], [], 0, {}
+    missing = 0
+    for (name, day), t in sorted(truth.items()):
+        if t.vacant < min_vacant:
+            continue
+        row = rows.get((name, day))
+        if row is None or row["units"] is None:
+            missing += 1
+            continue
+        u = _ape(row["units"], t.vacant)
+        a = _ape(row["listings"], t.vacant)
+        units_err.append(u)
+        ads_err.append(a)
+        low_ok += row["units_low"] <= t.vacant <= row["units_high"]
+        per_building.setdefault(name, []).append(u)
+        if t.median_rent and row["median_rent"]:
+            rent_err.append(_ape(row["median_rent"], t.median_rent))
+    n = len(units_err)
+    return {
+        "building_days": n,
+        "missing_building_days": missing,
+        "units_mape": round(statistics.fmean(units_err), 4) if n else None,
+        "ads_mape": round(statistics.fmean(ads_err), 4) if n else None,
+        "median_rent_mape": round(statistics.fmean(rent_err), 4) if rent_err else None,
+        "within_bounds": round(low_ok / n, 4) if n else None,
+        "units_mape_by_building": {
+            k: round(statistics.fmean(v), 4) for k, v in sorted(per_building.items())
+        },
+    }
