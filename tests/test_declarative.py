@@ -311,7 +311,9 @@ def test_bundled_lianjia_example_refuses_other_pages():
 
 
 def test_load_folder_registers_sources(tmp_path, monkeypatch):
-    monkeypatch.setattr(registry, "_extra", {})  # leave the real registry as it was
+    # Leave the real registry as it was, bundled TOML sources included.
+    monkeypatch.setattr(registry, "_extra", {})
+    monkeypatch.setattr(registry, "_declared_loaded", True)
     write_toml(tmp_path, ZUWU_TOML)
     (tmp_path / "notes.txt").write_text("not a source")
     sources = load_declarative_sources(tmp_path)
