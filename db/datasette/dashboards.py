@@ -12,11 +12,16 @@ from typing import Any
 from . import queries
 
 _EMBED = {"embedOptions": {"renderer": "svg", "actions": {"export": True, "source": False}}}
-_DATE = {"field": "date", "type": "temporal", "title": "day", "axis": {"format": "%m-%d"}}
+_DATE = {
+    "field": "date",
+    "type": "temporal",
+    "title": "day",
+    "axis": {"format": "%m-%d", "labelOverlap": "greedy", "labelSeparation": 6},
+}
 
 
 def _band_chart(
-    low: str, high: str, line: str, title: str, color: str, band_title: str
+    low: str, high: str, line: str, title: str, color: str, band_title: str, *, zero: bool = True
 ) -> dict[str, Any]:
     """A line with a shaded low-high band, e.g. empty units with their uncertainty."""
     return {
@@ -27,7 +32,12 @@ def _band_chart(
                 "mark": {"type": "area", "opacity": 0.25, "color": color},
                 "encoding": {
                     "x": _DATE,
-                    "y": {"field": low, "type": "quantitative", "title": title},
+                    "y": {
+                        "field": low,
+                        "type": "quantitative",
+                        "title": title,
+                        "scale": {"zero": zero},
+                    },
                     "y2": {"field": high},
                     "tooltip": [
                         {"field": "date", "type": "temporal"},
@@ -37,10 +47,15 @@ def _band_chart(
                 },
             },
             {
-                "mark": {"type": "line", "point": True, "color": color},
+                "mark": {"type": "line", "color": color, "point": {"color": color}},
                 "encoding": {
                     "x": _DATE,
-                    "y": {"field": line, "type": "quantitative", "title": title},
+                    "y": {
+                        "field": line,
+                        "type": "quantitative",
+                        "title": title,
+                        "scale": {"zero": zero},
+                    },
                     "tooltip": [
                         {"field": "date", "type": "temporal"},
                         {"field": line, "type": "quantitative", "title": title},
@@ -56,8 +71,9 @@ def _units_chart() -> dict[str, Any]:
 
 
 def _rent_chart() -> dict[str, Any]:
+    # Rents move by a few per cent: an axis from zero would flatten every change.
     return _band_chart(
-        "p25_rent", "p75_rent", "median_rent", "asking rent 元/月", "#1f77b4", "25–75%"
+        "p25_rent", "p75_rent", "median_rent", "asking rent 元/月", "#1f77b4", "25–75%", zero=False
     )
 
 
