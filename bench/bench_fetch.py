@@ -9,6 +9,7 @@ subprocess so that CPU time and peak RSS are each side's own:
 * ours:   Fetcher, politeness off (delay 0, ``--concurrency`` per host), robots.txt off,
           every body archived into a temporary SQLite file (sha256 + zlib), decoded,
           checked for blocks, then parsed with selectolax Lexbor (titles and rents);
+* ours, httpcore: the same with httpx's own connection pool instead of LeanTransport;
 * scrapy: CrawlerProcess, same concurrency, no delay, robots.txt off, AutoThrottle off,
           parsing the same fields with ``response.css`` (parsel/lxml); no archive.
 
@@ -126,9 +127,10 @@ async def _server_main() -> None:
 # -- ours --------------------------------------------------------------------------------
 
 
-def _ours_main(port: int, pages: int, concurrency: int) -> dict:
+def _ours_main(port: int, pages: int, concurrency: int, transport: str = "lean") -> dict:
     import logging
 
+    import httpx
     from selectolax.lexbor import LexborHTMLParser
 
     sys.path.insert(0, str(REPO))
@@ -158,7 +160,10 @@ def _ours_main(port: int, pages: int, concurrency: int) -> dict:
     async def crawl(archive: PageArchive) -> None:
         nonlocal items
         urls = iter(range(pages))
-        async with Fetcher(settings, archive=archive, as_of="2024-05-01") as fetcher:
+        pool = httpx.AsyncHTTPTransport() if transport == "httpcore" else None
+        async with Fetcher(
+            settings, archive=archive, as_of="2024-05-01", transport=pool
+        ) as fetcher:
 
             async def worker() -> None:
                 nonlocal items
@@ -275,7 +280,9 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--big", type=int, default=10000, help="pages for the memory run (0: skip)")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--worker", choices=["server", "ours", "scrapy"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker", choices=["server", "ours", "ours-httpcore", "scrapy"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -283,8 +290,12 @@ def main() -> None:
         asyncio.run(_server_main())
         return
     if args.worker:
-        run = _ours_main if args.worker == "ours" else _scrapy_main
-        print(json.dumps(run(args.port, args.pages, args.concurrency)), flush=True)
+        if args.worker == "scrapy":
+            result = _scrapy_main(args.port, args.pages, args.concurrency)
+        else:
+            transport = "httpcore" if args.worker == "ours-httpcore" else "lean"
+            result = _ours_main(args.port, args.pages, args.concurrency, transport)
+        print(json.dumps(result), flush=True)
         return
 
     server = subprocess.Popen(
@@ -301,6 +312,7 @@ def main() -> None:
         run_side("ours", port, 50, args.concurrency)  # warm the server and the OS caches
         ours = run_side("ours", port, args.pages, args.concurrency)
         scrapy_ = run_side("scrapy", port, args.pages, args.concurrency)
+        httpcore = run_side("ours-httpcore", port, args.pages, args.concurrency)
         big = run_side("ours", port, args.big, args.concurrency) if args.big else None
     finally:
         server.terminate()
@@ -312,6 +324,7 @@ def main() -> None:
     )
     print(_row("rentwatch", ours))
     print(_row("scrapy", scrapy_))
+    print(_row("ours, httpcore", httpcore))
     if big:
         print(_row("rentwatch (big)", big))
     speed = (ours["pages"] / ours["wall"]) / (scrapy_["pages"] / scrapy_["wall"])
