@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from rich.console import Console
 
 from db.connection import default_db_path
 from pipeline.dates import InvalidDate, parse_day
@@ -29,3 +30,10 @@ def day_callback(ctx: click.Context, param: click.Parameter, value: str | None) 
         return parse_day(value, what=f"--{param.name.replace('_', '-')}")
     except InvalidDate as exc:
         raise click.BadParameter(str(exc)) from exc
+
+
+def console() -> Console:
+    """A rich console; off a terminal rich assumes 80 columns and folds wide tables, so widen it."""
+    import sys
+
+    return Console() if sys.stdout.isatty() else Console(width=180)

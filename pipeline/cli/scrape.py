@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from db import open_db
@@ -13,7 +12,7 @@ from scrapers.errors import UnknownSource
 from scrapers.registry import all_sources, get_source
 
 from . import main
-from .options import day_callback, db_option
+from .options import console, day_callback, db_option
 
 #: Exit codes a cron script can tell apart.
 EXIT_FAILED = 1
@@ -149,14 +148,7 @@ def sources_command() -> None:
             ),
             "no (markup from public scrapers)" if source.unverified else "real pages",
         )
-    _console().print(table)
-
-
-def _console() -> Console:
-    # Off a terminal rich assumes 80 columns, which folds every cell of these wide tables.
-    import sys
-
-    return Console() if sys.stdout.isatty() else Console(width=180)
+    console().print(table)
 
 
 @main.command("runs")
@@ -197,7 +189,7 @@ def runs_command(limit: int, db_path: str) -> None:
             f"{run['duration_s'] or 0:.1f}",
             (run["message"] or "")[:120],
         )
-    _console().print(table)
+    console().print(table)
 
 
 @main.command("ingest")
