@@ -560,6 +560,19 @@ def test_not_an_http_url_is_a_clear_error(archive):
         run(go())
 
 
+def test_stats_are_a_snapshot(mockserver, archive):
+    async def go():
+        async with Fetcher(settings(), archive=archive) as f:
+            await f.fetch(mockserver.url("/ok"))
+            before = f.stats
+            await f.fetch(mockserver.url("/gbk"))
+            return before, f.stats
+
+    before, after = run(go())
+    assert before["pages_by_status"] == {"200": 1} and before["requests"] == 2
+    assert after["pages_by_status"] == {"200": 2} and after["requests"] == 3
+
+
 def test_one_info_line_per_request(mockserver, archive, caplog):
     with caplog.at_level(logging.INFO, logger="scrapers.fetch.client"):
         run(fetch_one(mockserver, archive, "/503-then-200"))

@@ -104,7 +104,7 @@ class Fetcher:
         self.throttle = Throttle(self.settings, rng=self.rng)
         self.budget = RetryBudget(self.settings.retry_budget)
         self.robots = RobotsCache(self.settings.user_agent, self._fetch_robots)
-        self.stats: dict[str, Any] = new_stats()
+        self._stats: dict[str, Any] = new_stats()
 
     # -- lifecycle ------------------------------------------------------------------
     async def __aenter__(self) -> Fetcher:
@@ -130,6 +130,11 @@ class Fetcher:
         if self._owns_client and self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """A snapshot of the counters (Scrapy stats style); later requests do not change it."""
+        return {**self._stats, "pages_by_status": dict(self._stats["pages_by_status"])}
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -207,7 +212,7 @@ class Fetcher:
             try:
                 self.budget.spend(host=host, last_error=message, url=url)
             except RetryBudgetExhausted:
-                self.stats["errors"] += 1
+                self._stats["errors"] += 1
                 self._store(url, response, body, context, error=message)
                 log.error("giving up on %s: retry budget of %d spent", host, self.budget.total)
                 raise
@@ -219,7 +224,7 @@ class Fetcher:
                 rng=self.rng,
             )
             retries += 1
-            self.stats["retries"] += 1
+            self._stats["retries"] += 1
             log.info("retry %d of %s in %.2fs after %s", retries, url, wait, message)
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -229,7 +234,7 @@ class Fetcher:
             # No answer at all: timeouts, refused or reset connections, cut-short bodies.
             assert error is not None
             words = error[0] + (f" after {retries} retries" if retries else "")
-            self.stats["errors"] += 1
+            self._stats["errors"] += 1
             result = FetchResult(
                 url, url, None, None, elapsed=elapsed, retries=retries, error=words
             )
@@ -256,11 +261,11 @@ class Fetcher:
             url=url, final_url=result.final_url, status=status, body=body, text=text, source=source
         )
         if result.blocked:
-            self.stats["blocked"] += 1
+            self._stats["blocked"] += 1
             log.warning("blocked: %s: %s", url, result.blocked)
         elif status is not None and not 200 <= status < 300:
             result.error = message + (f" after {retries} retries" if retries else "")
-            self.stats["errors"] += 1
+            self._stats["errors"] += 1
         result.page_id = self._store(
             url,
             response,
@@ -289,15 +294,15 @@ class Fetcher:
                 body = response.content
             except httpx.HTTPError as exc:
                 latency = time.monotonic() - t0
-                self.stats["requests"] += 1
+                self._stats["requests"] += 1
                 words = describe_error(exc)
                 log.info("GET %s -> failed in %.2fs: %s", url, latency, words)
                 return None, None, (words, is_retryable_error(exc)), latency
             latency = time.monotonic() - t0
             self.throttle.record(slot, latency, response.status_code)
-        self.stats["requests"] += 1
-        self.stats["bytes"] += len(body)
-        by_status = self.stats["pages_by_status"]
+        self._stats["requests"] += 1
+        self._stats["bytes"] += len(body)
+        by_status = self._stats["pages_by_status"]
         key = str(response.status_code)
         by_status[key] = by_status.get(key, 0) + 1
         final = str(response.url)
@@ -314,7 +319,7 @@ class Fetcher:
     def _disallowed(
         self, url: str, host: str, path: str, rule: str, context: dict[str, Any]
     ) -> FetchResult:
-        self.stats["disallowed"] += 1
+        self._stats["disallowed"] += 1
         words = f"robots.txt of {host} forbids {path} ({rule})"
         log.warning("not fetched: %s", words)
         result = FetchResult(url, url, None, None, disallowed=rule, error=words)
@@ -334,7 +339,7 @@ class Fetcher:
         assert self.archive is not None
         body = self.archive.body(stored_hash)
         text, encoding = decode_body(body, response.headers.get("Content-Type"))
-        self.stats["not_modified"] += 1
+        self._stats["not_modified"] += 1
         result = FetchResult(
             url=url,
             final_url=str(response.url),
@@ -390,11 +395,11 @@ class Fetcher:
 
     async def _fetch_robots(self, robots_url: str) -> tuple[int | None, bytes | None, str | None]:
         """robots.txt through the same client and host slot, archived as kind 'robots'."""
-        self.stats["robots_requests"] += 1
+        self._stats["robots_requests"] += 1
         slot = self.throttle.slot(robots_url)
         context = {"run_id": self.run_id, "source": self.source_name, "as_of": self.as_of}
         async with self.throttle.request(slot):
-            self.stats["requests"] += 1
+            self._stats["requests"] += 1
             try:
                 response = await self.client.get(
                     robots_url,
@@ -407,7 +412,7 @@ class Fetcher:
                 self._store(robots_url, None, None, {**context, "kind": "robots"}, error=words)
                 return None, None, words
         body = response.content
-        self.stats["bytes"] += len(body)
+        self._stats["bytes"] += len(body)
         log.info("GET %s -> %d (%d bytes)", robots_url, response.status_code, len(body))
         self._store(robots_url, response, body, {**context, "kind": "robots"})
         return response.status_code, body, None
