@@ -96,15 +96,18 @@ def units_by_id(db: sqlite_utils.Database, ids: Sequence[int]) -> dict[int, Unit
 
 def sibling_listings(
     db: sqlite_utils.Database, unit_ids: Sequence[int], exclude: set[int]
-) -> list[tuple[int, int, str | None]]:
-    """(listing id, unit id, first_seen) of the units' ads outside the window (``exclude``)."""
-    out: list[tuple[int, int, str | None]] = []
+) -> list[tuple[int, int, str | None, str | None]]:
+    """(listing id, unit id, first_seen, advertiser) of the units' ads outside the window."""
+    out: list[tuple[int, int, str | None, str | None]] = []
     ids = list(unit_ids)
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
         marks = ",".join("?" * len(chunk))
         for r in db.execute(
-            f"SELECT id, unit_id, first_seen FROM listings WHERE unit_id IN ({marks})", chunk
+            "SELECT id, unit_id, first_seen, "
+            "CASE WHEN agent_key IS NOT NULL THEN source || ':' || agent_key END "
+            f"FROM listings WHERE unit_id IN ({marks})",
+            chunk,
         ).fetchall():
             if r[0] not in exclude:
                 out.append(r)

@@ -90,8 +90,8 @@ class UnitState:
     orientation: str | None
     first_seen: str
     ads: list[AdState] = field(default_factory=list)
-    #: first_seen of the unit's ads that were not seen in the window (seen before it)
-    outside: list[str] = field(default_factory=list)
+    #: (first_seen, advertiser) of the unit's ads not seen in the window (seen before it)
+    outside: list[tuple[str, str | None]] = field(default_factory=list)
     reason: str | None = None
     status: str | None = None
     gone_on: str | None = None

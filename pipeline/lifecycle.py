@@ -2,9 +2,11 @@
 
 - A unit is *seen* on a day when one of its ads was observed that day.
 - A lingering ad does not keep a unit alive for ever: a unit is *lingering* on a day
-  when some of its ads have vanished (last seen LINGER_DAYS or more days before) and
-  every ad still seen was already up before that sibling vanished (no fresh ad, no
-  repost). A lingering unit is not counted: its flat was most likely let.
+  when other advertisers' ads of it have vanished (the last of them LINGER_DAYS or more
+  days before) and every ad still seen was already up before that sibling vanished (no
+  fresh ad). An advertiser whose old ad vanished but who shows the unit under a new id
+  (a repost) has not removed it. A lingering unit is not counted: its flat was most
+  likely let.
 - A unit is *live* on a day when it is seen and not lingering. ``units`` counts live units.
 - A unit is *gone* on the day that makes GRACE_DAYS successful observation days of its
   building without it being live, counted once in ``gone_units`` of that day; until
@@ -31,14 +33,20 @@ def lingering(unit: UnitState, day: str, window_start: str) -> bool:
     seen = [a for a in unit.ads if a.seen_on(day)]
     if not seen:
         return False
+    # An advertiser with an ad up today replaced its old one (a repost): not a removal.
+    active = {a.agent for a in seen if a.agent}
+    before_window = _day_before(window_start)
     vanished: list[str] = []
     for ad in unit.ads:
-        if ad.seen_on(day) or ad.first_seen > day:
+        if ad.seen_on(day) or ad.first_seen > day or (ad.agent and ad.agent in active):
             continue
-        last = ad.last_seen_until(day)
         # seen only before the window: it vanished before the window started
-        vanished.append(last or _day_before(window_start))
-    vanished.extend(_day_before(window_start) for first in unit.outside if first <= day)
+        vanished.append(ad.last_seen_until(day) or before_window)
+    vanished.extend(
+        before_window
+        for first, agent in unit.outside
+        if first <= day and not (agent and agent in active)
+    )
     if not vanished:
         return False
     latest = max(vanished)

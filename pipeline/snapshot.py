@@ -170,11 +170,11 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
     for ad in ads.values():
         if ad.unit_id in units:
             units[ad.unit_id].ads.append(ad)
-    for _, uid, first in unit_sql.sibling_listings(db, unit_ids, exclude=set(listings)):
+    for _, uid, first, agent in unit_sql.sibling_listings(db, unit_ids, exclude=set(listings)):
         if uid in units and first and first <= day:
-            units[uid].outside.append(first)
+            units[uid].outside.append((first, agent))
     for unit in units.values():
-        firsts = [a.first_seen for a in unit.ads] + unit.outside
+        firsts = [a.first_seen for a in unit.ads] + [first for first, _ in unit.outside]
         unit.first_seen = min(firsts) if firsts else unit.first_seen
 
     # -- de-duplicate the day's new ads ---------------------------------------------------

@@ -13,8 +13,8 @@ Everything follows from the seed: the same seed gives the same market, ads and t
 from __future__ import annotations
 
 import random
-import zlib
 import statistics
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 

@@ -42,6 +42,7 @@ class SimResult:
     snapshot_seconds: float
     pages: int
     city_ads: list[int] = field(default_factory=list)  # live ads city-wide per day
+    market: Market | None = None
 
 
 def run_simulation(
@@ -62,7 +63,7 @@ def run_simulation(
         csv_path.write_text(registry_csv(market), encoding="utf-8")
         import_buildings(db, read_buildings_csv(csv_path))
     districts = sorted({b.district_slug for b in market.buildings})
-    result = SimResult(str(db_path), [], market.truth, 0.0, 0.0, 0.0, 0)
+    result = SimResult(str(db_path), [], market.truth, 0.0, 0.0, 0.0, 0, market=market)
     with SimServer(market) as server:
         for _ in range(days):
             index = market.advance()
@@ -120,6 +121,7 @@ def evaluate(
         )
     }
     units_err, ads_err, rent_err, low_ok, per_building = [], [], [], 0, {}
+    bias: list[float] = []
     missing = 0
     for (name, day), t in sorted(truth.items()):
         if t.vacant < min_vacant:
@@ -131,6 +133,7 @@ def evaluate(
         u = _ape(row["units"], t.vacant)
         a = _ape(row["listings"], t.vacant)
         units_err.append(u)
+        bias.append((row["units"] - t.vacant) / t.vacant)
         ads_err.append(a)
         low_ok += row["units_low"] <= t.vacant <= row["units_high"]
         per_building.setdefault(name, []).append(u)
@@ -141,6 +144,7 @@ def evaluate(
         "building_days": n,
         "missing_building_days": missing,
         "units_mape": round(statistics.fmean(units_err), 4) if n else None,
+        "units_bias": round(statistics.fmean(bias), 4) if n else None,
         "ads_mape": round(statistics.fmean(ads_err), 4) if n else None,
         "median_rent_mape": round(statistics.fmean(rent_err), 4) if rent_err else None,
         "within_bounds": round(low_ok / n, 4) if n else None,

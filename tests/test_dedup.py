@@ -1,0 +1,138 @@
+"""Ads -> units on small markets built in code: what was built is what must come out."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from pipeline.snapshot import snapshot_day
+from tests.market import Market, ad, building
+
+D0 = date(2026, 10, 1)
+
+
+def day(n: int) -> str:
+    return (D0 + timedelta(days=n - 1)).isoformat()
+
+
+@pytest.fixture
+def market(fresh_db):
+    m = Market(fresh_db)
+    m.registry(building("丽晶国际", total_units=300), building("星耀城", district="滨江"))
+    return m
+
+
+def run_days(market, ads_by_day: dict[int, list]) -> dict[int, dict]:
+    rows = {}
+    for n in sorted(ads_by_day):
+        market.day(day(n), ads_by_day[n])
+        snapshot_day(market.db, day(n))
+        rows[n] = market.row("丽晶国际", day(n))
+    return rows
+
+
+def test_one_flat_many_agents_is_one_unit_and_one_agent_many_ads_are_many_flats(market):
+    # Flat 1 by agents X, Y, Z at prices within 2 %; flats 2 and 3 look the same and are
+    # listed by X too, so X's three co-live ads are three flats.
+    ads = [
+        ad("f1x", "丽晶国际", rent=3000, agent="X"),
+        ad("f1y", "丽晶国际公寓", rent=3040, area=52.6, agent="Y"),
+        ad("f1z", "杭州丽晶国际(九堡)", rent=2980, area=53.4, agent="Z"),
+        ad("f2x", "丽晶国际", rent=3300, agent="X"),
+        ad("f2y", "丽晶国际", rent=3320, agent="Y"),
+        ad("f3x", "丽晶国际", rent=3600, agent="X"),
+        ad("other", "丽晶国际", rent=2300, area=35, rooms=1, halls=0, agent="Y"),
+    ]
+    row = run_days(market, {1: ads})[1]
+    assert row["listings"] == 7
+    assert row["units"] == 4
+    assert row["units_low"] == 4  # X's three look-alike ads + the studio
+    assert row["units_high"] == 7
+    units = dict(
+        market.db.execute(
+            "SELECT l.listing_id, l.unit_id FROM listings l ORDER BY l.listing_id"
+        ).fetchall()
+    )
+    assert units["f1x"] == units["f1y"] == units["f1z"]
+    assert units["f2x"] == units["f2y"] != units["f1x"]
+    assert len({units["f1x"], units["f2x"], units["f3x"], units["other"]}) == 4
+    # the reason of a merge is there for a person to read
+    reason = market.db.execute(
+        "SELECT k.reason FROM unit_links k JOIN listings l ON l.id = k.listing_id "
+        "WHERE l.listing_id = 'f1y'"
+    ).fetchone()[0]
+    assert "2室1厅1卫/中楼层(28层)/南/53.4㎡" in reason and "advertiser" in reason
+
+
+def test_repost_under_a_new_id_is_the_same_unit(market):
+    first = ad("r1", "丽晶国际", rent=3000, agent="X")
+    other = ad("o1", "丽晶国际", rent=3050, agent="Y")
+    repost = ad("r2", "丽晶国际", rent=3000, agent="X")
+    rows = run_days(
+        market, {1: [first, other], 2: [first, other], 3: [repost, other], 4: [repost, other]}
+    )
+    assert [rows[n]["units"] for n in (1, 2, 3, 4)] == [1, 1, 1, 1]
+    assert [rows[n]["new_units"] for n in (1, 2, 3, 4)] == [1, 0, 0, 0]
+    kind = market.db.execute(
+        "SELECT k.kind FROM unit_links k JOIN listings l ON l.id = k.listing_id WHERE l.listing_id = 'r2'"
+    ).fetchone()[0]
+    assert kind == "repost"
+
+
+def test_look_alike_flat_emptied_later_is_a_new_unit(market):
+    a_x = ad("ax", "丽晶国际", rent=3000, agent="X")
+    a_y = ad("ay", "丽晶国际", rent=3010, agent="Y")
+    b_y = ad("by", "丽晶国际", rent=3000, agent="Y")
+    b_z = ad("bz", "丽晶国际", rent=3020, agent="Z")
+    plan = {n: [a_x, a_y] for n in range(1, 12)}
+    plan[12] = [a_x, a_y, b_y, b_z]
+    rows = run_days(market, plan)
+    assert rows[11]["units"] == 1
+    assert rows[12]["units"] == 2
+    assert rows[12]["new_units"] == 1
+    assert rows[12]["median_days_on_market"] == 5.5  # 11 and 0 days
+
+
+def test_lingering_ad_does_not_keep_a_let_flat_alive_and_gone_comes_after_grace(market):
+    x = ad("lx", "丽晶国际", rent=3000, agent="X")
+    y = ad("ly", "丽晶国际", rent=3030, agent="Y")
+    steady = ad("s", "丽晶国际", rent=4500, area=70, agent="Z")
+    # the flat is let after day 4: X takes the ad down, Y's ad lingers until day 12
+    plan = {n: [x, y, steady] for n in range(1, 5)}
+    plan.update({n: [y, steady] for n in range(5, 13)})
+    plan.update({n: [steady] for n in range(13, 15)})
+    rows = run_days(market, plan)
+    assert [rows[n]["units"] for n in range(1, 9)] == [2, 2, 2, 2, 2, 1, 1, 1]
+    assert [rows[n]["listings"] for n in (4, 5, 6, 12, 13)] == [3, 2, 2, 2, 1]
+    gone = {n: rows[n]["gone_units"] for n in rows if rows[n]["gone_units"]}
+    assert gone == {8: 1}  # not live from day 6: days 6, 7, 8 make the grace period
+    status = market.db.execute(
+        "SELECT u.status, u.gone_on FROM units u JOIN listings l ON l.unit_id = u.id "
+        "WHERE l.listing_id = 'lx'"
+    ).fetchone()
+    assert tuple(status) == ("gone", day(8))
+
+
+def test_bait_price_is_flagged_and_left_out(market):
+    ads = [
+        ad(f"n{i}", "丽晶国际", rent=3000 + 200 * i, agent=f"A{i}", area=53 + 5 * i)
+        for i in range(5)
+    ]
+    ads.append(ad("bait", "丽晶国际", rent=900, agent="B"))
+    row = run_days(market, {1: ads})[1]
+    assert row["listings"] == 6
+    assert row["units"] == 5
+    assert row["median_rent"] == 3400.0
+    flags, unit = market.db.execute(
+        "SELECT flags, unit_id FROM listings WHERE listing_id = 'bait'"
+    ).fetchone()
+    assert (flags, unit) == ("bait_low", None)
+
+
+def test_price_cut_is_counted(market):
+    before = ad("p", "丽晶国际", rent=3000, agent="X")
+    after = ad("p", "丽晶国际", rent=2800, agent="X")
+    rows = run_days(market, {1: [before], 2: [after]})
+    assert (rows[1]["price_cuts"], rows[2]["price_cuts"]) == (0, 1)
+    assert rows[2]["units"] == 1
