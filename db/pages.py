@@ -139,7 +139,14 @@ class PageArchive:
         self, *, source: str | None = None, since: str | None = None, until: str | None = None
     ) -> Iterator[ArchivedPage]:
         """Archived pages with a body and not blocked, oldest first, for ``rentwatch reparse``."""
-        where = ["content_hash IS NOT NULL", "blocked = 0", "kind IN ('list', 'detail', 'saved')"]
+        # Only pages that were content when archived: not blocked, not an error answer.
+        where = [
+            "content_hash IS NOT NULL",
+            "blocked = 0",
+            "error IS NULL",
+            "(status IS NULL OR status IN (200, 304))",
+            "kind IN ('list', 'detail', 'saved')",
+        ]
         params: list[Any] = []
         if source:
             where.append("source = ?")

@@ -23,7 +23,7 @@ class Politeness:
 
     #: Minimum seconds between two requests to one host (before jitter).
     delay: float = 3.0
-    #: Each wait is drawn uniformly from delay*(1-jitter) .. delay*(1+jitter).
+    #: Each wait is drawn uniformly from delay .. delay*(1+jitter): the delay is a true minimum.
     jitter: float = 0.4
     #: Requests in flight at once to one host.
     concurrency: int = 1
