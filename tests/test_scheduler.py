@@ -134,7 +134,7 @@ def soon(seconds: int) -> datetime:
 
 
 def test_cron_jobs_scrape_then_snapshot_once_each_in_order(tmp_path, site):
-    config_path = write_config(tmp_path, site, first=soon(6), second=soon(9))
+    config_path = write_config(tmp_path, site, first=soon(8), second=soon(11))
     config = load_config(config_path)
     day = datetime.now(SHANGHAI).date().isoformat()
     assert [j.id for j in due_on(config, day)] == ["city", "jiubao"]
@@ -218,7 +218,7 @@ def test_second_scheduler_on_the_same_database_refuses(tmp_path, site):
 
 def test_sigterm_during_a_scrape_lets_it_finish_and_leaves_a_consistent_database(tmp_path, site):
     # The 九堡 job alone, slowed by a politeness delay so the signal lands mid-scrape.
-    config_path = write_config(tmp_path, site, first=soon(3600), second=soon(6), delay=0.4)
+    config_path = write_config(tmp_path, site, first=soon(3600), second=soon(8), delay=0.4)
     config = load_config(config_path)
     proc = start(config_path)
     wait_for(
