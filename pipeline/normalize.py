@@ -57,7 +57,9 @@ class Rent:
 
 def period_factor(text: str | None) -> tuple[str, float]:
     """(period name, multiplier to a month) of a rent text; month (1.0) when unsaid."""
-    folded = unicodedata.normalize("NFKC", text or "")
+    if not text or "月" in text:
+        return "month", 1.0  # the common case, decided without the patterns
+    folded = unicodedata.normalize("NFKC", text)
     for pattern, name, factor in _PERIODS:
         if pattern.search(folded):
             return name, factor
