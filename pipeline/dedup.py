@@ -28,9 +28,9 @@ from datetime import date
 AREA_TOL = 1.0
 AREA_REL = 0.01
 #: Rent tolerance relative to the unit's median ad rent (agents' prices differ by a few %).
-RENT_TOL = 0.06
+RENT_TOL = 0.055
 #: A new ad joins a unit only within this many days of the unit's first ad.
-JOIN_DAYS = 7
+JOIN_DAYS = 2
 #: An advertiser's ad that vanished at most this many days before a look-alike new ad
 #: of the same advertiser appeared is a repost of the same flat.
 REPOST_DAYS = 5

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .dedup import UnitState, days_between
 
-LINGER_DAYS = 2
+LINGER_DAYS = 3
 GRACE_DAYS = 3
 #: A rent counts as cut when it falls by more than this fraction.
 CUT_MIN = 0.005

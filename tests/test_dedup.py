@@ -103,15 +103,16 @@ def test_lingering_ad_does_not_keep_a_let_flat_alive_and_gone_comes_after_grace(
     plan.update({n: [y, steady] for n in range(5, 13)})
     plan.update({n: [steady] for n in range(13, 15)})
     rows = run_days(market, plan)
-    assert [rows[n]["units"] for n in range(1, 9)] == [2, 2, 2, 2, 2, 1, 1, 1]
+    # X's ad was last seen on day 4: from day 7 (LINGER_DAYS = 3 later) Y's older ad lingers
+    assert [rows[n]["units"] for n in range(1, 10)] == [2, 2, 2, 2, 2, 2, 1, 1, 1]
     assert [rows[n]["listings"] for n in (4, 5, 6, 12, 13)] == [3, 2, 2, 2, 1]
     gone = {n: rows[n]["gone_units"] for n in rows if rows[n]["gone_units"]}
-    assert gone == {8: 1}  # not live from day 6: days 6, 7, 8 make the grace period
+    assert gone == {9: 1}  # not live from day 7: days 7, 8, 9 make the grace period
     status = market.db.execute(
         "SELECT u.status, u.gone_on FROM units u JOIN listings l ON l.unit_id = u.id "
         "WHERE l.listing_id = 'lx'"
     ).fetchone()
-    assert tuple(status) == ("gone", day(8))
+    assert tuple(status) == ("gone", day(9))
 
 
 def test_bait_price_is_flagged_and_left_out(market):

@@ -389,8 +389,8 @@ class Market:
                     if ad.flat is flat and ad.end is None:
                         if ad.start > day:  # an agency that had not listed it yet never does
                             ad.end = ad.start - 1
-                        elif rng.random() < 0.25:  # the ad outlives the letting
-                            ad.end = day - 1 + rng.randint(2, 10)
+                        elif rng.random() < 0.15:  # the ad outlives the letting
+                            ad.end = day - 1 + rng.randint(2, 8)
                         else:
                             ad.end = day - 1 + rng.choice([0, 0, 1])
         # Reposts: an agency takes an ad down and puts the same flat up under a new id.

@@ -1,0 +1,55 @@
+"""Score rentwatch on the simulated market: units and median_rent against the truth.
+
+Runs ``days`` simulated days through the real scrape (HTTP on 127.0.0.1, Lianjia markup,
+per-district queries) and snapshot, then prints the mean absolute percentage error of
+``units`` and of the plain ad count against the true number of empty flats (building-days
+with at least 5), and of ``median_rent`` against the true median asking rent.
+
+    .venv/bin/python bench/eval_sim.py --days 30            # about 2 minutes
+    .venv/bin/python bench/eval_sim.py --days 10 --scale 0.3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from db import open_db  # noqa: E402
+from pipeline.sim import evaluate, run_simulation  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db", help="keep the database here (default: a temporary file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = args.db or str(Path(tmp) / "sim.db")
+        result = run_simulation(db_path, days=args.days, seed=args.seed, scale=args.scale)
+        db = open_db(db_path)
+        scores = evaluate(db, result.truth)
+        db.close()
+    by_building = scores.pop("units_mape_by_building")
+    print(
+        f"{args.days} days, {result.pages} pages, up to {max(result.city_ads)} live ads city-wide "
+        f"(the list shows at most 3,000); scrape {result.scrape_seconds:.0f}s, "
+        f"snapshot {result.snapshot_seconds:.0f}s"
+    )
+    print(json.dumps(scores, ensure_ascii=False, indent=1))
+    worst = sorted(by_building.items(), key=lambda kv: -kv[1])[:5]
+    print("worst buildings (units MAPE):", ", ".join(f"{k} {v:.1%}" for k, v in worst))
+    print(
+        f"units MAPE {scores['units_mape']:.1%} (target <= 10%), ad count {scores['ads_mape']:.1%} "
+        f"(should be > 80%), median_rent {scores['median_rent_mape']:.1%} (target <= 3%)"
+    )
+
+
+if __name__ == "__main__":
+    main()
