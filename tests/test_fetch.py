@@ -275,7 +275,9 @@ def test_dropped_connection_and_cut_body_are_retried(mockserver, archive, path):
     result, stats = run(fetch_one(mockserver, archive, path))
     assert result.status is None
     assert result.error.startswith("connection closed early or body cut short (RemoteProtocolError")
-    assert mockserver.hits(path) == 3  # first try + max_retries 2
+    # first try + max_retries 2; /reset's first try came on the connection robots.txt kept
+    # alive, and a reused connection closed without a byte of answer is resent once at once.
+    assert mockserver.hits(path) == (4 if path == "/reset" else 3)
     assert stats["retries"] == 2 and stats["errors"] == 1
 
 

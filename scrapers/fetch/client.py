@@ -5,9 +5,16 @@
         result = await fetcher.fetch("https://hz.lianjia.com/zufang/", source=source)
 
 Each call: robots.txt check -> conditional headers from the archive -> per-host slot
-(throttle) -> GET following redirects -> retry with backoff on transient failures ->
-decode -> block detection -> archive -> :class:`FetchResult`. The archive write happens
-before the result is returned, so nothing is parsed that was not stored first.
+(throttle) -> GET, following redirects hop by hop -> retry with backoff on transient
+failures -> decode -> block detection -> archive -> :class:`FetchResult`. The archive
+write happens before the result is returned, so nothing is parsed that was not stored
+first.
+
+Redirects are followed here, not inside httpx, so that every hop is a request like any
+other (as Scrapy's RedirectMiddleware makes them): it waits for its host's slot, and its
+target is checked against that host's robots.txt first. A target robots.txt forbids is
+not fetched (``result.disallowed`` holds the rule); a target that is a login or captcha
+URL is not fetched either: the redirect itself is the block (``result.blocked``).
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
+from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any
@@ -26,7 +35,7 @@ import httpx
 from db.pages import PageArchive
 
 from ..source import Source
-from .blocks import block_reason
+from .blocks import block_reason, redirect_reason
 from .decode import decode_body
 from .retry import (
     PAUSE_STATUSES,
@@ -40,7 +49,7 @@ from .retry import (
 )
 from .robots import RobotsCache
 from .throttle import HostSlot, Throttle
-from .transport import LeanTransport
+from .transport import BodyTooLarge, LeanTransport, ssl_context, too_large
 from .types import FetchResult, FetchSettings
 
 log = logging.getLogger(__name__)
@@ -53,6 +62,50 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
+
+
+def _cause(exc: BaseException, kind: type[BaseException]) -> Any:
+    """The first exception of ``kind`` in ``exc``'s chain of causes, or None."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # httpx -> httpcore -> ssl: a short chain; never loop on a cycle
+        if seen is None or isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def explain_error(exc: httpx.HTTPError) -> tuple[str, bool]:
+    """A failed request in words, and whether trying again could go better."""
+    if isinstance(exc, BodyTooLarge):
+        return f"body too large ({exc}): not retried", False
+    try:
+        where = exc.request.url.netloc.decode("ascii")
+    except (RuntimeError, AttributeError):
+        where = "the server"
+    cert = _cause(exc, ssl.SSLCertVerificationError)
+    if cert is not None:
+        # The same certificate comes back on every try: retrying only spends the budget.
+        reason = cert.verify_message or cert.reason or str(cert)
+        return f"TLS certificate of {where} rejected ({reason}): not retried", False
+    tls = _cause(exc, ssl.SSLError)
+    if tls is not None and isinstance(exc, httpx.ConnectError):
+        return f"TLS handshake with {where} failed ({tls.reason or tls})", is_retryable_error(exc)
+    return describe_error(exc), is_retryable_error(exc)
+
+
+@dataclass(slots=True)
+class _Answer:
+    """How one attempt ended: the last hop's response, or why there is none."""
+
+    response: httpx.Response | None
+    body: bytes | None
+    #: (error in words, retryable) when no response came.
+    error: tuple[str, bool] | None
+    #: The slot of the host that gave the last answer (Retry-After pauses that host).
+    slot: HostSlot
+    final_url: str
+    #: The robots.txt rule forbidding the redirect target ``final_url`` (not fetched).
+    forbidden: str | None = None
 
 
 def new_stats() -> dict[str, Any]:
@@ -74,7 +127,9 @@ class Fetcher:
 
     ``client``: an existing client to use (the Fetcher does not close it);
     ``transport``: a transport for the client the Fetcher builds; default
-    :class:`LeanTransport` (``httpx.AsyncHTTPTransport()`` gives httpx's own pool).
+    :class:`LeanTransport` with ``settings.verify`` and ``settings.max_body_size``
+    (``httpx.AsyncHTTPTransport(verify=...)`` gives httpx's own pool, with its own TLS
+    settings).
     ``archive``: where every response is stored; None stores nothing (page_id stays None).
     ``run_id``, ``source_name``, ``as_of``: written on each archived page row; each may
     also be given per :meth:`fetch` call.
@@ -109,11 +164,15 @@ class Fetcher:
     # -- lifecycle ------------------------------------------------------------------
     async def __aenter__(self) -> Fetcher:
         if self._client is None:
+            verify = ssl_context(self.settings.verify)
             self._client = httpx.AsyncClient(
                 # httpcore's pool costs more CPU per page than parsing it; see transport.py.
-                transport=self._transport or LeanTransport(),
+                transport=self._transport
+                or LeanTransport(verify=verify, max_body_size=self.settings.max_body_size),
+                # Used by httpx only for what it builds itself (proxies from the environment).
+                verify=verify,
                 timeout=httpx.Timeout(self.settings.timeout),
-                follow_redirects=True,
+                follow_redirects=False,
                 headers={"User-Agent": self.settings.user_agent},
             )
         return self
@@ -179,7 +238,7 @@ class Fetcher:
         if self.settings.obey_robots:
             rule = await self.robots.rule_for(url)
             if rule is not None:
-                return self._disallowed(url, host, parts.path or "/", rule, context)
+                return self._disallowed(url, url, rule, context)
 
         etag = last_modified = stored_hash = None
         headers = {"User-Agent": self.settings.user_agent}
@@ -193,7 +252,10 @@ class Fetcher:
         retries = 0
         started = time.monotonic()
         while True:
-            response, body, error, latency = await self._attempt(slot, url, headers)
+            answer = await self._attempt(slot, url, headers, source)
+            if answer.forbidden is not None:
+                return self._disallowed(url, answer.final_url, answer.forbidden, context)
+            response, body, error = answer.response, answer.body, answer.error
             status = response.status_code if response is not None else None
             retry_after: float | None = None
             if error is not None:
@@ -206,14 +268,16 @@ class Fetcher:
                 if retryable:
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                     if retry_after is not None and status in PAUSE_STATUSES:
-                        self.throttle.pause(slot, min(retry_after, self.settings.backoff_max))
+                        self.throttle.pause(
+                            answer.slot, min(retry_after, self.settings.backoff_max)
+                        )
             if not retryable or retries >= self.settings.max_retries:
                 break
             try:
                 self.budget.spend(host=host, last_error=message, url=url)
             except RetryBudgetExhausted:
                 self._stats["errors"] += 1
-                self._store(url, response, body, context, error=message)
+                self._store(url, response, body, context, error=message, final_url=answer.final_url)
                 log.error("giving up on %s: retry budget of %d spent", host, self.budget.total)
                 raise
             wait = backoff_delay(
@@ -236,9 +300,11 @@ class Fetcher:
             words = error[0] + (f" after {retries} retries" if retries else "")
             self._stats["errors"] += 1
             result = FetchResult(
-                url, url, None, None, elapsed=elapsed, retries=retries, error=words
+                url, answer.final_url, None, None, elapsed=elapsed, retries=retries, error=words
             )
-            result.page_id = self._store(url, None, None, context, error=words)
+            result.page_id = self._store(
+                url, None, None, context, error=words, final_url=answer.final_url
+            )
             return result
 
         assert body is not None
@@ -248,7 +314,7 @@ class Fetcher:
         text, encoding = decode_body(body, response.headers.get("Content-Type"))
         result = FetchResult(
             url=url,
-            final_url=str(response.url),
+            final_url=answer.final_url,
             status=status,
             body=body,
             text=text,
@@ -274,30 +340,57 @@ class Fetcher:
             encoding=encoding,
             blocked=result.blocked,
             error=result.error,
+            final_url=result.final_url,
         )
         return result
 
     # -- steps ------------------------------------------------------------------------
     async def _attempt(
-        self, slot: HostSlot, url: str, headers: dict[str, str]
-    ) -> tuple[httpx.Response | None, bytes | None, tuple[str, bool] | None, float]:
-        """One GET in the host's slot: (response, body, (error words, retryable), latency)."""
+        self, slot: HostSlot, url: str, headers: dict[str, str], source: Source | None
+    ) -> _Answer:
+        """One GET and the redirects it leads to, each hop in its host's slot."""
+        request = self.client.build_request(
+            "GET", url, headers=headers, timeout=httpx.Timeout(self.settings.timeout)
+        )
+        for _hop in range(self.settings.max_redirects + 1):
+            response, body, error = await self._send(slot, request)
+            if response is None:
+                return _Answer(None, None, error, slot, str(request.url))
+            next_request = response.next_request
+            if next_request is None:
+                return _Answer(response, body, None, slot, str(response.url))
+            target = str(next_request.url)
+            if redirect_reason(url, target):
+                # A login or captcha page: the redirect is the block; the page is not needed.
+                return _Answer(response, body, None, slot, target)
+            slot = self.throttle.slot(target, source)
+            if self.settings.obey_robots:
+                rule = await self.robots.rule_for(target)
+                if rule is not None:
+                    return _Answer(response, body, None, slot, target, forbidden=rule)
+            request = next_request
+        words = f"too many redirects (more than {self.settings.max_redirects})"
+        return _Answer(None, None, (words, False), slot, str(request.url))
+
+    async def _send(
+        self, slot: HostSlot, request: httpx.Request
+    ) -> tuple[httpx.Response | None, bytes | None, tuple[str, bool] | None]:
+        """One request in its host's slot: (response, body, (error words, retryable))."""
+        url = str(request.url)
         async with self.throttle.request(slot):
             t0 = time.monotonic()
             try:
-                response = await self.client.get(
-                    url,
-                    headers=headers,
-                    follow_redirects=True,
-                    timeout=httpx.Timeout(self.settings.timeout),
-                )
-                body = response.content
+                response = await self.client.send(request, follow_redirects=False, stream=True)
+                try:
+                    body = await self._read_body(response)
+                finally:
+                    await response.aclose()
             except httpx.HTTPError as exc:
                 latency = time.monotonic() - t0
                 self._stats["requests"] += 1
-                words = describe_error(exc)
+                words, retryable = explain_error(exc)
                 log.info("GET %s -> failed in %.2fs: %s", url, latency, words)
-                return None, None, (words, is_retryable_error(exc)), latency
+                return None, None, (words, retryable)
             latency = time.monotonic() - t0
             self.throttle.record(slot, latency, response.status_code)
         self._stats["requests"] += 1
@@ -305,25 +398,42 @@ class Fetcher:
         by_status = self._stats["pages_by_status"]
         key = str(response.status_code)
         by_status[key] = by_status.get(key, 0) + 1
-        final = str(response.url)
+        next_request = response.next_request
         log.info(
             "GET %s -> %d (%d bytes, %.2fs)%s",
             url,
             response.status_code,
             len(body),
             latency,
-            f" via {final}" if final != url else "",
+            f", redirect to {next_request.url}" if next_request is not None else "",
         )
-        return response, body, None, latency
+        return response, body, None
 
-    def _disallowed(
-        self, url: str, host: str, path: str, rule: str, context: dict[str, Any]
-    ) -> FetchResult:
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        """The decoded body, refused past ``max_body_size`` (a gzip bomb is cut early too)."""
+        limit = self.settings.max_body_size
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large(response.request, limit, f"Content-Length {int(declared):,}")
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(response.request, limit, f"over {size:,} bytes decoded")
+            parts.append(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _disallowed(self, url: str, target: str, rule: str, context: dict[str, Any]) -> FetchResult:
+        """``target`` (``url`` itself, or where a redirect from it pointed) is not fetched."""
         self._stats["disallowed"] += 1
-        words = f"robots.txt of {host} forbids {path} ({rule})"
+        parts = urlsplit(target)
+        words = f"robots.txt of {parts.netloc} forbids {parts.path or '/'} ({rule})"
+        if target != url:
+            words += f"; it is where {url} redirected"
         log.warning("not fetched: %s", words)
-        result = FetchResult(url, url, None, None, disallowed=rule, error=words)
-        result.page_id = self._store(url, None, None, context, error=words)
+        result = FetchResult(url, target, None, None, disallowed=rule, error=words)
+        result.page_id = self._store(url, None, None, context, error=words, final_url=target)
         return result
 
     def _not_modified(
@@ -375,15 +485,18 @@ class Fetcher:
         encoding: str | None = None,
         blocked: str | None = None,
         error: str | None = None,
+        final_url: str | None = None,
     ) -> int | None:
         if self.archive is None:
             return None
         headers = response.headers if response is not None else {}
+        if final_url is None:
+            final_url = str(response.url) if response is not None else url
         return self.archive.store(
             url=url,
             body=body,
             status=response.status_code if response is not None else None,
-            final_url=str(response.url) if response is not None else url,
+            final_url=final_url,
             encoding=encoding,
             etag=headers.get("ETag"),
             last_modified=headers.get("Last-Modified"),
@@ -407,7 +520,7 @@ class Fetcher:
                     follow_redirects=True,
                 )
             except httpx.HTTPError as exc:
-                words = describe_error(exc)
+                words = explain_error(exc)[0]
                 log.info("GET %s -> failed: %s", robots_url, words)
                 self._store(robots_url, None, None, {**context, "kind": "robots"}, error=words)
                 return None, None, words

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import ssl
 from dataclasses import dataclass, field
 
 from ..source import Politeness
@@ -33,6 +35,15 @@ class FetchSettings:
     per_host: dict[str, Politeness] = field(default_factory=dict)
     #: Send If-None-Match / If-Modified-Since from the archive's last good fetch of the URL.
     conditional: bool = True
+    #: TLS certificate checks, as httpx's ``verify``: True (system store + certifi), a CA
+    #: bundle path, an ``ssl.SSLContext``, or False (no checks; never for real sites).
+    #: Applies to the transport the Fetcher builds; a passed ``transport``/``client`` keeps its own.
+    verify: bool | str | os.PathLike[str] | ssl.SSLContext = True
+    #: Bytes of body (after gzip/deflate decoding) read at most; a larger answer is an
+    #: error ("body too large"), archived without a body and not retried.
+    max_body_size: int = 20 * 1024 * 1024
+    #: Redirects followed per fetch; each hop is checked against its host's robots.txt.
+    max_redirects: int = 20
 
 
 @dataclass(slots=True)
