@@ -158,6 +158,65 @@ def test_robots_disallowed_url_is_never_fetched(mockserver, archive):
     assert robots_rows == [(200,)]
 
 
+@pytest.fixture(scope="module")
+def other_server():
+    """A second host (another port): its own robots.txt, its own throttle slot."""
+    with MockServer() as running:
+        yield running
+
+
+@pytest.fixture
+def other(other_server):
+    other_server.reset()
+    yield other_server
+    other_server.reset()
+
+
+def test_redirect_to_a_disallowed_path_is_not_followed(mockserver, archive):
+    mockserver.serve_page("/moved", b"", 301, {"Location": "/private/flat9"})
+    result, stats = run(fetch_one(mockserver, archive, "/moved"))
+    target = mockserver.url("/private/flat9")
+    assert result.disallowed == "User-agent: * / Disallow: /private/"
+    assert result.final_url == target and result.status is None and not result.ok
+    assert result.error == (
+        f"robots.txt of {mockserver.netloc} forbids /private/flat9 "
+        f"(User-agent: * / Disallow: /private/); it is where {mockserver.url('/moved')} redirected"
+    )
+    assert mockserver.hits("/moved") == 1 and mockserver.hits("/private/flat9") == 0
+    assert stats["disallowed"] == 1 and stats["pages_by_status"] == {"301": 1}
+    row = page_row(archive, result.page_id)
+    assert (row["url"], row["final_url"], row["error"]) == (
+        mockserver.url("/moved"),
+        target,
+        result.error,
+    )
+
+
+def test_redirect_to_another_host_obeys_that_hosts_robots(mockserver, other, archive):
+    other.serve_page("/robots.txt", b"User-agent: *\nDisallow: /zufang/\n")
+    mockserver.serve_page("/away", b"", 302, {"Location": other.url("/zufang/pg2/")})
+    mockserver.serve_page("/away-ok", b"", 302, {"Location": other.url("/ok")})
+
+    async def go():
+        async with Fetcher(settings(), archive=archive) as f:
+            return await f.fetch(mockserver.url("/away")), await f.fetch(mockserver.url("/away-ok"))
+
+    forbidden, allowed = run(go())
+    assert forbidden.disallowed == "User-agent: * / Disallow: /zufang/"
+    assert forbidden.error.startswith(f"robots.txt of {other.netloc} forbids /zufang/pg2/ (")
+    assert forbidden.final_url == other.url("/zufang/pg2/")
+    assert other.hits("/zufang/pg2/") == 0
+    assert allowed.ok and allowed.final_url == other.url("/ok") and allowed.body == OK_PAGE
+    assert other.hits("/robots.txt") == 1 and mockserver.hits("/robots.txt") == 1
+
+
+def test_redirect_loop_ends_after_max_redirects(mockserver, archive):
+    mockserver.serve_page("/loop", b"", 302, {"Location": "/loop"})
+    result, stats = run(fetch_one(mockserver, archive, "/loop", config=settings(max_redirects=3)))
+    assert result.error == "too many redirects (more than 3)" and result.status is None
+    assert mockserver.hits("/loop") == 4 and stats["retries"] == 0
+
+
 def test_robots_rule_for_our_user_agent_is_the_one_obeyed(mockserver, archive):
     mockserver.serve_page(
         "/robots.txt",
@@ -346,6 +405,8 @@ def test_login_redirect_is_blocked_and_final_url_recorded(mockserver, archive):
     assert result.final_url == mockserver.url("/passport/login?from=zufang")
     assert result.blocked == f"redirected to a passport page: {result.final_url}"
     assert page_row(archive, result.page_id)["final_url"] == result.final_url
+    # The redirect is the block: the login page itself is not asked for.
+    assert result.status == 302 and mockserver.hits("/passport/login") == 0
 
 
 def test_418_is_blocked_not_retried(mockserver, archive):
