@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -52,16 +53,28 @@ def decode_html(body: bytes) -> str:
     editor, say) falls through to the next guess instead of failing; the last resort
     replaces undecodable bytes so that the parser still sees the markup.
     """
+    return _decode(body)[0]
+
+
+def _decode(body: bytes) -> tuple[str, bytes | str]:
+    """The page's text and what to hand Lexbor: the body itself when it is valid UTF-8.
+
+    Lexbor reads UTF-8 bytes; a ``str`` it first encodes back to UTF-8, which costs
+    as much as decoding. Strict UTF-8 decoding round-trips, so the tree is the same.
+    """
     for bom, enc in _BOMS:
         if body.startswith(bom):
-            return body[len(bom) :].decode(enc, "replace")
+            text = body[len(bom) :].decode(enc, "replace")
+            return text, text
     candidates = [c for c in (declared_charset(body), "utf-8", "gb18030") if c]
     for enc in dict.fromkeys(candidates):
         try:
-            return body.decode(enc)
+            text = body.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
-    return body.decode("utf-8", "replace")
+        return text, (body if enc == "utf-8" else text)
+    text = body.decode("utf-8", "replace")
+    return text, text
 
 
 def looks_truncated(text: str) -> bool:
@@ -76,12 +89,13 @@ def looks_truncated(text: str) -> bool:
 
 def parse_page(body: bytes, url: str, source: str) -> tuple[str, LexborHTMLParser]:
     """Decode and parse a page, raising EmptyPage for an empty or cut-short body."""
-    if not body or not body.strip():
+    # isspace() stops at the first non-blank byte; strip() would copy the whole body.
+    if not body or body.isspace():
         raise EmptyPage(f"{source}: empty body", url)
-    text = decode_html(body)
+    text, markup = _decode(body)
     if looks_truncated(text):
         raise EmptyPage(f"{source}: body cut short (no closing </body> or </html>)", url)
-    return text, LexborHTMLParser(text)
+    return text, LexborHTMLParser(markup)
 
 
 _SPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
@@ -91,7 +105,11 @@ def clean_text(text: str | None) -> str:
     """Collapse every run of whitespace (including nbsp, ideographic space) to one space."""
     if not text:
         return ""
-    return _SPACE.sub(" ", text).strip()
+    # str.split() and the regex's \s both split on exactly the str.isspace() characters;
+    # only the zero-width space and the BOM need the (four times slower) regex.
+    if "\u200b" in text or "\ufeff" in text:
+        return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def node_text(node: LexborNode | None, *, deep: bool = True) -> str:
@@ -167,14 +185,14 @@ _CN_DIGITS = {
     "八": 8,
     "九": 9,
 }
+_CN_DIGIT_TABLE = str.maketrans({ch: str(n) for ch, n in _CN_DIGITS.items()})
 
 
 def parse_layout(text: str | None) -> tuple[int | None, int | None, int | None]:
     """(rooms, halls, baths) from "1室1厅1卫", "3房2厅", "2居室" (halls/baths None when absent)."""
     if not text:
         return None, None, None
-    text = "".join(str(_CN_DIGITS.get(ch, ch)) for ch in text)
-    m = _LAYOUT.search(text)
+    m = _LAYOUT.search(text.translate(_CN_DIGIT_TABLE))
     if not m:
         return None, None, None
     rooms, halls, baths = (int(g) if g is not None else None for g in m.groups())
@@ -207,6 +225,12 @@ def agent_key(text: str | None) -> str | None:
     cleaned = clean_text(text)
     if not cleaned:
         return None
+    return _brand_key(cleaned)
+
+
+# A list page repeats a handful of brands over its cards; hash each once.
+@lru_cache(maxsize=4096)
+def _brand_key(cleaned: str) -> str:
     return hashlib.sha1(cleaned.encode("utf-8")).hexdigest()[:12]
 
 
@@ -258,6 +282,37 @@ def followed_link(node: LexborNode | None, page_url: str) -> list[str]:
     if not href or href.startswith(("javascript:", "#")):
         return []
     return [rebase(urljoin(page_url, href), page_url)]
+
+
+# Links urljoin would hand back unchanged, or only prefixed with the page's origin:
+# no dot segments, query, params, fragment, escapes or blanks for it to rework.
+_PLAIN_ROOT_PATH = re.compile(r"/(?!/)[A-Za-z0-9_.~/-]*")
+_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9_.~/-]*)?")
+
+
+def join_url(base: str, href: str) -> str:
+    """``urljoin(base, href)``, with a shortcut for the plain links that list pages repeat.
+
+    urljoin parses both URLs on every call; a list page has a few hundred links that are
+    plain root-relative paths ("/zufang/SZ1.html") of one page URL.
+    """
+    if "/." not in href:
+        if _PLAIN_ROOT_PATH.fullmatch(href):
+            origin = _origin(base)
+            if origin is not None:
+                return origin + href
+        elif base and _PLAIN_ABSOLUTE.fullmatch(href):
+            return href
+    return urljoin(base, href)
+
+
+@lru_cache(maxsize=256)
+def _origin(base: str) -> str | None:
+    """``scheme://host`` of an http(s) URL as urljoin reads it, or None for anything else."""
+    parts = urlsplit(base)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
 
 
 def check_required(

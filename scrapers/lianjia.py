@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -24,6 +24,7 @@ from .htmltext import (
     decode_html,
     find_area_text,
     find_layout_text,
+    join_url,
     node_text,
     page_title,
     parse_area,
@@ -65,6 +66,7 @@ _RESBLOCK = re.compile(r"/zufang/c(\d+)/?")
 _PAGE_SEGMENT = re.compile(r"pg\d+/?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _ORIENTATION = re.compile(r"^[东南西北\s]+$")
+_FLOORS = re.compile(r"\d+\s*层")
 _LISTED_DATE = re.compile(r"房源上架时间\s*(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})")
 # The required fields: if most cards lack one, the markup changed rather than the data.
 _REQUIRED_SHARE = 0.5
@@ -160,8 +162,11 @@ class LianjiaSource(Source):
     # -- list pages -----------------------------------------------------------
     def parse_list(self, body: bytes, url: str) -> ListPage:
         text, tree = parse_page(body, url, self.name)
-        self._check_blocked(text, tree, url)
-        if not _is_list_page(tree):
+        is_list = _is_list_page(tree)
+        reason = url_block_reason(url) or (None if is_list else _markup_block_reason(text, tree))
+        if reason:
+            raise BlockedPage(f"{self.name}: {reason}", url)
+        if not is_list:
             raise NotAListingPage(self._not_a_list_message(tree), url)
 
         total_count = parse_int(node_text(tree.css_first(TOTAL_SELECTOR)))
@@ -206,7 +211,7 @@ class LianjiaSource(Source):
         record = ListingRecord(
             source=self.name,
             listing_id=listing_id,
-            url=urljoin(page_url, href),
+            url=join_url(page_url, href),
             title=title,
             tenure="building" if is_apartment else tenure_from_text(title),
             is_apartment=is_apartment,
@@ -367,7 +372,7 @@ def _url_template(url: str) -> str:
 
 def _page_urls(url: str, template: str, total_pages: int) -> list[str]:
     last = min(total_pages, MAX_PAGES)
-    return [urljoin(url, template.replace("{page}", str(n))) for n in range(2, last + 1)]
+    return [join_url(url, template.replace("{page}", str(n))) for n in range(2, last + 1)]
 
 
 def _read_description(des: LexborNode, record: ListingRecord) -> None:
@@ -398,7 +403,7 @@ def _read_des_segments(segments: Iterable[str], record: ListingRecord) -> None:
         if record.area_text is None and find_area_text(seg):
             record.area_text = seg
             record.area = parse_area(seg)
-        elif "楼层" in seg or "地下室" in seg or re.search(r"\d+\s*层", seg):
+        elif "楼层" in seg or "地下室" in seg or _FLOORS.search(seg):
             record.floor_text = seg
             record.floor_band, record.total_floors = parse_floor(seg)
         elif record.layout_text is None and find_layout_text(seg):
