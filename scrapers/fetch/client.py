@@ -49,7 +49,7 @@ from .retry import (
 )
 from .robots import RobotsCache
 from .throttle import HostSlot, Throttle
-from .transport import BodyTooLarge, LeanTransport, ssl_context, too_large
+from .transport import BodyTooLarge, LeanTransport, check_ca_path, too_large
 from .types import FetchResult, FetchSettings
 
 log = logging.getLogger(__name__)
@@ -164,13 +164,14 @@ class Fetcher:
     # -- lifecycle ------------------------------------------------------------------
     async def __aenter__(self) -> Fetcher:
         if self._client is None:
-            verify = ssl_context(self.settings.verify)
+            verify = self.settings.verify
+            if not isinstance(verify, bool | ssl.SSLContext):
+                check_ca_path(verify)  # now, not at the first https request
             self._client = httpx.AsyncClient(
                 # httpcore's pool costs more CPU per page than parsing it; see transport.py.
+                # LeanTransport loads the CA store (~50 ms) only when an https URL comes.
                 transport=self._transport
                 or LeanTransport(verify=verify, max_body_size=self.settings.max_body_size),
-                # Used by httpx only for what it builds itself (proxies from the environment).
-                verify=verify,
                 timeout=httpx.Timeout(self.settings.timeout),
                 follow_redirects=False,
                 headers={"User-Agent": self.settings.user_agent},

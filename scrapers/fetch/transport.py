@@ -61,6 +61,14 @@ def too_large(request: httpx.Request, limit: int, seen: str) -> BodyTooLarge:
     )
 
 
+def check_ca_path(verify: str | os.PathLike[str]) -> str:
+    """``verify`` as a path to a CA bundle file or directory, or a ValueError saying why not."""
+    path = os.fspath(verify)
+    if not (os.path.isfile(path) or os.path.isdir(path)):
+        raise ValueError(f"verify={path!r}: no CA bundle file or directory at that path")
+    return path
+
+
 def ssl_context(verify: Verify = True) -> ssl.SSLContext:
     """An SSL context from httpx-style ``verify``.
 
@@ -83,13 +91,11 @@ def ssl_context(verify: Verify = True) -> ssl.SSLContext:
         except ImportError:  # the system store is used alone
             pass
     else:
-        path = os.fspath(verify)
+        path = check_ca_path(verify)
         if os.path.isdir(path):
             context = ssl.create_default_context(capath=path)
-        elif os.path.isfile(path):
-            context = ssl.create_default_context(cafile=path)
         else:
-            raise ValueError(f"verify={path!r}: no CA bundle file or directory at that path")
+            context = ssl.create_default_context(cafile=path)
     # HTTP/1.1 is all we speak; saying so stops an HTTP/2 server from guessing otherwise.
     context.set_alpn_protocols(["http/1.1"])
     return context
@@ -404,4 +410,10 @@ async def _read_until_close(
     return b"".join(chunks)
 
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "BodyTooLarge", "LeanTransport", "ssl_context"]
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "BodyTooLarge",
+    "LeanTransport",
+    "check_ca_path",
+    "ssl_context",
+]
