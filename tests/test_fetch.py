@@ -210,6 +210,25 @@ def test_redirect_to_another_host_obeys_that_hosts_robots(mockserver, other, arc
     assert other.hits("/robots.txt") == 1 and mockserver.hits("/robots.txt") == 1
 
 
+def test_conditional_headers_are_not_sent_to_a_redirect_target(mockserver, archive):
+    mockserver.serve_sequence(
+        "/was-here",
+        [Reply(200, OK_PAGE, {"ETag": '"v1"'}), Reply(301, b"", {"Location": "/now-here"})],
+    )
+    mockserver.serve_page("/now-here", OK_PAGE, headers={"ETag": '"v1"'})
+
+    async def go():
+        async with Fetcher(settings(), archive=archive) as f:
+            await f.fetch(mockserver.url("/was-here"))
+            return await f.fetch(mockserver.url("/was-here"))
+
+    result = run(go())
+    assert mockserver.requests("/was-here")[1].headers["If-None-Match"] == '"v1"'
+    assert "If-None-Match" not in mockserver.requests("/now-here")[0].headers
+    assert result.status == 200 and not result.not_modified
+    assert result.final_url == mockserver.url("/now-here")
+
+
 def test_redirect_loop_ends_after_max_redirects(mockserver, archive):
     mockserver.serve_page("/loop", b"", 302, {"Location": "/loop"})
     result, stats = run(fetch_one(mockserver, archive, "/loop", config=settings(max_redirects=3)))

@@ -369,6 +369,10 @@ class Fetcher:
                 rule = await self.robots.rule_for(target)
                 if rule is not None:
                     return _Answer(response, body, None, slot, target, forbidden=rule)
+            # Validators from the archive belong to ``url``; another URL's 304 would be
+            # answered with the wrong stored body.
+            next_request.headers.pop("If-None-Match", None)
+            next_request.headers.pop("If-Modified-Since", None)
             request = next_request
         words = f"too many redirects (more than {self.settings.max_redirects})"
         return _Answer(None, None, (words, False), slot, str(request.url))
