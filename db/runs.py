@@ -38,16 +38,27 @@ def start_run(
     city: str | None = None,
     district: str | None = None,
     building_id: int | None = None,
+    site_id: str | None = None,
     base_url: str | None = None,
 ) -> int:
     with db.conn:
         _mark_dead_runs_interrupted(db)
         return int(
             db.execute(
-                "INSERT INTO runs (source, city, district, building_id, as_of, started_at, status, "
-                "pages, listings, errors, blocked, requests, bytes, retries, base_url, pid) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'running', 0, 0, 0, 0, 0, 0, 0, ?, ?)",
-                [source, city, district, building_id, as_of, _now(), base_url, os.getpid()],
+                "INSERT INTO runs (source, city, district, building_id, site_id, as_of, started_at, "
+                "status, pages, listings, errors, blocked, requests, bytes, retries, base_url, pid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'running', 0, 0, 0, 0, 0, 0, 0, ?, ?)",
+                [
+                    source,
+                    city,
+                    district,
+                    building_id,
+                    site_id,
+                    as_of,
+                    _now(),
+                    base_url,
+                    os.getpid(),
+                ],
             ).lastrowid
         )
 

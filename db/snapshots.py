@@ -106,7 +106,8 @@ def covered_buildings(
     marks = ",".join("?" * len(COVERING_STATUSES))
     runs = db.execute(
         "SELECT id, source, COALESCE(city, ''), district, building_id, COALESCE(kind, 'scrape'), "
-        "EXISTS (SELECT 1 FROM pages p WHERE p.run_id = r.id AND p.url LIKE '%/zufang/c%') "
+        # A run for one site 小区 id that no registry building has covers only what it saw.
+        "site_id IS NOT NULL "
         f"FROM runs r WHERE as_of = ? AND status IN ({marks}) ORDER BY id",
         [day, *COVERING_STATUSES],
     ).fetchall()

@@ -45,6 +45,7 @@ class Scope:
     urls: list[str]
     district: str | None = None
     building_id: int | None = None
+    site_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -142,6 +143,7 @@ def plan_scopes(
                 label,
                 source.list_urls(city, building=site_id, base_url=base_url),
                 building_id=building_id,
+                site_id=site_id,
             )
         )
     if not scopes:
@@ -335,6 +337,7 @@ async def _scrape(
                     city=city,
                     district=scope.district,
                     building_id=scope.building_id,
+                    site_id=scope.site_id,
                     base_url=base_url,
                 )
                 if stop_reason:

@@ -69,6 +69,7 @@ TABLES: dict[str, dict[str, object]] = {
             "city": "City code.",
             "district": "Scope: the district slug scraped, blank for the whole city or a building.",
             "building_id": "Scope: the one building scraped, if any.",
+            "site_id": "Scope: the site's 小区 id asked for (e.g. a Lianjia resblock id), if the run was for one building.",
             "as_of": "Observation day (Asia/Shanghai).",
             "started_at": "Start time (UTC).",
             "finished_at": "End time (UTC); blank while running.",
@@ -248,6 +249,15 @@ TABLES: dict[str, dict[str, object]] = {
             "note": "What was counted and how.",
             "origin": "Who or what recorded it (not a person's name), e.g. notice-board.",
             "created_at": "When it was recorded (UTC).",
+        },
+    },
+    "demo_market": {
+        "description": "Only in the database `rentwatch demo` writes: every row of it is simulated data, not a real market.",
+        "columns": {
+            "seed": "Seed of the simulated market.",
+            "start": "First simulated day.",
+            "days": "Simulated days scraped and snapshot.",
+            "note": "What this database is.",
         },
     },
 }
