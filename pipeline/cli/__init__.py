@@ -44,6 +44,7 @@ def main(verbose: int, source_files: tuple[str, ...]) -> None:
 
 # Each module adds its commands to ``main`` when imported.
 from . import buildings as _buildings  # noqa: E402,F401
+from . import demo as _demo  # noqa: E402,F401
 from . import observe as _observe  # noqa: E402,F401
 from . import run as _run  # noqa: E402,F401
 from . import scrape as _scrape  # noqa: E402,F401

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from db import open_db
@@ -17,7 +16,7 @@ from db.observations import (
 )
 
 from . import main
-from .options import day_callback, db_option
+from .options import console, day_callback, db_option
 
 
 @main.group()
@@ -78,4 +77,4 @@ def list_command(db_path: str) -> None:
             "—" if r["listings"] is None else str(r["listings"]),
             r["note"] or "",
         )
-    Console().print(table)
+    console().print(table)

@@ -12,6 +12,7 @@ from db.snapshots import day_rows
 from ..dates import InvalidDate, day_range, today_shanghai
 from ..snapshot import snapshot_day
 from . import main
+from .options import console as make_console
 from .options import day_callback, db_option
 
 
@@ -50,7 +51,7 @@ def snapshot_command(day: str | None, since: str | None, limit: int, db_path: st
     except InvalidDate as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
     db = open_db(db_path)
-    console = Console()
+    console = make_console()
     for d in days:
         report = snapshot_day(db, d)
         console.print(
@@ -66,10 +67,10 @@ def snapshot_command(day: str | None, since: str | None, limit: int, db_path: st
                 "see `rentwatch buildings unmatched`"
             )
     if limit:
-        _print_day(console, db, days[-1], limit)
+        print_day(console, db, days[-1], limit)
 
 
-def _print_day(console: Console, db, day: str, limit: int) -> None:  # type: ignore[no-untyped-def]
+def print_day(console: Console, db, day: str, limit: int) -> None:  # type: ignore[no-untyped-def]
     rows = day_rows(db, day)
     table = Table(title=f"Buildings on {day}", show_lines=False)
     for name, justify in (

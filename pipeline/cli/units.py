@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from db import open_db
@@ -13,7 +12,7 @@ from db.resolution import add_alias, relink_alias, unmatched_buildings
 from ..names import display_name, name_key
 from ..resolve import suggest_match
 from .buildings import buildings
-from .options import db_option
+from .options import console, db_option
 
 
 @buildings.command("unmatched")
@@ -43,7 +42,7 @@ def unmatched_command(db_path: str) -> None:
             r["samples"] or "",
             f"{suggestion[1]} ({suggestion[2]:.0f})" if suggestion else "—",
         )
-    Console().print(table)
+    console().print(table)
 
 
 @buildings.command("alias")
