@@ -9,7 +9,12 @@ Layering, one concern per module (as Scrapy's ``downloadermiddlewares``), driven
       ├── retry.py     what is retried, full-jitter backoff, the run-wide retry budget
       ├── decode.py    bytes -> text (header, <meta>, BOM, verified; GBK read as GB18030)
       ├── blocks.py    403/418, login/captcha redirects, captcha pages, Source.block_reason
+      ├── transport.py LeanTransport: HTTP/1.1 keep-alive under httpx (TLS verified as httpx does)
       └── db.pages.PageArchive.store   every response archived before it is returned
+
+Redirects are followed by the Fetcher itself, one hop at a time, so that every hop
+waits for its host's politeness slot and is checked against that host's robots.txt;
+a redirect to a login or captcha URL is the block and is not followed.
 
 Sources never build clients; the crawl opens one Fetcher per run and passes it the
 archive and the run's context (``run_id``, ``source_name``, ``as_of``).
