@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import logging
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -23,11 +22,12 @@ from db.pages import PageArchive
 from db.runs import RunCounts, finish_run, start_run
 from scrapers.errors import BlockedPage, FetchError, LayoutChanged, PageError, ScrapeError
 from scrapers.fetch import Fetcher, FetchResult, FetchSettings
+from scrapers.record import ListPage
 from scrapers.registry import get_source
 from scrapers.source import Politeness, Source
 
 from .dates import today_shanghai
-from .parse_store import parse_and_store
+from .parse_store import StoredPage, parse_and_store
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +161,11 @@ def politeness_for(source: Source, delay: float | None, concurrency: int | None)
 
 
 class _Progress:
-    """A rich progress bar on a terminal; silence otherwise (the fetch layer logs each request)."""
+    """A rich progress bar on a terminal; one plain line per page otherwise (cron, CI, logs)."""
 
     def __init__(self, enabled: bool) -> None:
         self._bar = None
+        self._lines = enabled and not sys.stderr.isatty()
         if enabled and sys.stderr.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -172,6 +173,9 @@ class _Progress:
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=False
             )
         self._task = None
+        self._label = ""
+        self._done = 0
+        self._total = 0
 
     def __enter__(self) -> _Progress:
         if self._bar:
@@ -183,17 +187,84 @@ class _Progress:
             self._bar.stop()
 
     def scope(self, label: str) -> None:
+        self._label, self._done, self._total = label, 0, 1
         if self._bar:
             self._task = self._bar.add_task(label, total=1)
 
     def add_total(self, n: int) -> None:
+        self._total += n
         if self._bar and self._task is not None:
-            task = self._bar.tasks[self._task]
-            self._bar.update(self._task, total=(task.total or 0) + n)
+            self._bar.update(self._task, total=self._total)
 
-    def advance(self) -> None:
+    def page(self, url: str, outcome: str) -> None:
+        self._done += 1
         if self._bar and self._task is not None:
             self._bar.advance(self._task)
+        elif self._lines:
+            print(
+                f"{self._label}: page {self._done}/{self._total} {url}: {outcome}", file=sys.stderr
+            )
+
+
+@dataclass(slots=True)
+class _PageFailure:
+    status: str  # blocked | disallowed | failed
+    message: str
+
+
+def _store_fetched_page(
+    db: sqlite_utils.Database,
+    source: Source,
+    url: str,
+    result: FetchResult,
+    run_id: int,
+    as_of: str,
+) -> StoredPage | _PageFailure:
+    """Parse and store one fetched page, or say why the scope cannot go on."""
+    if result.disallowed:
+        host = urlsplit(url).netloc
+        return _PageFailure(
+            "disallowed",
+            f"robots.txt of {host} forbids {urlsplit(url).path} ({result.disallowed}); "
+            "nothing was fetched from it. Save pages in your browser and use "
+            "`rentwatch ingest`, or ask the site for permission",
+        )
+    if result.blocked:
+        return _PageFailure("blocked", f"blocked at {url}: {result.blocked}")
+    if not result.ok or result.body is None:
+        return _PageFailure(
+            "failed", f"could not fetch {url}: {result.error or f'HTTP {result.status}'}"
+        )
+    try:
+        return parse_and_store(
+            db,
+            source,
+            page_id=result.page_id,
+            body=result.body,
+            url=result.final_url or url,
+            kind="list",
+            as_of=as_of,
+            run_id=run_id,
+        )
+    except BlockedPage as exc:
+        return _PageFailure("blocked", f"blocked at {url}: {exc.reason}")
+    except LayoutChanged as exc:
+        where = f" (selector {exc.selector})" if exc.selector else ""
+        # Zero cards under a positive total is also how some sites answer a bot quietly.
+        return _PageFailure(
+            "failed", f"layout changed on {source.name}{where}, or a quiet block: {exc}"
+        )
+    except PageError as exc:
+        return _PageFailure("failed", f"{source.name} could not read {url}: {exc}")
+
+
+def _truncation(source: Source, page: ListPage) -> str | None:
+    if source.max_pages and page.total_pages and page.total_pages > source.max_pages:
+        return (
+            f"the site reports {page.total_pages} pages but serves only "
+            f"{source.max_pages}: split the query by --district or --building"
+        )
+    return None
 
 
 async def _crawl_scope(
@@ -204,7 +275,6 @@ async def _crawl_scope(
     run_id: int,
     as_of: str,
     progress: _Progress,
-    on_page: Callable[[str], None] | None,
 ) -> tuple[str, str, int, int]:
     """Fetch and store every list page of one scope. Returns (status, message, pages, listings)."""
     seen: set[str] = set()
@@ -224,67 +294,17 @@ async def _crawl_scope(
         try:
             for next_done in asyncio.as_completed(tasks):
                 url, result = await next_done
-                progress.advance()
-                if on_page:
-                    on_page(url)
-                if result.disallowed:
-                    host = urlsplit(url).netloc
-                    return (
-                        "disallowed",
-                        f"robots.txt of {host} forbids {urlsplit(url).path} ({result.disallowed}); "
-                        "nothing was fetched from it. Save pages in your browser and use "
-                        "`rentwatch ingest`, or ask the site for permission",
-                        pages,
-                        listings,
-                    )
-                if result.blocked:
-                    return "blocked", f"blocked at {url}: {result.blocked}", pages, listings
-                if not result.ok or result.body is None:
-                    return (
-                        "failed",
-                        f"could not fetch {url}: {result.error or f'HTTP {result.status}'}",
-                        pages,
-                        listings,
-                    )
-                try:
-                    stored = parse_and_store(
-                        db,
-                        source,
-                        page_id=result.page_id,
-                        body=result.body,
-                        url=result.final_url or url,
-                        kind="list",
-                        as_of=as_of,
-                        run_id=run_id,
-                    )
-                except BlockedPage as exc:
-                    return "blocked", f"blocked at {url}: {exc.reason}", pages, listings
-                except LayoutChanged as exc:
-                    where = f" (selector {exc.selector})" if exc.selector else ""
-                    return (
-                        "failed",
-                        f"layout changed on {source.name}{where}: {exc}",
-                        pages,
-                        listings,
-                    )
-                except PageError as exc:
-                    return "failed", f"{source.name} could not read {url}: {exc}", pages, listings
+                stored = _store_fetched_page(db, source, url, result, run_id, as_of)
+                if isinstance(stored, _PageFailure):
+                    progress.page(url, stored.status)
+                    return stored.status, stored.message, pages, listings
+                progress.page(url, f"{stored.listings} listings")
                 pages += 1
                 listings += stored.listings
-                page = stored.page
-                if page is None:
+                if stored.page is None:
                     continue
-                if (
-                    source.max_pages
-                    and page.total_pages
-                    and page.total_pages > source.max_pages
-                    and truncated is None
-                ):
-                    truncated = (
-                        f"the site reports {page.total_pages} pages but serves only "
-                        f"{source.max_pages}: split the query by --district or --building"
-                    )
-                following = [u for u in source.following_urls(page) if u not in seen]
+                truncated = truncated or _truncation(source, stored.page)
+                following = [u for u in source.following_urls(stored.page) if u not in seen]
                 progress.add_total(len(following))
                 pending.extend(following)
         finally:
@@ -322,7 +342,6 @@ async def _scrape(
     base_url: str | None,
     settings: FetchSettings,
     progress: bool,
-    on_page: Callable[[str], None] | None,
 ) -> ScrapeReport:
     report = ScrapeReport(source.name, as_of)
     archive = PageArchive(db)
@@ -352,7 +371,7 @@ async def _scrape(
                 before = dict(fetcher.stats)
                 try:
                     status, message, pages, listings = await _crawl_scope(
-                        db, fetcher, source, scope, run_id, as_of, bar, on_page
+                        db, fetcher, source, scope, run_id, as_of, bar
                     )
                 except FetchError as exc:
                     status, message, pages, listings = "failed", str(exc), 0, 0
@@ -383,7 +402,6 @@ def scrape(
     concurrency: int | None = None,
     settings: FetchSettings | None = None,
     progress: bool = False,
-    on_page: Callable[[str], None] | None = None,
 ) -> ScrapeReport:
     """Scrape one source for one day. The CLI and the scheduler both call this."""
     source = get_source(source_name)
@@ -415,6 +433,5 @@ def scrape(
             base_url=base_url,
             settings=settings,
             progress=progress,
-            on_page=on_page,
         )
     )

@@ -66,10 +66,12 @@ def test_sigkill_mid_run_then_rerun_equals_an_uninterrupted_run(tmp_path):
     with LocalSite() as site:
         site.set_pages(paginate(cards()))  # 8 pages
         clean_db = tmp_path / "clean.db"
-        done = subprocess.run(
-            scrape_argv(site, clean_db, "0"), capture_output=True, text=True, timeout=120
-        )
+        argv = [a for a in scrape_argv(site, clean_db, "0") if a != "--no-progress"]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
+        # Off a terminal, progress is one plain line per page instead of a bar.
+        assert "city hz: page 1/1 " in done.stderr and "/zufang/: 30 listings" in done.stderr
+        assert "city hz: page 8/8 " in done.stderr
         expected = day_rows(clean_db)
         assert len(expected[0]) == 240 and len(expected[1]) == 240
 

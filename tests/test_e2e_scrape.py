@@ -199,3 +199,76 @@ def test_scraping_one_tracked_building_asks_only_for_its_page(site, db_path, tmp
     assert table_rows(db_path, "SELECT building_id, status FROM runs") == [(1, "ok")]
     unknown = scrape(site, db_path, "--building", "不存在大厦")
     assert unknown.exit_code == 1 and "no building '不存在大厦' in the registry" in unknown.output
+
+
+def test_scrape_then_snapshot_gives_building_daily_from_what_the_pages_held(tmp_path, db_path):
+    import statistics
+
+    registry = tmp_path / "b.csv"
+    registry.write_text(
+        "name,aliases,city,district,total_units\n丽晶国际,丽晶国际公寓,hz,江干,300\n金色海岸,,hz,江干,\n",
+        encoding="utf-8",
+    )
+    assert run_cli("buildings", "import", registry, db_path=db_path).exit_code == 0
+    # 丽晶国际: 34 look-alike flats of one agency (one agency never lists a flat twice), and a
+    # shared room. 金色海岸: 3 flats, each advertised by two agencies a few yuan apart, under
+    # the building's other spelling too.
+    lijing = [
+        Card(
+            f"HZ{2500000000000000000 + i}",
+            "丽晶国际公寓" if i % 2 else "丽晶国际",
+            str(3000 + 20 * i),
+        )
+        for i in range(34)
+    ]
+    room = Card(
+        "HZ2500000000000000999", "丽晶国际", "1500", area="12", tenure="合租", layout="3室1厅1卫"
+    )
+    jinse = []
+    for flat, (area, rent) in enumerate([("88", 5000), ("95", 5600), ("120", 7000)]):
+        for agency, bump in (("链家", 0), ("贝壳优选", 60)):
+            jinse.append(
+                Card(
+                    f"HZ{2600000000000000000 + 10 * flat + bump // 60}",
+                    "金色海岸",
+                    str(rent + bump),
+                    area=area,
+                    layout="3室2厅2卫",
+                    floor="高楼层",
+                    floors=18,
+                    brand=agency,
+                    resblock_id="1811000000002",
+                )
+            )
+    with LocalSite() as site:
+        site.set_pages(paginate([*lijing, room, *jinse]))
+        assert scrape(site, db_path).exit_code == 0
+    result = run_cli("snapshot", "--date", DAY, db_path=db_path)
+    assert result.exit_code == 0, result.output
+    daily = {
+        name: row
+        for name, *row in table_rows(
+            db_path,
+            "SELECT b.name, d.listings, d.units, d.units_low, d.units_high, d.rooms, d.median_rent, "
+            "d.p25_rent, d.p75_rent, d.median_rent_per_m2, d.vacancy_rate FROM building_daily d "
+            f"JOIN buildings b ON b.id = d.building_id WHERE d.date = '{DAY}'",
+        )
+    }
+    rents = [3000 + 20 * i for i in range(34)]
+    q1, _, q3 = statistics.quantiles(rents, n=4, method="inclusive")
+    assert daily["丽晶国际"] == [
+        35,  # ads seen, the room included
+        34,  # flats
+        34,
+        34,
+        1,  # the shared room
+        statistics.median(rents),
+        q1,
+        q3,
+        round(statistics.median(r / 53 for r in rents), 2),
+        round(34 / 300, 4),
+    ]
+    # Two ads a flat, merged into 3 units; a unit's rent is the median of its ads.
+    listings, units, low, high, rooms, median, *_rest, vacancy = daily["金色海岸"]
+    assert (listings, units, low, rooms, median, vacancy) == (6, 3, 3, 0, 5630.0, None)
+    assert high == 6
