@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import rows, run_cli
 
 HEADER = "name,aliases,city,district,total_units,subdistrict,site_ids\n"
 GOOD = HEADER + (
     "丽晶国际,丽晶国际公寓|杭州丽晶国际,hz,上城,1200,九堡,lianjia:1811000000001\n"
     "星耀城,,hz,滨江,,,\n"
 )
-
-
-def rows(db_path, sql):
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def write(tmp_path, text, name="b.csv", encoding="utf-8"):

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import run_cli, scrape_local
 from tests.lianjia_site import Card, LocalSite, paginate
 
 DAY = "2026-11-20"
@@ -126,37 +126,13 @@ def test_a_blocked_day_has_null_units_and_says_it_was_blocked(tmp_path):
     assert run_cli("buildings", "import", registry, db_path=db_path).exit_code == 0
     with LocalSite() as site:
         site.set_pages(paginate(cards(60)))
-        ok = run_cli(
-            "scrape",
-            "lianjia",
-            "--city",
-            "hz",
-            "--base-url",
-            site.url,
-            "--delay",
-            "0",
-            "--as-of",
-            "2026-11-19",
-            db_path=db_path,
-        )
+        ok = scrape_local(site.url, "2026-11-19", db_path=db_path)
         assert ok.exit_code == 0, ok.output
         site.set_route(
             "/zufang/",
             "<html><head><title>访问验证-安居客</title></head><body>请输入验证码</body></html>".encode(),
         )
-        blocked = run_cli(
-            "scrape",
-            "lianjia",
-            "--city",
-            "hz",
-            "--base-url",
-            site.url,
-            "--delay",
-            "0",
-            "--as-of",
-            "2026-11-20",
-            db_path=db_path,
-        )
+        blocked = scrape_local(site.url, "2026-11-20", db_path=db_path)
     assert blocked.exit_code == 3
     assert "blocked" in blocked.output and "no data (not zero)" in blocked.output
     snap = run_cli("snapshot", "--since", "2026-11-19", "--date", "2026-11-20", db_path=db_path)

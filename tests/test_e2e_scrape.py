@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import rows, run_cli, scrape_local
 from tests.lianjia_site import Card, LocalSite, paginate
 
 DAY = "2026-11-20"
@@ -36,25 +34,7 @@ def site():
 
 
 def scrape(site, db_path, *extra, day=DAY):
-    return run_cli(
-        "scrape",
-        "lianjia",
-        "--city",
-        "hz",
-        "--base-url",
-        site.url,
-        "--delay",
-        "0",
-        "--as-of",
-        day,
-        *extra,
-        db_path=db_path,
-    )
-
-
-def table_rows(db_path, sql):
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(sql).fetchall()
+    return scrape_local(site.url, day, *extra, db_path=db_path)
 
 
 def test_scrape_follows_every_page_and_stores_listings_and_observations(site, db_path):
@@ -62,54 +42,53 @@ def test_scrape_follows_every_page_and_stores_listings_and_observations(site, db
     assert result.exit_code == 0, result.output
     assert "ok, 3 pages, 70 listings" in result.output
     assert site.hits == {"/robots.txt": 1, "/zufang/": 1, "/zufang/pg2/": 1, "/zufang/pg3/": 1}
-    assert table_rows(db_path, "SELECT count(*) FROM listings") == [(70,)]
-    assert table_rows(
-        db_path, f"SELECT count(*) FROM listing_observations WHERE date = '{DAY}'"
-    ) == [(70,)]
-    row = table_rows(
+    assert rows(db_path, "SELECT count(*) FROM listings") == [(70,)]
+    assert rows(db_path, f"SELECT count(*) FROM listing_observations WHERE date = '{DAY}'") == [
+        (70,)
+    ]
+    row = rows(
         db_path,
         "SELECT community, rent, area, layout, floor_band, total_floors, tenure, district, subdistrict "
         "FROM listings WHERE listing_id = 'HZ2351274914700328961'",
     )
     assert row == [("金色海岸", 3010.0, 41.0, "2室1厅1卫", "中楼层", 28, "whole", "江干", "九堡")]
-    run = table_rows(db_path, "SELECT status, pages, listings, requests, as_of FROM runs")
+    run = rows(db_path, "SELECT status, pages, listings, requests, as_of FROM runs")
     assert run == [("ok", 3, 70, 4, DAY)]
     # Every page is archived, content-addressed, before it is parsed.
-    assert table_rows(
+    assert rows(
         db_path, "SELECT count(*), sum(parse_status = 'ok') FROM pages WHERE kind = 'list'"
     ) == [(3, 3)]
 
 
 def test_scraping_the_same_day_twice_leaves_the_same_rows(site, db_path):
     assert scrape(site, db_path).exit_code == 0
-    first = table_rows(
+    first = rows(
         db_path, "SELECT source, listing_id, rent, first_seen, last_seen FROM listings ORDER BY 2"
     )
-    obs = table_rows(db_path, "SELECT listing_id, date, rent FROM listing_observations ORDER BY 1")
+    obs = rows(db_path, "SELECT listing_id, date, rent FROM listing_observations ORDER BY 1")
     assert scrape(site, db_path).exit_code == 0
     assert (
-        table_rows(
+        rows(
             db_path,
             "SELECT source, listing_id, rent, first_seen, last_seen FROM listings ORDER BY 2",
         )
         == first
     )
     assert (
-        table_rows(db_path, "SELECT listing_id, date, rent FROM listing_observations ORDER BY 1")
-        == obs
+        rows(db_path, "SELECT listing_id, date, rent FROM listing_observations ORDER BY 1") == obs
     )
     # The same bodies are stored once however often they are fetched.
-    assert table_rows(db_path, "SELECT count(*) FROM pages WHERE kind = 'list'") == [(6,)]
-    assert table_rows(db_path, "SELECT count(*) FROM page_bodies") == [(4,)]  # 3 pages + robots.txt
+    assert rows(db_path, "SELECT count(*) FROM pages WHERE kind = 'list'") == [(6,)]
+    assert rows(db_path, "SELECT count(*) FROM page_bodies") == [(4,)]  # 3 pages + robots.txt
 
 
 def test_a_later_day_extends_last_seen_and_adds_observations(site, db_path):
     assert scrape(site, db_path, day="2026-11-20").exit_code == 0
     assert scrape(site, db_path, day="2026-11-21").exit_code == 0
-    assert table_rows(db_path, "SELECT DISTINCT first_seen, last_seen FROM listings") == [
+    assert rows(db_path, "SELECT DISTINCT first_seen, last_seen FROM listings") == [
         ("2026-11-20", "2026-11-21")
     ]
-    assert table_rows(db_path, "SELECT count(*) FROM listing_observations") == [(140,)]
+    assert rows(db_path, "SELECT count(*) FROM listing_observations") == [(140,)]
 
 
 def test_a_page_of_another_kind_fails_the_run_and_keeps_what_was_stored(site, db_path):
@@ -121,11 +100,11 @@ def test_a_page_of_another_kind_fails_the_run_and_keeps_what_was_stored(site, db
     result = scrape(site, db_path)
     assert result.exit_code == 1
     assert "lianjia" in result.output and "/zufang/" in result.output
-    assert table_rows(db_path, "SELECT count(*) FROM listings") == [(70,)]
-    assert table_rows(
-        db_path, f"SELECT count(*) FROM listing_observations WHERE date = '{DAY}'"
-    ) == [(0,)]
-    assert table_rows(db_path, "SELECT status FROM runs ORDER BY id") == [("ok",), ("failed",)]
+    assert rows(db_path, "SELECT count(*) FROM listings") == [(70,)]
+    assert rows(db_path, f"SELECT count(*) FROM listing_observations WHERE date = '{DAY}'") == [
+        (0,)
+    ]
+    assert rows(db_path, "SELECT status FROM runs ORDER BY id") == [("ok",), ("failed",)]
 
 
 @pytest.mark.parametrize(
@@ -141,8 +120,8 @@ def test_an_empty_or_truncated_body_is_a_clear_failure(site, db_path, body):
     result = scrape(site, db_path)
     assert result.exit_code == 1, result.output
     assert "Error:" in result.output
-    assert table_rows(db_path, "SELECT status FROM runs") == [("failed",)]
-    assert table_rows(db_path, "SELECT count(*) FROM listing_observations") == [(0,)]
+    assert rows(db_path, "SELECT status FROM runs") == [("failed",)]
+    assert rows(db_path, "SELECT count(*) FROM listing_observations") == [(0,)]
 
 
 def test_a_captcha_page_is_blocked_not_empty(site, db_path):
@@ -153,8 +132,8 @@ def test_a_captcha_page_is_blocked_not_empty(site, db_path):
     result = scrape(site, db_path)
     assert result.exit_code == 3, result.output
     assert "blocked" in result.output
-    assert table_rows(db_path, "SELECT status, blocked FROM runs") == [("blocked", 1)]
-    assert table_rows(db_path, "SELECT count(*) FROM pages WHERE blocked = 1") == [(1,)]
+    assert rows(db_path, "SELECT status, blocked FROM runs") == [("blocked", 1)]
+    assert rows(db_path, "SELECT count(*) FROM pages WHERE blocked = 1") == [(1,)]
 
 
 def test_robots_txt_forbidding_everything_stops_before_the_first_listing_request(site, db_path):
@@ -167,7 +146,7 @@ def test_robots_txt_forbidding_everything_stops_before_the_first_listing_request
     assert result.exit_code == 4, result.output
     assert "robots.txt" in result.output and "forbids /zufang/" in result.output
     assert site.hits == {"/robots.txt": 1}
-    assert table_rows(db_path, "SELECT status FROM runs") == [("disallowed",)]
+    assert rows(db_path, "SELECT status FROM runs") == [("disallowed",)]
 
 
 def test_unknown_source_names_the_known_ones(db_path):
@@ -195,8 +174,8 @@ def test_scraping_one_tracked_building_asks_only_for_its_page(site, db_path, tmp
     result = scrape(site, db_path, "--building", "丽晶国际")
     assert result.exit_code == 0, result.output
     assert "/zufang/" not in site.hits and site.hits["/zufang/c1811000000001/"] == 1
-    assert table_rows(db_path, "SELECT count(*) FROM listings") == [(len(cards),)]
-    assert table_rows(db_path, "SELECT building_id, status FROM runs") == [(1, "ok")]
+    assert rows(db_path, "SELECT count(*) FROM listings") == [(len(cards),)]
+    assert rows(db_path, "SELECT building_id, status FROM runs") == [(1, "ok")]
     unknown = scrape(site, db_path, "--building", "不存在大厦")
     assert unknown.exit_code == 1 and "no building '不存在大厦' in the registry" in unknown.output
 
@@ -247,7 +226,7 @@ def test_scrape_then_snapshot_gives_building_daily_from_what_the_pages_held(tmp_
     assert result.exit_code == 0, result.output
     daily = {
         name: row
-        for name, *row in table_rows(
+        for name, *row in rows(
             db_path,
             "SELECT b.name, d.listings, d.units, d.units_low, d.units_high, d.rooms, d.median_rent, "
             "d.p25_rent, d.p75_rent, d.median_rent_per_m2, d.vacancy_rate FROM building_daily d "

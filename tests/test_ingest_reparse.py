@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import rows, run_cli, scrape_local
 from tests.lianjia_site import Card, LocalSite, list_page, paginate
 from tests.realpages import REAL_FIXTURES
 
@@ -17,11 +17,6 @@ def saved_page(
     # What Chrome writes at the top of a page saved with "Save page as".
     marker = f"<!-- saved from url=({len(url):04d}){url} -->\n".encode()
     (tmp_path / name).write_bytes(marker + body)
-
-
-def rows(db_path, sql):
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def test_ingest_a_folder_of_saved_pages(tmp_path, db_path):
@@ -106,19 +101,7 @@ def test_reparse_rebuilds_listings_and_observations_from_the_archive(db_path):
     cards = [Card(f"HZ{3000000000000000000 + i}", "丽晶国际", str(3000 + i)) for i in range(45)]
     with LocalSite() as site:
         site.set_pages(paginate(cards))
-        result = run_cli(
-            "scrape",
-            "lianjia",
-            "--city",
-            "hz",
-            "--base-url",
-            site.url,
-            "--delay",
-            "0",
-            "--as-of",
-            DAY,
-            db_path=db_path,
-        )
+        result = scrape_local(site.url, DAY, db_path=db_path)
         assert result.exit_code == 0, result.output
         hits = dict(site.hits)
     before = rows(
