@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .errors import BlockedPage, LayoutChanged, NotAListingPage
-from .htmltext import BLOCK_TITLE_MARKERS as COMMON_BLOCK_TITLE_MARKERS
 from .htmltext import (
+    _AREA,
+    _LAYOUT,
     agent_key,
     check_required,
     clean_text,
@@ -37,6 +38,8 @@ from .htmltext import (
     title_block_reason,
     url_block_reason,
 )
+from .htmltext import BLOCK_TITLE_MARKERS as COMMON_BLOCK_TITLE_MARKERS
+from .htmltext import clean_text as _clean
 from .record import ListingRecord, ListPage
 from .source import Capabilities, Politeness, Source, rebase
 
@@ -200,14 +203,20 @@ class LianjiaSource(Source):
         return ListPage(records, url, total_count, current_page, total_pages, next_urls)
 
     def _parse_card(self, card: LexborNode, page_url: str) -> ListingRecord | None:
-        listing_id = clean_text(_attr(card, "data-house_code"))
+        # Every card costs a few css queries and text reads; this runs ~30 times a page,
+        # so lookups go through card.attrs (no dict of all attributes) and _text.
+        attrs = card.attrs
+        code = attrs.get("data-house_code")
+        listing_id = _clean(code if code is not None else _attr(card, "data-house_code"))
         title_a = card.css_first(TITLE_SELECTOR) or card.css_first("a.content__list--item--aside")
         if not listing_id or title_a is None:
             log.warning("%s: card without data-house_code or title link on %s", self.name, page_url)
             return None
-        href = title_a.attributes.get("href") or ""
-        title = node_text(title_a) or clean_text(title_a.attributes.get("title"))
+        a_attrs = title_a.attrs
+        href = a_attrs.get("href") or ""
+        title = _text(title_a) or _clean(a_attrs.get("title"))
         is_apartment = "/apartment/" in href
+        ad_type = attrs.get("data-ad_type")
         record = ListingRecord(
             source=self.name,
             listing_id=listing_id,
@@ -215,19 +224,20 @@ class LianjiaSource(Source):
             title=title,
             tenure="building" if is_apartment else tenure_from_text(title),
             is_apartment=is_apartment,
-            is_promoted=clean_text(_attr(card, "data-ad_type")) in PROMOTED_AD_TYPES,
+            is_promoted=_clean(ad_type if ad_type is not None else _attr(card, "data-ad_type"))
+            in PROMOTED_AD_TYPES,
         )
         des = card.css_first(DES_SELECTOR)
         if des is not None:
             _read_description(des, record)
         price = card.css_first(PRICE_SELECTOR)
         if price is not None:
-            record.rent, record.rent_high = parse_range(node_text(price))
-            record.rent_text = node_text(price.parent) or None
+            record.rent, record.rent_high = parse_range(_text(price))
+            record.rent_text = _text(price.parent) or None
         _read_brand(card, record)
-        tags = [node_text(i) for i in card.css("p.content__list--item--bottom i")]
+        tags = card.css("p.content__list--item--bottom i")
         if tags:
-            record.extra["tags"] = [t for t in tags if t]
+            record.extra["tags"] = [t for t in map(_text, tags) if t]
         return record
 
     def _check_required(self, records: list[ListingRecord], n_cards: int, url: str) -> None:
@@ -375,13 +385,19 @@ def _page_urls(url: str, template: str, total_pages: int) -> list[str]:
     return [join_url(url, template.replace("{page}", str(n))) for n in range(2, last + 1)]
 
 
+def _text(node: LexborNode) -> str:
+    """node_text for a node known to exist."""
+    return _clean(node.text())
+
+
 def _read_description(des: LexborNode, record: ListingRecord) -> None:
     places: list[str] = []
     for a in des.css("a"):
-        name = node_text(a)
-        m = _RESBLOCK.search(a.attributes.get("href") or "")
+        name = _text(a)
+        a_attrs = a.attrs
+        m = _RESBLOCK.search(a_attrs.get("href") or "")
         if m:
-            record.community = name or clean_text(a.attributes.get("title")) or None
+            record.community = name or _clean(a_attrs.get("title")) or None
             record.community_id = m.group(1)
         elif name:
             places.append(name)
@@ -391,22 +407,26 @@ def _read_description(des: LexborNode, record: ListingRecord) -> None:
         record.district = places[0]
     if len(places) > 1:
         record.subdistrict = places[1]
-    _read_des_segments(node_text(des).split("/"), record)
+    # The text is clean already (single spaces only), so a segment needs only strip().
+    _read_des_segments(_text(des).split("/"), record, cleaned=True)
 
 
-def _read_des_segments(segments: Iterable[str], record: ListingRecord) -> None:
+def _read_des_segments(
+    segments: Iterable[str], record: ListingRecord, *, cleaned: bool = False
+) -> None:
     other: list[str] = []
     for raw in segments:
-        seg = clean_text(raw).strip("-").strip()
+        seg = (raw.strip() if cleaned else _clean(raw)).strip("-").strip()
         if not seg:
             continue
-        if record.area_text is None and find_area_text(seg):
+        if record.area_text is None and (area_m := _AREA.search(seg)):
             record.area_text = seg
-            record.area = parse_area(seg)
+            area = float(area_m.group(1))
+            record.area = area if area > 0 else None
         elif "楼层" in seg or "地下室" in seg or _FLOORS.search(seg):
             record.floor_text = seg
             record.floor_band, record.total_floors = parse_floor(seg)
-        elif record.layout_text is None and find_layout_text(seg):
+        elif record.layout_text is None and _LAYOUT.search(seg):
             record.layout_text = seg
             record.rooms, record.halls, record.baths = parse_layout(seg)
         elif _ORIENTATION.match(seg):
@@ -419,18 +439,19 @@ def _read_des_segments(segments: Iterable[str], record: ListingRecord) -> None:
 
 def _read_brand(card: LexborNode, record: ListingRecord) -> None:
     time_node = card.css_first(".content__list--item--time")
-    record.listed_text = node_text(time_node) or None
+    listed = _text(time_node) if time_node is not None else ""
+    record.listed_text = listed or None
     line = card.css_first("p.content__list--item--brand")
     if line is None:
         return
     brand_node = line.css_first("span.brand")
     if brand_node is not None:
-        brand = node_text(brand_node)
+        brand = _text(brand_node)
     else:
         # The 2019 markup puts the brand straight into the line, sometimes beside the time.
-        brand = node_text(line)
-        if record.listed_text and brand.endswith(record.listed_text):
-            brand = brand[: -len(record.listed_text)].strip()
+        brand = _text(line)
+        if listed and brand.endswith(listed):
+            brand = brand[: -len(listed)].strip()
     record.brand = brand or None
     record.agent_key = agent_key(brand)
 
