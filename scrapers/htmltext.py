@@ -83,8 +83,16 @@ def looks_truncated(text: str) -> bool:
     Real pages (fetched or saved by a browser) always close at least one of the two;
     a body cut by a dropped connection closes neither.
     """
-    tail = text[-4096:].lower()
+    tail = text[-_TAIL:].lower()
     return "</html" not in tail and "</body" not in tail
+
+
+_TAIL = 4096
+
+
+def _closes(tail: bytes) -> bool:
+    lowered = tail.lower()
+    return b"</html" in lowered or b"</body" in lowered
 
 
 def parse_page(body: bytes, url: str, source: str) -> tuple[str, LexborHTMLParser]:
@@ -93,7 +101,9 @@ def parse_page(body: bytes, url: str, source: str) -> tuple[str, LexborHTMLParse
     if not body or body.isspace():
         raise EmptyPage(f"{source}: empty body", url)
     text, markup = _decode(body)
-    if looks_truncated(text):
+    # For a UTF-8 body the closing tag can be found in the bytes, without lowering 4096
+    # characters of text; the text check still decides every other case.
+    if not (markup is body and _closes(body[-_TAIL:])) and looks_truncated(text):
         raise EmptyPage(f"{source}: body cut short (no closing </body> or </html>)", url)
     return text, LexborHTMLParser(markup)
 
@@ -288,6 +298,20 @@ def followed_link(node: LexborNode | None, page_url: str) -> list[str]:
 # no dot segments, query, params, fragment, escapes or blanks for it to rework.
 _PLAIN_ROOT_PATH = re.compile(r"/(?!/)[A-Za-z0-9_.~/-]*")
 _PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9_.~/-]*)?")
+
+
+def join_prefix(base: str, href: str) -> str | None:
+    """What join_url puts before ``href`` when its shortcut applies ("" or the origin), else None.
+
+    Digits put anywhere into such an href keep the shortcut: a caller can join many
+    numbered links ("/zufang/pg2/", "/zufang/pg3/", …) by checking one of them.
+    """
+    if "/." not in href:
+        if _PLAIN_ROOT_PATH.fullmatch(href):
+            return _origin(base)
+        if base and _PLAIN_ABSOLUTE.fullmatch(href):
+            return ""
+    return None
 
 
 def join_url(base: str, href: str) -> str:

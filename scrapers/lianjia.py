@@ -25,6 +25,7 @@ from .htmltext import (
     decode_html,
     find_area_text,
     find_layout_text,
+    join_prefix,
     join_url,
     node_text,
     page_title,
@@ -50,6 +51,10 @@ TITLE_SELECTOR = "p.content__list--item--title a"
 DES_SELECTOR = "p.content__list--item--des"
 PRICE_SELECTOR = "span.content__list--item-price em"
 COMMUNITY_SELECTOR = 'p.content__list--item--des a[href*="/zufang/c"]'
+ASIDE_SELECTOR = "a.content__list--item--aside"
+TIME_SELECTOR = ".content__list--item--time"
+BRAND_LINE_SELECTOR = "p.content__list--item--brand"
+TAG_SELECTOR = "p.content__list--item--bottom i"
 TOTAL_SELECTOR = "span.content__title--hl"
 PAGER_SELECTOR = "div.content__pg"
 # A 小区 (building) page: names and ids of buildings, no rental listings.
@@ -192,7 +197,9 @@ class LianjiaSource(Source):
                 selector=ITEM_SELECTOR,
             )
 
-        records = [r for r in (self._parse_card(card, url) for card in cards) if r is not None]
+        records = _read_cards_together(self, cards, url)
+        if records is None:
+            records = [r for r in (self._parse_card(card, url) for card in cards) if r is not None]
         self._check_required(records, len(cards), url)
 
         next_urls: list[str] = []
@@ -203,12 +210,27 @@ class LianjiaSource(Source):
         return ListPage(records, url, total_count, current_page, total_pages, next_urls)
 
     def _parse_card(self, card: LexborNode, page_url: str) -> ListingRecord | None:
-        # Every card costs a few css queries and text reads; this runs ~30 times a page,
-        # so lookups go through card.attrs (no dict of all attributes) and _text.
+        title_a = card.css_first(TITLE_SELECTOR) or card.css_first(ASIDE_SELECTOR)
+        record = self._new_record(card, title_a, page_url)
+        if record is None:
+            return None
+        des = card.css_first(DES_SELECTOR)
+        if des is not None:
+            _read_description(des, des.css("a"), record)
+        _read_price(card.css_first(PRICE_SELECTOR), record)
+        line = card.css_first(BRAND_LINE_SELECTOR)
+        brand_node = line.css_first("span.brand") if line is not None else None
+        _read_brand(card.css_first(TIME_SELECTOR), line, brand_node, record)
+        _read_tags(card.css(TAG_SELECTOR), record)
+        return record
+
+    def _new_record(
+        self, card: LexborNode, title_a: LexborNode | None, page_url: str
+    ) -> ListingRecord | None:
+        """The record of a card from its attributes and title link, or None (logged)."""
         attrs = card.attrs
         code = attrs.get("data-house_code")
         listing_id = _clean(code if code is not None else _attr(card, "data-house_code"))
-        title_a = card.css_first(TITLE_SELECTOR) or card.css_first("a.content__list--item--aside")
         if not listing_id or title_a is None:
             log.warning("%s: card without data-house_code or title link on %s", self.name, page_url)
             return None
@@ -217,28 +239,16 @@ class LianjiaSource(Source):
         title = _text(title_a) or _clean(a_attrs.get("title"))
         is_apartment = "/apartment/" in href
         ad_type = attrs.get("data-ad_type")
-        record = ListingRecord(
+        return ListingRecord(
             source=self.name,
             listing_id=listing_id,
             url=join_url(page_url, href),
             title=title,
-            tenure="building" if is_apartment else tenure_from_text(title),
+            tenure="building" if is_apartment else _tenure(title),
             is_apartment=is_apartment,
             is_promoted=_clean(ad_type if ad_type is not None else _attr(card, "data-ad_type"))
             in PROMOTED_AD_TYPES,
         )
-        des = card.css_first(DES_SELECTOR)
-        if des is not None:
-            _read_description(des, record)
-        price = card.css_first(PRICE_SELECTOR)
-        if price is not None:
-            record.rent, record.rent_high = parse_range(_text(price))
-            record.rent_text = _text(price.parent) or None
-        _read_brand(card, record)
-        tags = card.css("p.content__list--item--bottom i")
-        if tags:
-            record.extra["tags"] = [t for t in map(_text, tags) if t]
-        return record
 
     def _check_required(self, records: list[ListingRecord], n_cards: int, url: str) -> None:
         if len(records) < n_cards * _REQUIRED_SHARE:
@@ -382,17 +392,26 @@ def _url_template(url: str) -> str:
 
 def _page_urls(url: str, template: str, total_pages: int) -> list[str]:
     last = min(total_pages, MAX_PAGES)
+    head, found, tail = template.partition("{page}")
+    if found and "{page}" not in tail:
+        prefix = join_prefix(url, f"{head}0{tail}")
+        if prefix is not None:
+            return [f"{prefix}{head}{n}{tail}" for n in range(2, last + 1)]
     return [join_url(url, template.replace("{page}", str(n))) for n in range(2, last + 1)]
 
 
 def _text(node: LexborNode) -> str:
-    """node_text for a node known to exist."""
-    return _clean(node.text())
+    """node_text for a node known to exist (clean_text inlined: this runs ~12 times a card)."""
+    text = node.text()
+    if "\u200b" in text or "\ufeff" in text:
+        return _clean(text)
+    return " ".join(text.split())
 
 
-def _read_description(des: LexborNode, record: ListingRecord) -> None:
+def _read_description(des: LexborNode, links: list[LexborNode], record: ListingRecord) -> None:
+    """区, 板块 and 小区 from the description's links (``des.css("a")``), then its text."""
     places: list[str] = []
-    for a in des.css("a"):
+    for a in links:
         name = _text(a)
         a_attrs = a.attrs
         m = _RESBLOCK.search(a_attrs.get("href") or "")
@@ -437,14 +456,35 @@ def _read_des_segments(
         record.extra["des_other"] = other
 
 
-def _read_brand(card: LexborNode, record: ListingRecord) -> None:
-    time_node = card.css_first(".content__list--item--time")
+def _tenure(title: str) -> str | None:
+    """tenure_from_text for a title that is clean already."""
+    head = title[:6]
+    if "独栋" in head:
+        return "building"
+    if "合租" in head or "单间" in head:
+        return "shared"
+    if "整租" in head:
+        return "whole"
+    return None
+
+
+def _read_price(price: LexborNode | None, record: ListingRecord) -> None:
+    if price is not None:
+        record.rent, record.rent_high = parse_range(_text(price))
+        record.rent_text = _text(price.parent) or None
+
+
+def _read_brand(
+    time_node: LexborNode | None,
+    line: LexborNode | None,
+    brand_node: LexborNode | None,
+    record: ListingRecord,
+) -> None:
+    """Listed text from the time node; brand from ``span.brand`` in the brand line, or the line."""
     listed = _text(time_node) if time_node is not None else ""
     record.listed_text = listed or None
-    line = card.css_first("p.content__list--item--brand")
     if line is None:
         return
-    brand_node = line.css_first("span.brand")
     if brand_node is not None:
         brand = _text(brand_node)
     else:
@@ -454,6 +494,195 @@ def _read_brand(card: LexborNode, record: ListingRecord) -> None:
             brand = brand[: -len(listed)].strip()
     record.brand = brand or None
     record.agent_key = agent_key(brand)
+
+
+def _read_tags(tags: list[LexborNode], record: ListingRecord) -> None:
+    if tags:
+        record.extra["tags"] = [t for t in map(_text, tags) if t]
+
+
+# -- all cards of a page at once --------------------------------------------------
+# Reading a card costs about ten css queries, each parsing its selector and walking the
+# card. Three queries over the cards' common parent find the same nodes for all cards at
+# once: their results come in document order, each card's own div first, so they split
+# per card. Each query mixes selectors whose nodes have different tags (a, p, em, i,
+# span), so a node's tag says which selector found it. Where the page's markup leaves
+# any doubt about that, _read_cards_together declines and the cards are read one by one.
+_TAGS = {
+    name: LexborHTMLParser(f"<{name}></{name}>").css_first(name).tag_id
+    for name in ("div", "a", "p", "em", "i", "span")
+}
+_DIV, _A, _P, _EM, _I, _SPAN = (_TAGS[n] for n in ("div", "a", "p", "em", "i", "span"))
+# Before the description's links are removed: title links, descriptions and their links.
+_HEAD_QUERY = f"{ITEM_SELECTOR}, {TITLE_SELECTOR}, {DES_SELECTOR}, {DES_SELECTOR} a"
+# After: prices, tags, brand lines and the brand spans in them; then the dates.
+_TAIL_QUERY = (
+    f"{ITEM_SELECTOR}, {PRICE_SELECTOR}, {TAG_SELECTOR}, {BRAND_LINE_SELECTOR}, "
+    f"{BRAND_LINE_SELECTOR} span.brand"
+)
+_TIME_QUERY = f"{ITEM_SELECTOR}, {TIME_SELECTOR}"
+_TITLE_CLASS = TITLE_SELECTOR.split()[0].removeprefix("p.")
+_DES_CLASS = DES_SELECTOR.removeprefix("p.")
+_TIME_CLASS = TIME_SELECTOR.removeprefix(".")
+
+
+def _read_cards_together(
+    source: LianjiaSource, cards: list[LexborNode], page_url: str
+) -> list[ListingRecord] | None:
+    """The records _parse_card gives card by card, or None when this page needs that way.
+
+    It reads all cards with three queries, which gives the same nodes as the per-card
+    queries when the cards are all the element children of one parent, no ``p`` or
+    ``span`` encloses that parent (the selectors' ancestors are then inside the card),
+    and every node a query returns can be told apart by its tag and place.
+    Nodes are compared by ``mem_id``: LexborNode's ``==`` compares serialized HTML.
+    """
+    parent = _common_parent(cards)
+    if parent is None:
+        return None
+    card_ids = [c.mem_id for c in cards]
+    head = _split_head(parent.css(_HEAD_QUERY), card_ids)
+    if head is None:
+        return None
+
+    records: list[ListingRecord | None] = []
+    for card, (title_a, des, links) in zip(cards, head, strict=True):
+        if title_a is None:
+            title_a = card.css_first(ASIDE_SELECTOR)
+        record = source._new_record(card, title_a, page_url)
+        if record is not None and des is not None:
+            _read_description(des, links, record)
+        records.append(record)
+
+    # The description links are gone now, as they are when _parse_card reads these.
+    n = len(cards)
+    prices: list[LexborNode | None] = [None] * n
+    lines: list[LexborNode | None] = [None] * n
+    brands: list[LexborNode | None] = [None] * n
+    tags: list[list[LexborNode]] = [[] for _ in range(n)]
+    k = -1
+    card_id = line_id = 0
+    for node in parent.css(_TAIL_QUERY):
+        tag = node.tag_id
+        if tag == _DIV:
+            k += 1
+            card_id, line_id = card_ids[k], 0
+        elif tag == _I:
+            tags[k].append(node)
+        elif tag == _EM:
+            if prices[k] is None:
+                prices[k] = node
+        elif tag == _P:
+            if not line_id:
+                lines[k] = node
+                line_id = node.mem_id
+        elif tag == _SPAN and line_id and brands[k] is None and _is_inside(node, line_id, card_id):
+            brands[k] = node
+    times = _first_per_card(parent.css(_TIME_QUERY), card_ids)
+
+    for k, record in enumerate(records):
+        if record is not None:
+            _read_price(prices[k], record)
+            _read_brand(times[k], lines[k], brands[k], record)
+            _read_tags(tags[k], record)
+    return [r for r in records if r is not None]
+
+
+def _common_parent(cards: list[LexborNode]) -> LexborNode | None:
+    parent = cards[0].parent
+    if parent is None:
+        return None
+    children = [c.mem_id for c in parent.iter() if c.is_element_node]
+    if children != [c.mem_id for c in cards]:
+        return None
+    # The parent itself would be the first match of the date query.
+    if _TIME_CLASS in (parent.attrs.get("class") or "").lower().split():
+        return None
+    node: LexborNode | None = parent
+    while node is not None:
+        if node.tag_id in (_P, _SPAN):
+            return None
+        node = node.parent
+    return parent
+
+
+def _split_head(
+    nodes: list[LexborNode], card_ids: list[int]
+) -> list[tuple[LexborNode | None, LexborNode | None, list[LexborNode]]] | None:
+    """(title link, description, description links) per card, or None when unsure."""
+    out: list[tuple[LexborNode | None, LexborNode | None, list[LexborNode]]] = []
+    n = len(card_ids)
+    k = -1
+    card_id = des_id = prev_id = 0
+    title = des = None
+    links: list[LexborNode] = []
+    for node in nodes:
+        tag = node.tag_id
+        if tag == _DIV:
+            if k >= 0:
+                out.append((title, des, links))
+            k += 1
+            card_id = node.mem_id
+            if k >= n or card_id != card_ids[k]:
+                return None
+            title = des = None
+            des_id = 0
+            links = []
+        elif tag == _P:
+            if des is None:
+                des = node
+                des_id = node.mem_id
+        elif tag == _A:
+            node_id = node.mem_id
+            if k < 0 or node_id == prev_id:
+                return None  # outside the cards, or found by two of the selectors
+            prev_id = node_id
+            if des_id and _is_inside(node, des_id, card_id):
+                links.append(node)
+            elif title is None:
+                if _has_class_above(node, card_id, _TITLE_CLASS):
+                    title = node
+                elif not _has_class_above(node, card_id, _DES_CLASS):
+                    return None
+    if k != n - 1:
+        return None
+    out.append((title, des, links))
+    return out
+
+
+def _first_per_card(nodes: list[LexborNode], card_ids: list[int]) -> list[LexborNode | None]:
+    """The first node after each card's own entry (a card may match its own selector)."""
+    n = len(card_ids)
+    firsts: list[LexborNode | None] = [None] * n
+    k = -1
+    for node in nodes:
+        if k + 1 < n and node.mem_id == card_ids[k + 1]:
+            k += 1
+        elif k >= 0 and firsts[k] is None:
+            firsts[k] = node
+    return firsts
+
+
+def _is_inside(node: LexborNode, ancestor_id: int, card_id: int) -> bool:
+    up = node.parent
+    while up is not None:
+        up_id = up.mem_id
+        if up_id == ancestor_id:
+            return True
+        if up_id == card_id:
+            return False
+        up = up.parent
+    return False
+
+
+def _has_class_above(node: LexborNode, card_id: int, cls: str) -> bool:
+    """Whether a ``p`` between node and its card has the class (as the selectors ask)."""
+    up = node.parent
+    while up is not None and up.mem_id != card_id:
+        if up.tag_id == _P and cls in (up.attrs.get("class") or "").split():
+            return True
+        up = up.parent
+    return False
 
 
 def _read_table_cell(cell: str, record: ListingRecord) -> None:
