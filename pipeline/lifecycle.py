@@ -3,10 +3,10 @@
 - A unit is *seen* on a day when one of its ads was observed that day.
 - A lingering ad does not keep a unit alive for ever: a unit is *lingering* on a day
   when other advertisers' ads of it have vanished (the last of them LINGER_DAYS or more
-  days before) and every ad still seen was already up before that sibling vanished (no
-  fresh ad). An advertiser whose old ad vanished but who shows the unit under a new id
-  (a repost) has not removed it. A lingering unit is not counted: its flat was most
-  likely let.
+  days before), at least as many advertisers have removed it as still show it, and every
+  ad still seen was already up before that sibling vanished (no fresh ad). An advertiser
+  whose old ad vanished but who shows the unit under a new id (a repost) has not removed
+  it. A lingering unit is not counted, nor in the medians: its flat was most likely let.
 - A unit is *live* on a day when it is seen and not lingering. ``units`` counts live units.
 - A unit is *gone* on the day that makes GRACE_DAYS successful observation days of its
   building without it being live, counted once in ``gone_units`` of that day; until
@@ -36,21 +36,27 @@ def lingering(unit: UnitState, day: str, window_start: str) -> bool:
     # An advertiser with an ad up today replaced its old one (a repost): not a removal.
     active = {a.agent for a in seen if a.agent}
     before_window = _day_before(window_start)
-    vanished: list[str] = []
+    # advertiser -> the day its last ad of the unit was seen
+    vanished: dict[str, str] = {}
     for ad in unit.ads:
         if ad.seen_on(day) or ad.first_seen > day or (ad.agent and ad.agent in active):
             continue
         # seen only before the window: it vanished before the window started
-        vanished.append(ad.last_seen_until(day) or before_window)
-    vanished.extend(
-        before_window
-        for first, agent in unit.outside
-        if first <= day and not (agent and agent in active)
-    )
+        last = ad.last_seen_until(day) or before_window
+        who = ad.agent or f"?{ad.id}"
+        vanished[who] = max(vanished.get(who, last), last)
+    for i, (first, agent) in enumerate(unit.outside):
+        if first <= day and not (agent and agent in active):
+            vanished.setdefault(agent or f"?outside{i}", before_window)
     if not vanished:
         return False
-    latest = max(vanished)
+    latest = max(vanished.values())
     if days_between(latest, day) < LINGER_DAYS:
+        return False
+    # A let flat loses most of its ads within a day or two, and only a few linger; when
+    # most advertisers still show the unit, the ones that left stopped for another reason
+    # (mandate lost, ad expired) or advertised a look-alike flat merged into this unit.
+    if len(vanished) < len({a.agent or f"?{a.id}" for a in seen}):
         return False
     return all(a.first_seen <= latest for a in seen)
 

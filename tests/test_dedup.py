@@ -115,6 +115,24 @@ def test_lingering_ad_does_not_keep_a_let_flat_alive_and_gone_comes_after_grace(
     assert tuple(status) == ("gone", day(9))
 
 
+def test_one_advertiser_dropping_its_ad_does_not_make_a_flat_linger(market):
+    # Three agencies list the flat; X takes its ad down after day 3 (lost the mandate,
+    # ad expired), Y and Z keep theirs: most advertisers still offer it, so it stays live.
+    x = ad("mx", "丽晶国际", rent=3000, agent="X")
+    y = ad("my", "丽晶国际", rent=3030, agent="Y")
+    z = ad("mz", "丽晶国际", rent=2990, agent="Z")
+    plan = {n: [x, y, z] for n in range(1, 4)}
+    plan.update({n: [y, z] for n in range(4, 11)})
+    # then Y goes too (last seen day 10): two of three advertisers gone, so from day 13
+    # (LINGER_DAYS later) Z's older ad alone lingers
+    plan.update({n: [z] for n in range(11, 16)})
+    rows = run_days(market, plan)
+    assert [rows[n]["units"] for n in range(1, 16)] == [1] * 12 + [0, 0, 0]
+    assert rows[10]["median_rent"] == 3010.0  # the median of Y's and Z's ads
+    assert rows[12]["median_rent"] == 2990.0
+    assert rows[13]["median_rent"] is None
+
+
 def test_bait_price_is_flagged_and_left_out(market):
     ads = [
         ad(f"n{i}", "丽晶国际", rent=3000 + 200 * i, agent=f"A{i}", area=53 + 5 * i)

@@ -65,5 +65,18 @@ def test_flags_bait_and_errors_per_building():
     }
 
 
+def test_bait_at_under_half_the_buildings_rent_per_m2_is_flagged_honest_spread_is_not():
+    # Honest ads of one building: plans and floors spread rent per m2 by +-30 %.
+    ads = [
+        Ad(i, rent, area, True)
+        for i, (rent, area) in enumerate(
+            [(2300, 35), (2800, 45), (3600, 53), (4500, 70), (3000, 53), (4200, 53), (2500, 45)]
+        )
+    ]
+    # a bait at 45 % of its flat's price: 1620/53 = 30.6 元/m2 against a median of 66.7
+    ads.append(Ad(100, 1620.0, 53.0, True))
+    assert flag_ads(ads) == {100: ["bait_low"]}
+
+
 def test_no_per_building_trimming_with_too_few_peers():
     assert flag_ads([Ad(1, 3000.0, 53.0, True), Ad(2, 900.0, 53.0, True)]) == {}
