@@ -13,14 +13,41 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 from pathlib import Path
+
+import sqlite_utils
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from db import open_db  # noqa: E402
 from pipeline.sim import evaluate, run_simulation  # noqa: E402
+from pipeline.sim.market import Truth  # noqa: E402
+
+
+def median_error_by_size(
+    db: sqlite_utils.Database, truth: dict[tuple[str, str], Truth]
+) -> dict[str, tuple[float, int]]:
+    """median_rent MAPE per size class of the building-day (true empty flats): where the
+    error is. In small buildings one unit more or less moves the median by a plan step."""
+    rows = {
+        (r[0], r[1]): r[2]
+        for r in db.execute(
+            "SELECT b.name, d.date, d.median_rent FROM building_daily d "
+            "JOIN buildings b ON b.id = d.building_id"
+        )
+    }
+    classes = (("5-9", 5, 9), ("10-14", 10, 14), ("15-29", 15, 29), ("30+", 30, 10**9))
+    errors: dict[str, list[float]] = {label: [] for label, _, _ in classes}
+    for (name, day), t in truth.items():
+        estimate = rows.get((name, day))
+        if t.vacant < 5 or not t.median_rent or not estimate:
+            continue
+        label = next(c[0] for c in classes if c[1] <= t.vacant <= c[2])
+        errors[label].append(abs(estimate - t.median_rent) / t.median_rent)
+    return {k: (statistics.fmean(v), len(v)) for k, v in errors.items() if v}
 
 
 def main() -> None:
@@ -35,6 +62,7 @@ def main() -> None:
         result = run_simulation(db_path, days=args.days, seed=args.seed, scale=args.scale)
         db = open_db(db_path)
         scores = evaluate(db, result.truth)
+        by_size = median_error_by_size(db, result.truth)
         db.close()
     by_building = scores.pop("units_mape_by_building")
     print(
@@ -43,6 +71,10 @@ def main() -> None:
         f"snapshot {result.snapshot_seconds:.0f}s"
     )
     print(json.dumps(scores, ensure_ascii=False, indent=1))
+    print(
+        "median_rent MAPE by true empty flats:",
+        ", ".join(f"{k}: {v:.1%} ({n} building-days)" for k, (v, n) in by_size.items()),
+    )
     worst = sorted(by_building.items(), key=lambda kv: -kv[1])[:5]
     print("worst buildings (units MAPE):", ", ".join(f"{k} {v:.1%}" for k, v in worst))
     print(
