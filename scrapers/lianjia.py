@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -22,6 +23,7 @@ from .htmltext import (
     agent_key,
     check_required,
     clean_text,
+    clean_texts,
     decode_html,
     find_area_text,
     find_layout_text,
@@ -438,22 +440,46 @@ def _read_des_segments(
         seg = (raw.strip() if cleaned else _clean(raw)).strip("-").strip()
         if not seg:
             continue
-        if record.area_text is None and (area_m := _AREA.search(seg)):
+        area, floor, layout, is_orientation = _segment_facts(seg)
+        if record.area_text is None and area is not None:
             record.area_text = seg
-            area = float(area_m.group(1))
-            record.area = area if area > 0 else None
-        elif "楼层" in seg or "地下室" in seg or _FLOORS.search(seg):
+            record.area = area[0]
+        elif floor is not None:
             record.floor_text = seg
-            record.floor_band, record.total_floors = parse_floor(seg)
-        elif record.layout_text is None and _LAYOUT.search(seg):
+            record.floor_band, record.total_floors = floor
+        elif record.layout_text is None and layout is not None:
             record.layout_text = seg
-            record.rooms, record.halls, record.baths = parse_layout(seg)
-        elif _ORIENTATION.match(seg):
+            record.rooms, record.halls, record.baths = layout
+        elif is_orientation:
             record.orientation = seg
         else:
             other.append(seg)
     if other:
         record.extra["des_other"] = other
+
+
+_Facts = tuple[
+    tuple[float | None] | None,
+    tuple[str | None, int | None] | None,
+    tuple[int | None, int | None, int | None] | None,
+    bool,
+]
+
+
+# Description segments come from a small vocabulary ("南", "1室1厅1卫", "中楼层 （28层）",
+# "35㎡"), repeated over cards and pages; what each says is worked out once.
+@lru_cache(maxsize=4096)
+def _segment_facts(seg: str) -> _Facts:
+    """(area,) if an area, (band, floors) if a floor, (rooms, halls, baths) if a layout."""
+    area_m = _AREA.search(seg)
+    area = None
+    if area_m:
+        value = float(area_m.group(1))
+        area = (value if value > 0 else None,)
+    is_floor = "楼层" in seg or "地下室" in seg or _FLOORS.search(seg) is not None
+    floor = parse_floor(seg) if is_floor else None
+    layout = parse_layout(seg) if _LAYOUT.search(seg) else None
+    return area, floor, layout, _ORIENTATION.match(seg) is not None
 
 
 def _tenure(title: str) -> str | None:
@@ -534,7 +560,8 @@ def _read_cards_together(
     It reads all cards with three queries, which gives the same nodes as the per-card
     queries when the cards are all the element children of one parent, no ``p`` or
     ``span`` encloses that parent (the selectors' ancestors are then inside the card),
-    and every node a query returns can be told apart by its tag and place.
+    and every node a query returns can be told apart by its tag and place. The texts
+    are read first and cleaned together (clean_texts), then the records are built.
     Nodes are compared by ``mem_id``: LexborNode's ``==`` compares serialized HTML.
     """
     parent = _common_parent(cards)
@@ -545,14 +572,45 @@ def _read_cards_together(
     if head is None:
         return None
 
-    records: list[ListingRecord | None] = []
+    texts: list[str] = []  # raw texts; the _Card fields hold indexes into this list
+    read: list[_Card | None] = []
     for card, (title_a, des, links) in zip(cards, head, strict=True):
         if title_a is None:
             title_a = card.css_first(ASIDE_SELECTOR)
-        record = source._new_record(card, title_a, page_url)
-        if record is not None and des is not None:
-            _read_description(des, links, record)
-        records.append(record)
+        attrs = card.attrs
+        code = attrs.get("data-house_code")
+        listing_id = _clean(code if code is not None else _attr(card, "data-house_code"))
+        if not listing_id or title_a is None:
+            log.warning(
+                "%s: card without data-house_code or title link on %s", source.name, page_url
+            )
+            read.append(None)
+            continue
+        ad_type = attrs.get("data-ad_type")
+        a_attrs = title_a.attrs
+        item = _Card(
+            listing_id,
+            _clean(ad_type if ad_type is not None else _attr(card, "data-ad_type")),
+            a_attrs.get("href") or "",
+            len(texts),
+        )
+        raw = title_a.text()
+        texts.append(raw)
+        if _may_clean_empty(raw):
+            item.title_attr = a_attrs.get("title")
+        for a in links:
+            raw = a.text()
+            l_attrs = a.attrs
+            m = _RESBLOCK.search(l_attrs.get("href") or "")
+            title = l_attrs.get("title") if m and _may_clean_empty(raw) else None
+            item.links.append((len(texts), m.group(1) if m else None, title))
+            texts.append(raw)
+            # Once read, the links go; what remains is area, orientation, layout, floor.
+            a.decompose()
+        if des is not None:
+            item.des = len(texts)
+            texts.append(des.text())
+        read.append(item)
 
     # The description links are gone now, as they are when _parse_card reads these.
     n = len(cards)
@@ -580,12 +638,109 @@ def _read_cards_together(
             brands[k] = node
     times = _first_per_card(parent.css(_TIME_QUERY), card_ids)
 
-    for k, record in enumerate(records):
-        if record is not None:
-            _read_price(prices[k], record)
-            _read_brand(times[k], lines[k], brands[k], record)
-            _read_tags(tags[k], record)
-    return [r for r in records if r is not None]
+    for k, item in enumerate(read):
+        if item is None:
+            continue
+        price = prices[k]
+        if price is not None:
+            item.price = len(texts)
+            texts.append(price.text())
+            texts.append(price.parent.text())
+        time_node = times[k]
+        if time_node is not None:
+            item.time = len(texts)
+            texts.append(time_node.text())
+        line = lines[k]
+        if line is not None:
+            item.brand = len(texts)
+            item.brand_in_line = brands[k] is None
+            texts.append((line if item.brand_in_line else brands[k]).text())
+        if tags[k]:
+            item.tags = (len(texts), len(tags[k]))
+            texts.extend(t.text() for t in tags[k])
+
+    clean = clean_texts(texts)
+    return [item.record(source.name, page_url, clean) for item in read if item is not None]
+
+
+def _may_clean_empty(raw: str) -> bool:
+    """True whenever clean_text(raw) is "" (and for a few texts where it is not)."""
+    return not raw or raw.isspace() or "\u200b" in raw or "\ufeff" in raw
+
+
+class _Card:
+    """What _read_cards_together read of one card: values, and indexes of raw texts."""
+
+    __slots__ = (
+        "listing_id",
+        "ad_type",
+        "href",
+        "title",
+        "title_attr",
+        "links",
+        "des",
+        "price",
+        "time",
+        "brand",
+        "brand_in_line",
+        "tags",
+    )
+
+    def __init__(self, listing_id: str, ad_type: str, href: str, title: int) -> None:
+        self.listing_id = listing_id
+        self.ad_type = ad_type
+        self.href = href
+        self.title = title
+        self.title_attr: str | None = None
+        # (text index, resblock id or None, title attribute when it may be needed)
+        self.links: list[tuple[int, str | None, str | None]] = []
+        self.des = self.price = self.time = self.brand = -1
+        self.brand_in_line = False
+        self.tags: tuple[int, int] | None = None
+
+    def record(self, source: str, page_url: str, clean: list[str]) -> ListingRecord:
+        """The record _parse_card builds, from the cleaned texts."""
+        href = self.href
+        title = clean[self.title] or _clean(self.title_attr)
+        is_apartment = "/apartment/" in href
+        record = ListingRecord(
+            source=source,
+            listing_id=self.listing_id,
+            url=join_url(page_url, href),
+            title=title,
+            tenure="building" if is_apartment else _tenure(title),
+            is_apartment=is_apartment,
+            is_promoted=self.ad_type in PROMOTED_AD_TYPES,
+        )
+        if self.des >= 0:
+            places: list[str] = []
+            for index, resblock, link_title in self.links:
+                name = clean[index]
+                if resblock is not None:
+                    record.community = name or _clean(link_title) or None
+                    record.community_id = resblock
+                elif name:
+                    places.append(name)
+            if places:
+                record.district = places[0]
+            if len(places) > 1:
+                record.subdistrict = places[1]
+            _read_des_segments(clean[self.des].split("/"), record, cleaned=True)
+        if self.price >= 0:
+            record.rent, record.rent_high = parse_range(clean[self.price])
+            record.rent_text = clean[self.price + 1] or None
+        listed = clean[self.time] if self.time >= 0 else ""
+        record.listed_text = listed or None
+        if self.brand >= 0:
+            brand = clean[self.brand]
+            if self.brand_in_line and listed and brand.endswith(listed):
+                brand = brand[: -len(listed)].strip()
+            record.brand = brand or None
+            record.agent_key = agent_key(brand)
+        if self.tags is not None:
+            first, count = self.tags
+            record.extra["tags"] = [t for t in clean[first : first + count] if t]
+        return record
 
 
 def _common_parent(cards: list[LexborNode]) -> LexborNode | None:
