@@ -169,6 +169,8 @@ def parse_range(text: str | None) -> tuple[float | None, float | None]:
     """(low, high) of "2300-2500"; (value, None) for a single number; (None, None) for none."""
     if not text:
         return None, None
+    if text.isdigit() and text.isascii():
+        return float(text), None  # the common "2400": what the regexes below find too
     cleaned = text.replace(",", "")
     m = _RANGE.search(cleaned)
     if m:
