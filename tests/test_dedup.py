@@ -155,3 +155,63 @@ def test_price_cut_is_counted(market):
     rows = run_days(market, {1: [before], 2: [after]})
     assert (rows[1]["price_cuts"], rows[2]["price_cuts"]) == (0, 1)
     assert rows[2]["units"] == 1
+
+
+def test_look_alike_flats_listed_together_are_split_when_one_is_let(market):
+    # Flats A (agents X, Y) and B (agents Z, W) look alike and are first listed on the
+    # same day: nothing tells them apart, so they start as one unit. A is let after day
+    # 4 (X and Y take it down); Z and W still show B a week later, so they were another
+    # flat: the ads of one flat vanish together, a let flat's stragglers come down soon.
+    a_x = ad("ax", "丽晶国际", rent=3000, agent="X")
+    a_y = ad("ay", "丽晶国际", rent=3030, agent="Y")
+    b_z = ad("bz", "丽晶国际", rent=3050, agent="Z")
+    b_w = ad("bw", "丽晶国际", rent=3080, agent="W")
+    plan = {n: [a_x, a_y, b_z, b_w] for n in range(1, 5)}
+    plan.update({n: [b_z, b_w] for n in range(5, 15)})
+    rows = run_days(market, plan)
+    assert [rows[n]["units"] for n in range(1, 5)] == [1, 1, 1, 1]  # merged: no evidence yet
+    assert rows[4]["median_rent"] == 3040.0  # median of the four ads
+    # days 7-10: the majority of advertisers removed it 3+ days ago, the rest may linger
+    assert [rows[n]["units"] for n in range(7, 11)] == [0, 0, 0, 0]
+    # day 11: Z and W outlived X and Y by SPLIT_DAYS (7): B is a flat of its own, live
+    assert [rows[n]["units"] for n in range(11, 15)] == [1, 1, 1, 1]
+    assert [rows[n]["median_rent"] for n in range(11, 15)] == [3065.0] * 4  # B's own rent
+    assert rows[11]["new_units"] == 0  # on offer since day 1
+    assert rows[11]["median_days_on_market"] == 10.0
+    assert all(rows[n]["units_low"] <= rows[n]["units"] <= rows[n]["units_high"] for n in rows)
+    assert sum(rows[n]["gone_units"] for n in rows) == 1  # A, once
+    units = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
+    assert units["ax"] == units["ay"] != units["bz"] == units["bw"]
+    let, kept = (
+        market.db.execute(
+            "SELECT status, gone_on, rent, reason FROM units WHERE id = ?", [units[k]]
+        ).fetchone()
+        for k in ("ax", "bz")
+    )
+    assert tuple(let[:2]) == ("gone", day(9))
+    assert tuple(kept[:3]) == ("live", None, 3065.0)
+    assert f"split from unit {units['ax']} on {day(11)}" in kept[3]
+    assert f"moved to unit {units['bz']}" in let[3]
+    links = market.db.execute(
+        "SELECT l.listing_id, k.kind, k.reason FROM unit_links k "
+        "JOIN listings l ON l.id = k.listing_id ORDER BY l.listing_id"
+    ).fetchall()
+    kinds = {lid: kind for lid, kind, _ in links}
+    assert kinds == {"ax": "first", "ay": "match", "bw": "split", "bz": "split"}
+    assert "last showed it on " + day(4) in dict((r[0], r[2]) for r in links)["bz"]
+
+
+def test_split_day_rerun_gives_identical_rows(market):
+    a_x = ad("ax", "丽晶国际", rent=3000, agent="X")
+    a_y = ad("ay", "丽晶国际", rent=3030, agent="Y")
+    b_z = ad("bz", "丽晶国际", rent=3050, agent="Z")
+    plan = {n: [a_x, a_y, b_z] for n in range(1, 4)}
+    plan.update({n: [b_z] for n in range(4, 12)})
+    rows = run_days(market, plan)
+    assert rows[10]["units"] == 1 and rows[9]["units"] == 0  # split on day 10
+    again = {}
+    for n in (10, 11):
+        snapshot_day(market.db, day(n))
+        again[n] = market.row("丽晶国际", day(n))
+    assert again == {10: rows[10], 11: rows[11]}
+    assert market.db.execute("SELECT count(*) FROM units").fetchone()[0] == 2
