@@ -23,7 +23,6 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 
 #: Area tolerance: this many ㎡ plus AREA_REL of the area (sites round areas differently).
 AREA_TOL = 1.0
@@ -39,7 +38,6 @@ REPOST_DAYS = 5
 ALIVE_DAYS = 3
 
 
-@lru_cache(maxsize=4096)  # a snapshot asks about the same few days thousands of times
 def days_between(a: str, b: str) -> int:
     return (date.fromisoformat(b) - date.fromisoformat(a)).days
 

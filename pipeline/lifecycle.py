@@ -7,8 +7,6 @@
   ad still seen was already up before that sibling vanished (no fresh ad). An advertiser
   whose old ad vanished but who shows the unit under a new id (a repost) has not removed
   it. A lingering unit is not counted, nor in the medians: its flat was most likely let.
-- Ads still up SPLIT_DAYS after the others vanished outlived a lingering unit: they are
-  another flat merged with the let one and move to a unit of their own (``outlived_split``).
 - A unit is *live* on a day when it is seen and not lingering. ``units`` counts live units.
 - A unit is *gone* on the day that makes GRACE_DAYS successful observation days of its
   building without it being live, counted once in ``gone_units`` of that day; until
@@ -19,15 +17,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from functools import lru_cache
-
-from .dedup import AdState, UnitState, days_between
+from .dedup import UnitState, days_between
 
 LINGER_DAYS = 3
-#: Ads still up this many days after the unit's other advertisers removed it are
-#: another flat (``outlived_split``): stragglers of a let flat come down within a week.
-SPLIT_DAYS = 7
 GRACE_DAYS = 3
 #: A rent counts as cut when it falls by more than this fraction.
 CUT_MIN = 0.005
@@ -37,15 +29,14 @@ def seen_on(unit: UnitState, day: str) -> bool:
     return any(a.seen_on(day) for a in unit.ads)
 
 
-def _removals(unit: UnitState, day: str, window_start: str) -> tuple[list[AdState], dict[str, str]]:
-    """The unit's ads seen on ``day`` and, per advertiser that removed the unit, the last
-    day its ad of the unit was seen (before the window: the day before it)."""
+def lingering(unit: UnitState, day: str, window_start: str) -> bool:
     seen = [a for a in unit.ads if a.seen_on(day)]
     if not seen:
-        return seen, {}
+        return False
     # An advertiser with an ad up today replaced its old one (a repost): not a removal.
     active = {a.agent for a in seen if a.agent}
     before_window = _day_before(window_start)
+    # advertiser -> the day its last ad of the unit was seen
     vanished: dict[str, str] = {}
     for ad in unit.ads:
         if ad.seen_on(day) or ad.first_seen > day or (ad.agent and ad.agent in active):
@@ -57,49 +48,17 @@ def _removals(unit: UnitState, day: str, window_start: str) -> tuple[list[AdStat
     for i, (first, agent) in enumerate(unit.outside):
         if first <= day and not (agent and agent in active):
             vanished.setdefault(agent or f"?outside{i}", before_window)
-    return seen, vanished
-
-
-def _outlived(unit: UnitState, day: str, window_start: str, days: int) -> str | None:
-    """The day the unit's removing advertisers last showed it, when the ads still seen
-    have outlived them by ``days`` or more and would make the unit linger; else None."""
-    seen, vanished = _removals(unit, day, window_start)
     if not vanished:
-        return None
+        return False
     latest = max(vanished.values())
-    if days_between(latest, day) < days:
-        return None
+    if days_between(latest, day) < LINGER_DAYS:
+        return False
     # A let flat loses most of its ads within a day or two, and only a few linger; when
     # most advertisers still show the unit, the ones that left stopped for another reason
     # (mandate lost, ad expired) or advertised a look-alike flat merged into this unit.
     if len(vanished) < len({a.agent or f"?{a.id}" for a in seen}):
-        return None
-    return latest if all(a.first_seen <= latest for a in seen) else None
-
-
-def lingering(unit: UnitState, day: str, window_start: str) -> bool:
-    return _outlived(unit, day, window_start, LINGER_DAYS) is not None
-
-
-def outlived_split(
-    unit: UnitState, day: str, window_start: str
-) -> tuple[list[AdState], str] | None:
-    """The ads to move out of ``unit`` to a unit of their own, and the day the others
-    were last seen, when the ads still up have outlived the others by SPLIT_DAYS or more.
-
-    The ads of one flat vanish together: a let flat's stragglers come down within a few
-    days, so ads still up a week after their look-alike siblings vanished advertise
-    another flat that was merged with the let one. The advertisers still showing the
-    unit take all their ads of it (their older ids are reposts of the same flat).
-    """
-    latest = _outlived(unit, day, window_start, SPLIT_DAYS)
-    if latest is None:
-        return None
-    active = {a.agent for a in unit.ads if a.agent and a.seen_on(day)}
-    moved = [a for a in unit.ads if a.seen_on(day) or (a.agent and a.agent in active)]
-    if len(moved) == len(unit.ads) and not unit.outside:
-        return None
-    return moved, latest
+        return False
+    return all(a.first_seen <= latest for a in seen)
 
 
 def live_on(unit: UnitState, day: str, window_start: str) -> bool:
@@ -132,6 +91,7 @@ def days_on_market(unit: UnitState, day: str) -> int:
     return days_between(unit.first_seen, day)
 
 
-@lru_cache(maxsize=256)
 def _day_before(day: str) -> str:
+    from datetime import date, timedelta
+
     return (date.fromisoformat(day) - timedelta(days=1)).isoformat()

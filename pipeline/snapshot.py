@@ -25,8 +25,8 @@ from db import snapshots as snap_sql
 from db import units as unit_sql
 
 from .dates import day_range, parse_day
-from .dedup import AdState, UnitState, assign_units, describe, units_low
-from .lifecycle import days_on_market, gone_on, live_on, outlived_split, price_cut
+from .dedup import AdState, UnitState, assign_units, units_low
+from .lifecycle import days_on_market, gone_on, live_on, price_cut
 from .normalize import Ad, flag_ads, monthly_rent, normalize_area, normalize_orientation
 from .resolve import ResolveReport, resolve_listings
 
@@ -49,7 +49,6 @@ class SnapshotReport:
     gone_units: int = 0
     flagged: int = 0
     units_created: int = 0
-    units_split: int = 0
     ads_linked: int = 0
     seconds: float = 0.0
     resolve: ResolveReport = field(default_factory=ResolveReport)
@@ -122,15 +121,11 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
             first_seen=row.first_seen or day,
             subdistrict=row.subdistrict,
         )
-    rent_memo: dict[tuple, float | None] = {}  # most observations repeat yesterday's price
     for listing_id, obs_day, rent in unit_sql.window_observations(db, start, day):
         ad = ads.get(listing_id)
         if ad is not None:
             row = listings[listing_id]
-            key = (rent, row.rent_text, row.rent_high)
-            if key not in rent_memo:
-                rent_memo[key] = monthly_rent(rent, row.rent_text, row.rent_high)
-            ad.rents[obs_day] = rent_memo[key]
+            ad.rents[obs_day] = monthly_rent(rent, row.rent_text, row.rent_high)
 
     today_by_building: dict[int, list[AdState]] = defaultdict(list)
     for ad in ads.values():
@@ -181,17 +176,6 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
     for unit in units.values():
         firsts = [a.first_seen for a in unit.ads] + [first for first, _ in unit.outside]
         unit.first_seen = min(firsts) if firsts else unit.first_seen
-
-    # -- re-group after the fact: ads that outlived their unit's siblings ----------------
-    for uid in sorted(units):
-        unit = units[uid]
-        found = outlived_split(unit, day, start)
-        if found is not None:
-            units[-uid] = _split(db, unit, *found, day)  # keyed apart until it has an id
-            report.units_split += 1
-    for uid in [k for k in units if k < 0]:
-        new_unit = units.pop(uid)
-        units[new_unit.id] = new_unit
 
     # -- de-duplicate the day's new ads ---------------------------------------------------
     units_by_building: dict[int, list[UnitState]] = defaultdict(list)
@@ -295,84 +279,6 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
     snap_sql.replace_day(db, day, building_rows, district_rows)
 
 
-def _split(
-    db: sqlite_utils.Database, unit: UnitState, moved: list[AdState], vanished: str, day: str
-) -> UnitState:
-    """Move ``moved`` out of ``unit`` into a new unit; the reason goes to both units and
-    to the moved ads' links. The old unit keeps the ads that vanished: its flat was let."""
-    assert unit.id is not None
-    left = [a for a in unit.ads if a not in moved]
-    agents = ", ".join(sorted({_short_agent(a.agent) for a in moved}))
-    gone_agents = (
-        ", ".join(sorted({_short_agent(a.agent) for a in left})) or "ads before the window"
-    )
-    new = UnitState(
-        id=None,
-        building_id=unit.building_id,
-        tenure=unit.tenure,
-        layout=unit.layout,
-        area=unit.area,
-        floor_band=unit.floor_band,
-        total_floors=unit.total_floors,
-        orientation=unit.orientation,
-        first_seen=min(a.first_seen for a in moved),
-        ads=moved,
-    )
-    why = (
-        f"split from unit {unit.id} on {day}: ads of {agents} still up while {gone_agents} "
-        f"last showed it on {vanished} (the ads of one flat vanish together)"
-    )
-    new.reason = f"{describe(new)}; {why}"
-    new.id = unit_sql.insert_unit(
-        db,
-        {
-            "building_id": new.building_id,
-            "tenure": new.tenure,
-            "layout": new.layout,
-            "area": new.area,
-            "floor_band": new.floor_band,
-            "total_floors": new.total_floors,
-            "orientation": new.orientation,
-            "first_seen": new.first_seen,
-            "last_seen": day,
-            "status": "live",
-            "reason": new.reason,
-            "ads": len(moved),
-        },
-    )
-    unit.ads = left
-    unit.reason = (
-        f"{unit.reason or describe(unit)}; on {day} ads of {agents} moved to unit {new.id}"
-    )
-    if unit.status != "gone":  # its flat was let; counted in gone_units today
-        unit.status, unit.gone_on = "gone", day
-    for ad in moved:
-        ad.unit_id = new.id
-    unit_sql.link_listings(
-        db,
-        [
-            {
-                "listing_id": ad.id,
-                "unit_id": new.id,
-                "building_id": new.building_id,
-                "linked_on": day,
-                "kind": "split",
-                "reason": why,
-                "score": 0.0,
-            }
-            for ad in moved
-        ],
-    )
-    return new
-
-
-def _short_agent(agent: str | None) -> str:
-    if not agent:
-        return "an unknown advertiser"
-    source, _, key = agent.partition(":")
-    return f"{source}:{key[:6]}"
-
-
 def _observed_days(db: sqlite_utils.Database, start: str, day: str) -> dict[int, set[str]]:
     """Earlier days of the window on which each building had data (from their snapshot rows)."""
     out: dict[int, set[str]] = defaultdict(set)
@@ -406,10 +312,7 @@ def _building_measures(
     for unit in units:
         live = live_on(unit, day, start)
         rent = _unit_rent_today(unit, day) if live else None
-        # gone by the grace period, or split today from the ads that outlived it
-        is_gone = not live and (
-            gone_on(unit, observed_days, start) or (unit.status == "gone" and unit.gone_on == day)
-        )
+        is_gone = not live and gone_on(unit, observed_days, start)
         if unit.tenure == "whole":
             if live:
                 whole_live.append((unit, rent))
@@ -430,7 +333,7 @@ def _building_measures(
                 "ads": len(unit.ads) + len(unit.outside),
                 "agents": len(agents),
                 "sources": ",".join(sorted({a.source for a in unit.ads})),
-                "reason": unit.reason,
+                "reason": None,
             }
         )
     live_ads = [a for unit, _ in whole_live for a in unit.ads if a.seen_on(day) and not a.flags]
