@@ -131,8 +131,8 @@ def clean_texts(texts: list[str]) -> list[str]:
     joined = "\0".join(texts)
     if "\u200b" in joined or "\ufeff" in joined or joined.count("\0") != len(texts) - 1:
         return [clean_text(t) for t in texts]
-    # Each part is its text cleaned, with at most one space left on either side.
-    return [p.strip(" ") for p in " ".join(joined.split()).split("\0")]
+    # Each part is its text cleaned, with at most one space (its only blank) either side.
+    return list(map(str.strip, " ".join(joined.split()).split("\0")))
 
 
 def node_text(node: LexborNode | None, *, deep: bool = True) -> str:
