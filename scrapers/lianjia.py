@@ -798,7 +798,12 @@ def _split_head(
             if k < 0 or node_id == prev_id:
                 return None  # outside the cards, or found by two of the selectors
             prev_id = node_id
-            if des_id and _is_inside(node, des_id, card_id):
+            if not des_id:
+                # Before the card's first description: no p.des encloses this link (it
+                # would have come first), so the title selector found it.
+                if title is None:
+                    title = node
+            elif node.parent.mem_id == des_id or _is_inside(node, des_id, card_id):
                 links.append(node)
             elif title is None:
                 if _has_class_above(node, card_id, _TITLE_CLASS):
