@@ -640,7 +640,12 @@ def _read_cards_together(
             if not line_id:
                 lines[k] = node
                 line_id = node.mem_id
-        elif tag == _SPAN and line_id and brands[k] is None and _is_inside(node, line_id, card_id):
+        elif (
+            tag == _SPAN
+            and line_id
+            and brands[k] is None
+            and (node.parent.mem_id == line_id or _is_inside(node, line_id, card_id))
+        ):
             brands[k] = node
     times = _first_per_card(parent.css(_TIME_QUERY), card_ids)
 
