@@ -66,11 +66,6 @@ class AnjukeSource(Source):
     max_pages = 50
     unverified = True
 
-    def base_url(self, city: str) -> str:
-        if not city or not _SLUG.match(city):
-            raise ValueError(f"{self.name}: city code must be lowercase letters, got {city!r}")
-        return "https://" + self.hosts[0].format(city=city)
-
     def list_urls(
         self,
         city: str,
@@ -89,12 +84,7 @@ class AnjukeSource(Source):
     def page_kind(self, url: str) -> str:
         return "detail" if _LISTING_URL.search(urlsplit(url).path) else "list"
 
-    def block_reason(self, body: bytes, url: str, status: int) -> str | None:
-        if status in (403, 418, 429):
-            return f"HTTP {status}"
-        reason = url_block_reason(url)
-        if reason or not body:
-            return reason
+    def markup_block_reason(self, body: bytes, url: str) -> str | None:
         return _markup_block_reason(LexborHTMLParser(decode_html(body)))
 
     def parse_list(self, body: bytes, url: str) -> ListPage:

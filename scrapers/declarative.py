@@ -335,11 +335,7 @@ class DeclarativeSource(Source):
         return [root + (path if n <= 1 else template.format(path=path, n=n)) for n in numbers]
 
     # -- block pages ------------------------------------------------------------
-    def block_reason(self, body: bytes, url: str, status: int) -> str | None:
-        if status in self.block_statuses:
-            return f"HTTP {status}"
-        if not body:
-            return None
+    def markup_block_reason(self, body: bytes, url: str) -> str | None:
         text = decode_html(body)
         return self._markup_block_reason(text, LexborHTMLParser(text))
 

@@ -47,7 +47,6 @@ BLOCK_BODY_MARKERS = ("滑动验证", "拖动滑块", "请完成验证")
 
 _LISTING_URL = re.compile(r"/chuzu/(\d+_\d+_-?\d+)\.htm")
 _COMMUNITY_URL = re.compile(r"/house-xm(\d+)/")
-_SLUG = re.compile(r"^[a-z0-9]+$")
 _ORIENTATION = re.compile(r"^朝?([东南西北]+)$")
 
 
@@ -59,11 +58,6 @@ class FangSource(Source):
     capabilities = Capabilities(list=True)
     max_pages = 100
     unverified = True
-
-    def base_url(self, city: str) -> str:
-        if not city or not _SLUG.match(city):
-            raise ValueError(f"{self.name}: city code must be lowercase letters, got {city!r}")
-        return "https://" + self.hosts[0].format(city=city)
 
     def list_urls(
         self,
@@ -80,12 +74,7 @@ class FangSource(Source):
     def page_kind(self, url: str) -> str:
         return "detail" if _LISTING_URL.search(urlsplit(url).path) else "list"
 
-    def block_reason(self, body: bytes, url: str, status: int) -> str | None:
-        if status in (403, 418, 429):
-            return f"HTTP {status}"
-        reason = url_block_reason(url)
-        if reason or not body:
-            return reason
+    def markup_block_reason(self, body: bytes, url: str) -> str | None:
         text = decode_html(body)
         return _markup_block_reason(text, LexborHTMLParser(text))
 

@@ -89,9 +89,6 @@ class FiftyEightSource(Source):
     )
     max_pages: ClassVar[int | None] = 70
 
-    def base_url(self, city: str) -> str:
-        return f"https://{city}.58.com"
-
     def list_urls(
         self,
         city: str,
@@ -116,11 +113,7 @@ class FiftyEightSource(Source):
     def page_kind(self, url: str) -> str:
         return "detail" if _LINK_ID.search(urlsplit(url).path) else "list"
 
-    def block_reason(self, body: bytes, url: str, status: int) -> str | None:
-        if status in (403, 418, 429):
-            return f"HTTP {status}"
-        if not body:
-            return None
+    def markup_block_reason(self, body: bytes, url: str) -> str | None:
         return block_reason_of(LexborHTMLParser(decode_html(body)))
 
     # -- parsing ------------------------------------------------------------

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .errors import EmptyPage, LayoutChanged
-from .source import rebase
+from .urls import rebase, url_block_reason  # noqa: F401 (re-exported for the site modules)
 
 # Only the head of a page is searched for a declared charset, as browsers do.
 _CHARSET_SNIFF_BYTES = 4096
@@ -275,18 +275,6 @@ def tenure_from_text(text: str | None) -> str | None:
 
 # Words on captcha, verification and login interstitials across the Chinese listing sites.
 BLOCK_TITLE_MARKERS = ("人机认证", "验证码", "访问验证", "安全验证", "验证中心", "captcha")
-_LOGIN_HOSTS = ("clogin.", "login.", "passport.")
-
-
-def url_block_reason(url: str) -> str | None:
-    """Why a page's (final) URL is a login or captcha page rather than content, or None."""
-    parts = urlsplit(url)
-    host, path = parts.netloc.lower(), parts.path.lower()
-    if host.startswith(_LOGIN_HOSTS) or "/login" in path:
-        return f"redirected to a login page ({parts.netloc}{parts.path})"
-    if host.startswith(("hip.", "callback.", "verify.")) or "captcha" in path or "verify" in path:
-        return f"redirected to a captcha page ({parts.netloc}{parts.path})"
-    return None
 
 
 def title_block_reason(title: str, markers: tuple[str, ...] = BLOCK_TITLE_MARKERS) -> str | None:

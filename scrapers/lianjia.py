@@ -67,7 +67,6 @@ PROMOTED_AD_TYPES = frozenset({"40", "50"})
 # Words seen on the sites' captcha, verification and login interstitials.
 BLOCK_TITLE_MARKERS = (*COMMON_BLOCK_TITLE_MARKERS, "登录")
 BLOCK_BODY_MARKERS = ("人机认证", "访问验证", "请完成验证", "geetest", "/captcha")
-BLOCK_STATUSES = {403: "HTTP 403 Forbidden", 418: "HTTP 418 (the anti-bot answer)", 429: "HTTP 429"}
 # What the list shows instead of cards when a query matches nothing.
 EMPTY_RESULT_MARKERS = ("没有找到相关房源", "没有找到相关", "暂无房源", "content__empty")
 
@@ -109,11 +108,6 @@ class LianjiaSource(Source):
     site_words: tuple[str, ...] = ("链家", "贝壳", "lianjia", "ke.com")
 
     # -- URLs ---------------------------------------------------------------
-    def base_url(self, city: str) -> str:
-        if not city or not _SLUG.match(city):
-            raise ValueError(f"{self.name}: city code must be lowercase letters, got {city!r}")
-        return "https://" + self.hosts[0].format(city=city)
-
     def list_urls(
         self,
         city: str,
@@ -153,14 +147,7 @@ class LianjiaSource(Source):
         return "detail" if _HOUSE_CODE_URL.search(urlsplit(url).path) else "list"
 
     # -- block pages ----------------------------------------------------------
-    def block_reason(self, body: bytes, url: str, status: int) -> str | None:
-        if status in BLOCK_STATUSES:
-            return BLOCK_STATUSES[status]
-        url_reason = url_block_reason(url)
-        if url_reason:
-            return url_reason
-        if not body:
-            return None
+    def markup_block_reason(self, body: bytes, url: str) -> str | None:
         text = decode_html(body)
         return _markup_block_reason(text, LexborHTMLParser(text))
 

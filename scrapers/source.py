@@ -8,13 +8,16 @@ an HTTP client or touches the database: :mod:`pipeline.crawl` drives it.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
-from urllib.parse import urlsplit, urlunsplit
 
 from .errors import NotAListingPage
 from .record import ListingRecord, ListPage
+from .urls import rebase, url_block_reason  # noqa: F401 (rebase is part of this module's API)
+
+_CITY_CODE = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +53,17 @@ class Source(ABC):
     #: True where no real saved page confirmed the markup (README says so too).
     unverified: ClassVar[bool] = False
 
+    #: HTTP statuses that mean the site refused us rather than answered.
+    block_statuses: ClassVar[tuple[int, ...]] = (403, 418, 429)
+
     # -- URLs ---------------------------------------------------------------
-    @abstractmethod
     def base_url(self, city: str) -> str:
         """Scheme and host of the real site for a city, e.g. ``https://hz.lianjia.com``."""
+        if not city or not _CITY_CODE.match(city):
+            raise ValueError(
+                f"{self.name}: city code must be lowercase letters such as 'hz', got {city!r}"
+            )
+        return "https://" + self.hosts[0].format(city=city)
 
     @abstractmethod
     def list_urls(
@@ -83,14 +93,14 @@ class Source(ABC):
         return "list"
 
     def block_reason(self, body: bytes, url: str, status: int) -> str | None:
-        """Why this page is a block page rather than content, or None. Site-specific checks."""
+        """Why this page is a block page rather than content, or None."""
+        if status in self.block_statuses:
+            return f"HTTP {status}"
+        reason = url_block_reason(url)
+        if reason or not body:
+            return reason
+        return self.markup_block_reason(body, url)
+
+    def markup_block_reason(self, body: bytes, url: str) -> str | None:
+        """Site-specific: why this body is a verification or login page, or None."""
         return None
-
-
-def rebase(url: str, base_url: str | None) -> str:
-    """Replace only scheme and host of ``url`` with those of ``base_url`` (paths stay real)."""
-    if not base_url:
-        return url
-    parts = urlsplit(url)
-    base = urlsplit(base_url if "://" in base_url else f"http://{base_url}")
-    return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, parts.fragment))

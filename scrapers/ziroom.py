@@ -65,9 +65,8 @@ class ZiroomSource(Source):
     max_pages = None
 
     def base_url(self, city: str) -> str:
-        if not city or not city.isalpha():
-            raise ValueError(f"{self.name}: city code must be letters such as 'sh', got {city!r}")
-        return "https://" + self.hosts[0].format(city=city.lower())
+        # Ziroom's own links write city codes in either case ("SH", "sh").
+        return super().base_url(city.lower() if city else city)
 
     def list_urls(
         self,
@@ -84,12 +83,7 @@ class ZiroomSource(Source):
     def page_kind(self, url: str) -> str:
         return "detail" if _ROOM_URL.search(urlsplit(url).path) else "list"
 
-    def block_reason(self, body: bytes, url: str, status: int) -> str | None:
-        if status in (403, 418, 429):
-            return f"HTTP {status}"
-        reason = url_block_reason(url)
-        if reason or not body:
-            return reason
+    def markup_block_reason(self, body: bytes, url: str) -> str | None:
         tree = LexborHTMLParser(decode_html(body))
         if _is_list(tree) or _is_detail(tree):
             return None
