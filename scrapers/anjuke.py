@@ -15,14 +15,14 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .errors import BlockedPage, LayoutChanged, NotAListingPage
+from .errors import BlockedPage, NotAListingPage
 from .fontdigits import decode_font_digits
 from .htmltext import (
-    check_required,
     clean_text,
     decode_html,
     find_area_text,
     find_layout_text,
+    finish_list_page,
     followed_link,
     node_text,
     page_title,
@@ -112,21 +112,26 @@ class AnjukeSource(Source):
         current_page = parse_int(node_text(pager.css_first("i.curr"))) if pager else None
         next_urls = followed_link(tree.css_first(NEXT_SELECTOR), url)
 
-        if not records:
-            if total_count == 0 or (
-                total_count is None and any(m in node_text(tree.body) for m in EMPTY_RESULT_MARKERS)
-            ):
-                return ListPage([], url, 0, current_page, None, [])
-            raise LayoutChanged(
-                f"{self.name}: {len(cards)} cards at {ITEM_SELECTOR!r}, none with a "
-                f"/fangyuan/<id> link at {LINK_SELECTOR!r} (total says {total_count})",
-                url,
-                selector=LINK_SELECTOR if cards else ITEM_SELECTOR,
-            )
-        check_required(
-            self.name, records, (("rent", PRICE_SELECTOR), ("community", COMMUNITY_SELECTOR)), url
+        return finish_list_page(
+            self.name,
+            url,
+            records,
+            len(cards),
+            honest_empty=lambda: (
+                total_count == 0
+                or (
+                    total_count is None
+                    and any(m in node_text(tree.body) for m in EMPTY_RESULT_MARKERS)
+                )
+            ),
+            item_selector=ITEM_SELECTOR,
+            link_selector=LINK_SELECTOR,
+            link_what="a /fangyuan/<id> link",
+            required=(("rent", PRICE_SELECTOR), ("community", COMMUNITY_SELECTOR)),
+            total_count=total_count,
+            current_page=current_page,
+            next_urls=next_urls,
         )
-        return ListPage(records, url, total_count, current_page, None, next_urls)
 
     def _parse_card(self, card: LexborNode, page_url: str) -> ListingRecord | None:
         link = card.css_first(LINK_SELECTOR)

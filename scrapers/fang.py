@@ -13,13 +13,13 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .errors import BlockedPage, LayoutChanged, NotAListingPage
+from .errors import BlockedPage, NotAListingPage
 from .htmltext import (
-    check_required,
     clean_text,
     decode_html,
     find_area_text,
     find_layout_text,
+    finish_list_page,
     followed_link,
     node_text,
     page_title,
@@ -95,24 +95,30 @@ class FangSource(Source):
         current_page, total_pages = _paging(tree.css_first(PAGER_SELECTOR))
         next_urls = followed_link(_next_link(tree.css_first(PAGER_SELECTOR)), url)
 
-        if not records:
-            if total_count == 0 or (
-                total_count is None
-                and any(
-                    m in node_text(tree.css_first("div.houseList")) for m in EMPTY_RESULT_MARKERS
+        return finish_list_page(
+            self.name,
+            url,
+            records,
+            len(cards),
+            honest_empty=lambda: (
+                total_count == 0
+                or (
+                    total_count is None
+                    and any(
+                        m in node_text(tree.css_first("div.houseList"))
+                        for m in EMPTY_RESULT_MARKERS
+                    )
                 )
-            ):
-                return ListPage([], url, 0, current_page, total_pages, [])
-            raise LayoutChanged(
-                f"{self.name}: {len(cards)} cards at {ITEM_SELECTOR!r}, none with a /chuzu/ link "
-                f"at {TITLE_SELECTOR!r} (total says {total_count})",
-                url,
-                selector=TITLE_SELECTOR if cards else ITEM_SELECTOR,
-            )
-        check_required(
-            self.name, records, (("rent", PRICE_SELECTOR), ("community", PLACE_SELECTOR)), url
+            ),
+            item_selector=ITEM_SELECTOR,
+            link_selector=TITLE_SELECTOR,
+            link_what="a /chuzu/ link",
+            required=(("rent", PRICE_SELECTOR), ("community", PLACE_SELECTOR)),
+            total_count=total_count,
+            current_page=current_page,
+            total_pages=total_pages,
+            next_urls=next_urls,
         )
-        return ListPage(records, url, total_count, current_page, total_pages, next_urls)
 
     def _parse_card(self, card: LexborNode, page_url: str) -> ListingRecord | None:
         link = card.css_first(TITLE_SELECTOR)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .errors import EmptyPage, LayoutChanged
+from .record import ListingRecord, ListPage
 from .urls import rebase, url_block_reason  # noqa: F401 (re-exported for the site modules)
 
 # Only the head of a page is searched for a declared charset, as browsers do.
@@ -340,6 +342,42 @@ def _origin(base: str) -> str | None:
     if parts.scheme in ("http", "https") and parts.netloc:
         return f"{parts.scheme}://{parts.netloc}"
     return None
+
+
+def finish_list_page(
+    source: str,
+    url: str,
+    records: list[ListingRecord],
+    cards: int,
+    *,
+    honest_empty: Callable[[], bool],
+    item_selector: str,
+    link_selector: str,
+    link_what: str,
+    required: tuple[tuple[str, str], ...],
+    total_count: int | None = None,
+    current_page: int | None = None,
+    total_pages: int | None = None,
+    next_urls: list[str] | None = None,
+) -> ListPage:
+    """The end of a list parser: its records, an honest "no results" page, or the alarm.
+
+    A page without records is a real zero only when ``honest_empty()`` says the site
+    itself shows "no results"; otherwise the markup changed and LayoutChanged names the
+    selector that found nothing (the cards', or the link inside them).
+    """
+    if not records:
+        if honest_empty():
+            return ListPage([], url, 0, current_page, total_pages, [])
+        total = f" (total says {total_count})" if total_count is not None else ""
+        raise LayoutChanged(
+            f"{source}: {cards} cards at {item_selector!r}, none with {link_what} at "
+            f"{link_selector!r}{total}",
+            url,
+            selector=link_selector if cards else item_selector,
+        )
+    check_required(source, records, required, url)
+    return ListPage(records, url, total_count, current_page, total_pages, next_urls or [])
 
 
 def check_required(

@@ -16,9 +16,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from .errors import BlockedPage, LayoutChanged, NotAListingPage
 from .htmltext import (
     agent_key,
-    check_required,
     clean_text,
     decode_html,
+    finish_list_page,
     followed_link,
     node_text,
     page_title,
@@ -121,18 +121,23 @@ class ZiroomSource(Source):
         current_page, total_pages = _paging(tree)
         next_urls = followed_link(tree.css_first(NEXT_SELECTOR), url)
 
-        if not records:
-            content = node_text(tree.css_first("ul#houseList")) + node_text(tree.css_first("#page"))
-            if any(m in content for m in EMPTY_RESULT_MARKERS):
-                return ListPage([], url, 0, current_page, total_pages, [])
-            raise LayoutChanged(
-                f"{self.name}: {len(cards)} cards at {ITEM_SELECTOR!r} but none with a room link "
-                f"at {TITLE_SELECTOR!r}",
-                url,
-                selector=TITLE_SELECTOR if cards else ITEM_SELECTOR,
-            )
-        check_required(self.name, records, (("rent", PRICE_SELECTOR),), url)
-        return ListPage(records, url, None, current_page, total_pages, next_urls)
+        return finish_list_page(
+            self.name,
+            url,
+            records,
+            len(cards),
+            honest_empty=lambda: any(
+                m in node_text(tree.css_first("ul#houseList")) + node_text(tree.css_first("#page"))
+                for m in EMPTY_RESULT_MARKERS
+            ),
+            item_selector=ITEM_SELECTOR,
+            link_selector=TITLE_SELECTOR,
+            link_what="a room link",
+            required=(("rent", PRICE_SELECTOR),),
+            current_page=current_page,
+            total_pages=total_pages,
+            next_urls=next_urls,
+        )
 
     def _parse_card(
         self, card: LexborNode, page_url: str, districts: list[str]
