@@ -34,7 +34,7 @@ from .htmltext import (
     url_block_reason,
 )
 from .record import ListingRecord, ListPage
-from .source import Capabilities, Politeness, Source, rebase
+from .source import Capabilities, Politeness, Source
 
 ITEM_SELECTOR = "div.houseList dl"
 TITLE_SELECTOR = "dd p.title a"
@@ -59,17 +59,7 @@ class FangSource(Source):
     max_pages = 100
     unverified = True
 
-    def list_urls(
-        self,
-        city: str,
-        *,
-        district: str | None = None,
-        building: str | None = None,
-        base_url: str | None = None,
-    ) -> list[str]:
-        if district or building:
-            raise ValueError(f"{self.name}: district and building queries are not supported")
-        return [rebase(self.base_url(city) + "/house/", base_url)]
+    city_list_path = "/house/"
 
     def page_kind(self, url: str) -> str:
         return "detail" if _LISTING_URL.search(urlsplit(url).path) else "list"

@@ -65,7 +65,9 @@ class Source(ABC):
             )
         return "https://" + self.hosts[0].format(city=city)
 
-    @abstractmethod
+    #: Path of a city's whole list, for sources that only offer that (e.g. ``"/house/"``).
+    city_list_path: ClassVar[str | None] = None
+
     def list_urls(
         self,
         city: str,
@@ -74,7 +76,13 @@ class Source(ABC):
         building: str | None = None,
         base_url: str | None = None,
     ) -> list[str]:
-        """First list page(s) for a city, a district (site's slug) or a building (site's 小区 id)."""
+        """First list page(s) for a city, a district (site's slug) or a building (site's 小区 id).
+
+        The default serves sources that list a city only; others override it.
+        """
+        if district or building or self.city_list_path is None:
+            raise ValueError(f"{self.name}: district and building queries are not supported")
+        return [rebase(self.base_url(city) + self.city_list_path, base_url)]
 
     def following_urls(self, page: ListPage) -> list[str]:
         """Further list pages to fetch after ``page``; the crawler drops ones already seen."""

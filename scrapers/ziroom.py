@@ -33,7 +33,7 @@ from .htmltext import (
     url_block_reason,
 )
 from .record import ListingRecord, ListPage
-from .source import Capabilities, Politeness, Source, rebase
+from .source import Capabilities, Politeness, Source
 
 ITEM_SELECTOR = "ul#houseList > li"
 TITLE_SELECTOR = "div.txt h3 a"
@@ -63,22 +63,11 @@ class ZiroomSource(Source):
     # District and building filters use site codes this project has not verified.
     capabilities = Capabilities(list=True, detail=True)
     max_pages = None
+    city_list_path = "/z/nl/"
 
     def base_url(self, city: str) -> str:
         # Ziroom's own links write city codes in either case ("SH", "sh").
         return super().base_url(city.lower() if city else city)
-
-    def list_urls(
-        self,
-        city: str,
-        *,
-        district: str | None = None,
-        building: str | None = None,
-        base_url: str | None = None,
-    ) -> list[str]:
-        if district or building:
-            raise ValueError(f"{self.name}: district and building queries are not supported")
-        return [rebase(self.base_url(city) + "/z/nl/", base_url)]
 
     def page_kind(self, url: str) -> str:
         return "detail" if _ROOM_URL.search(urlsplit(url).path) else "list"
