@@ -265,7 +265,12 @@ def tenure_from_text(text: str | None) -> str | None:
     """whole / shared / building from the words a title starts with (整租, 合租, 单间, 独栋)."""
     if not text:
         return None
-    head = clean_text(text)[:6]
+    return tenure_from_clean_text(clean_text(text))
+
+
+def tenure_from_clean_text(text: str) -> str | None:
+    """tenure_from_text for text already cleaned (the parsers' hot path skips cleaning twice)."""
+    head = text[:6]
     if "独栋" in head:
         return "building"
     if "合租" in head or "单间" in head:

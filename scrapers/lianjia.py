@@ -37,6 +37,7 @@ from .htmltext import (
     parse_layout,
     parse_page,
     parse_range,
+    tenure_from_clean_text,
     tenure_from_text,
     title_block_reason,
     url_block_reason,
@@ -233,7 +234,7 @@ class LianjiaSource(Source):
             listing_id=listing_id,
             url=join_url(page_url, href),
             title=title,
-            tenure="building" if is_apartment else _tenure(title),
+            tenure="building" if is_apartment else tenure_from_clean_text(title),
             is_apartment=is_apartment,
             is_promoted=_clean(ad_type if ad_type is not None else _attr(card, "data-ad_type"))
             in PROMOTED_AD_TYPES,
@@ -473,18 +474,6 @@ def _segment(raw: str) -> tuple[str, _Facts]:
     return seg, (area, floor, layout, _ORIENTATION.match(seg) is not None)
 
 
-def _tenure(title: str) -> str | None:
-    """tenure_from_text for a title that is clean already."""
-    head = title[:6]
-    if "独栋" in head:
-        return "building"
-    if "合租" in head or "单间" in head:
-        return "shared"
-    if "整租" in head:
-        return "whole"
-    return None
-
-
 def _read_price(price: LexborNode | None, record: ListingRecord) -> None:
     if price is not None:
         record.rent, record.rent_high = parse_range(_text(price))
@@ -706,7 +695,7 @@ class _Card:
             listing_id=self.listing_id,
             url=join_url(page_url, href),
             title=title,
-            tenure="building" if is_apartment else _tenure(title),
+            tenure="building" if is_apartment else tenure_from_clean_text(title),
             is_apartment=is_apartment,
             is_promoted=self.ad_type in PROMOTED_AD_TYPES,
         )
