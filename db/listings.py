@@ -10,7 +10,7 @@ it was observed, in whatever order days are (re)processed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlite_utils
@@ -116,29 +116,3 @@ def save_records(
                 ((as_of, r.rent, run_id, page_id, r.source, r.listing_id) for r in unique.values()),
             )
     return len(unique)
-
-
-def observation_count(db: sqlite_utils.Database, day: str, source: str | None = None) -> int:
-    sql = "SELECT count(*) FROM listing_observations o"
-    params: list[Any] = [day]
-    if source:
-        sql += " JOIN listings l ON l.id = o.listing_id WHERE o.date = ? AND l.source = ?"
-        params.append(source)
-    else:
-        sql += " WHERE o.date = ?"
-    return db.execute(sql, params).fetchone()[0]
-
-
-def listing_rows(
-    db: sqlite_utils.Database, ids: Iterable[str], source: str
-) -> list[dict[str, Any]]:
-    ids = list(ids)
-    if not ids:
-        return []
-    marks = ",".join("?" for _ in ids)
-    return list(
-        db.query(
-            f"SELECT * FROM listings WHERE source = ? AND listing_id IN ({marks}) ORDER BY listing_id",
-            [source, *ids],
-        )
-    )
