@@ -23,6 +23,7 @@ import statistics
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 AREA_MIN, AREA_MAX = 5.0, 500.0
 CITY_RENT_FLOOR, CITY_RENT_CEILING = 300.0, 200_000.0
@@ -124,6 +125,13 @@ def normalize_orientation(text: str | None) -> str | None:
     """A canonical orientation: the compass words in a fixed order, "南 北" -> "南北"."""
     if not text:
         return None
+    return _canonical_orientation(text)
+
+
+# The sites write orientations from a vocabulary of a few dozen strings; each is worked
+# out once (NFKC and the sort cost more than parsing the rest of a card).
+@lru_cache(maxsize=1024)
+def _canonical_orientation(text: str) -> str | None:
     words = re.findall(r"东南|东北|西南|西北|[东南西北]", unicodedata.normalize("NFKC", text))
     if not words:
         return None
