@@ -97,6 +97,11 @@ def _closes(tail: bytes) -> bool:
     return b"</html" in lowered or b"</body" in lowered
 
 
+def page_is_closed(body: bytes) -> bool:
+    """Whether the bytes of a page end with its closing ``</body>`` or ``</html>``."""
+    return _closes(body[-_TAIL:])
+
+
 def parse_page(body: bytes, url: str, source: str) -> tuple[str, LexborHTMLParser]:
     """Decode and parse a page, raising EmptyPage for an empty or cut-short body."""
     # isspace() stops at the first non-blank byte; strip() would copy the whole body.
