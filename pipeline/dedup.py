@@ -127,6 +127,18 @@ def area_close(a: float | None, b: float | None) -> bool:
     return abs(a - b) <= AREA_TOL + AREA_REL * max(a, b)
 
 
+def fits_unit(ad: AdState, unit: UnitState, day: str) -> bool:
+    """The ad could be one of the unit's flat's ads, whenever it appeared: same look (the
+    caller compares keys), area and rent within the tolerances, and the unit has no other
+    ad of the same advertiser up on ``day``."""
+    if not area_close(ad.area, unit.area):
+        return False
+    if ad.agent and any(a.agent == ad.agent and a.seen_on(day) for a in unit.ads if a is not ad):
+        return False
+    rent, unit_rent = ad.rent_until(day), unit.rent_on(day)
+    return not (rent and unit_rent and abs(rent - unit_rent) / unit_rent > RENT_TOL)
+
+
 def describe(unit: UnitState) -> str:
     floors = f"({unit.total_floors}层)" if unit.total_floors else ""
     area = f"{unit.area:g}㎡" if unit.area is not None else "area ?"

@@ -7,7 +7,14 @@
   ad still seen was already up before that sibling vanished (no fresh ad). An advertiser
   whose old ad vanished but who shows the unit under a new id (a repost) has not removed
   it. A lingering unit is not counted, nor in the medians: its flat was most likely let.
-- A unit is *live* on a day when it is seen and not lingering. ``units`` counts live units.
+- Leftover ads of a let flat are assumed to come down within a week. A lingering unit
+  whose ads are still up LEFTOVER_DAYS after the others vanished is a look-alike flat
+  that had been merged into the unit while both were on offer, and it is live again,
+  unless one of its ads fits another unit on offer (same look, area and rent within the
+  dedup tolerances, no live ad of the same advertiser): then it is an ad of that flat,
+  already counted.
+- A unit is *live* on a day when it is seen and not lingering (or lingering and back as
+  such a look-alike flat). ``units`` counts live units.
 - A unit is *gone* on the day that makes GRACE_DAYS successful observation days of its
   building without it being live, counted once in ``gone_units`` of that day; until
   then a returning ad continues the same unit (a page missed one day is not a letting).
@@ -17,9 +24,14 @@
 
 from __future__ import annotations
 
-from .dedup import UnitState, days_between
+from .dedup import AdState, UnitState, days_between, fits_unit
 
-LINGER_DAYS = 3
+LINGER_DAYS = 2
+#: A lingering unit's ads still up this many days after its other ads vanished advertise
+#: a look-alike flat of their own (a let flat's leftover ads come down within a week).
+#: An ad last seen before the snapshot's window counts as vanished WINDOW_DAYS (8) ago,
+#: so the window must reach back at least this far.
+LEFTOVER_DAYS = 7
 GRACE_DAYS = 3
 #: A rent counts as cut when it falls by more than this fraction.
 CUT_MIN = 0.005
@@ -29,10 +41,11 @@ def seen_on(unit: UnitState, day: str) -> bool:
     return any(a.seen_on(day) for a in unit.ads)
 
 
-def lingering(unit: UnitState, day: str, window_start: str) -> bool:
+def _removed_since(unit: UnitState, day: str, window_start: str) -> int | None:
+    """Days since a lingering unit's other advertisers removed it; None when not lingering."""
     seen = [a for a in unit.ads if a.seen_on(day)]
     if not seen:
-        return False
+        return None
     # An advertiser with an ad up today replaced its old one (a repost): not a removal.
     active = {a.agent for a in seen if a.agent}
     before_window = _day_before(window_start)
@@ -49,31 +62,92 @@ def lingering(unit: UnitState, day: str, window_start: str) -> bool:
         if first <= day and not (agent and agent in active):
             vanished.setdefault(agent or f"?outside{i}", before_window)
     if not vanished:
-        return False
+        return None
     latest = max(vanished.values())
-    if days_between(latest, day) < LINGER_DAYS:
-        return False
+    since = days_between(latest, day)
+    if since < LINGER_DAYS:
+        return None
     # A let flat loses most of its ads within a day or two, and only a few linger; when
     # most advertisers still show the unit, the ones that left stopped for another reason
     # (mandate lost, ad expired) or advertised a look-alike flat merged into this unit.
     if len(vanished) < len({a.agent or f"?{a.id}" for a in seen}):
-        return False
-    return all(a.first_seen <= latest for a in seen)
+        return None
+    return since if all(a.first_seen <= latest for a in seen) else None
 
 
-def live_on(unit: UnitState, day: str, window_start: str) -> bool:
-    return seen_on(unit, day) and not lingering(unit, day, window_start)
+def lingering(unit: UnitState, day: str, window_start: str) -> bool:
+    return _removed_since(unit, day, window_start) is not None
 
 
-def gone_on(unit: UnitState, observed_days: list[str], window_start: str) -> bool:
-    """True when the last GRACE_DAYS observed days (ending with the snapshot day) are the
-    first GRACE_DAYS days without the unit live: it was live on the observed day before them."""
-    if len(observed_days) < GRACE_DAYS + 1:
-        return False
-    before, after = observed_days[-GRACE_DAYS - 1], observed_days[-GRACE_DAYS:]
-    if not live_on(unit, before, window_start):
-        return False
-    return not any(live_on(unit, d, window_start) for d in after)
+class BuildingLife:
+    """Which of one building's units are live, day by day.
+
+    Whether a lingering unit is a look-alike flat of its own depends on the building's
+    other units, so that question is answered for the whole building at once, and only
+    on a day with such a unit. Answers are kept per day: ``gone_on`` asks about the days
+    before.
+    """
+
+    def __init__(self, units: list[UnitState], window_start: str) -> None:
+        self.units = units
+        self.window_start = window_start
+        self._state: dict[tuple[int, str], tuple[bool, int | None]] = {}
+        self._back: dict[str, set[int]] = {}
+
+    def _seen_and_removed(self, unit: UnitState, day: str) -> tuple[bool, int | None]:
+        key = (id(unit), day)
+        if key not in self._state:
+            seen = seen_on(unit, day)
+            self._state[key] = (
+                seen,
+                _removed_since(unit, day, self.window_start) if seen else None,
+            )
+        return self._state[key]
+
+    def live_on(self, unit: UnitState, day: str) -> bool:
+        seen, since = self._seen_and_removed(unit, day)
+        if not seen or since is None:
+            return seen
+        if since < LEFTOVER_DAYS:
+            return False
+        if day not in self._back:
+            self._back[day] = self._leftovers_back(day)
+        return id(unit) in self._back[day]
+
+    def _leftovers_back(self, day: str) -> set[int]:
+        """The lingering units of ``day`` that are look-alike flats of their own."""
+        live: list[UnitState] = []
+        leftovers: list[UnitState] = []
+        for unit in self.units:
+            seen, since = self._seen_and_removed(unit, day)
+            if seen and since is None:
+                live.append(unit)
+            elif seen and since >= LEFTOVER_DAYS:
+                leftovers.append(unit)
+        # Oldest first, each checked against the units on offer and the ones already back,
+        # so two look-alike leftovers of one flat (its ads were spread over two merged
+        # units) bring it back once.
+        back: set[int] = set()
+        for unit in sorted(leftovers, key=lambda u: (u.first_seen, u.id or 0)):
+            ads = [a for a in unit.ads if a.seen_on(day)]
+            if not any(_fits_any(a, unit, live, day) for a in ads):
+                live.append(unit)
+                back.add(id(unit))
+        return back
+
+    def gone_on(self, unit: UnitState, observed_days: list[str]) -> bool:
+        """True when the last GRACE_DAYS observed days (ending with the snapshot day) are the
+        first GRACE_DAYS days without the unit live: it was live on the observed day before them."""
+        if len(observed_days) < GRACE_DAYS + 1:
+            return False
+        before, after = observed_days[-GRACE_DAYS - 1], observed_days[-GRACE_DAYS:]
+        if not self.live_on(unit, before):
+            return False
+        return not any(self.live_on(unit, d) for d in after)
+
+
+def _fits_any(ad: AdState, unit: UnitState, others: list[UnitState], day: str) -> bool:
+    return any(o is not unit and o.key == unit.key and fits_unit(ad, o, day) for o in others)
 
 
 def price_cut(unit: UnitState, day: str) -> bool:

@@ -26,7 +26,7 @@ from db import units as unit_sql
 
 from .dates import day_range, parse_day
 from .dedup import AdState, UnitState, assign_units, units_low
-from .lifecycle import days_on_market, gone_on, live_on, price_cut
+from .lifecycle import BuildingLife, days_on_market, price_cut
 from .normalize import Ad, flag_ads, monthly_rent, normalize_area, normalize_orientation
 from .resolve import ResolveReport, resolve_listings
 
@@ -309,10 +309,11 @@ def _building_measures(
     whole_live: list[tuple[UnitState, float | None]] = []
     shared_live: list[tuple[UnitState, float | None]] = []
     gone = new = cuts = 0
+    life = BuildingLife(units, start)
     for unit in units:
-        live = live_on(unit, day, start)
+        live = life.live_on(unit, day)
         rent = _unit_rent_today(unit, day) if live else None
-        is_gone = not live and gone_on(unit, observed_days, start)
+        is_gone = not live and life.gone_on(unit, observed_days)
         if unit.tenure == "whole":
             if live:
                 whole_live.append((unit, rent))

@@ -98,21 +98,66 @@ def test_lingering_ad_does_not_keep_a_let_flat_alive_and_gone_comes_after_grace(
     x = ad("lx", "丽晶国际", rent=3000, agent="X")
     y = ad("ly", "丽晶国际", rent=3030, agent="Y")
     steady = ad("s", "丽晶国际", rent=4500, area=70, agent="Z")
-    # the flat is let after day 4: X takes the ad down, Y's ad lingers until day 12
+    # the flat is let after day 4: X takes the ad down, Y's ad lingers until day 10
     plan = {n: [x, y, steady] for n in range(1, 5)}
-    plan.update({n: [y, steady] for n in range(5, 13)})
-    plan.update({n: [steady] for n in range(13, 15)})
+    plan.update({n: [y, steady] for n in range(5, 11)})
+    plan.update({n: [steady] for n in range(11, 13)})
     rows = run_days(market, plan)
-    # X's ad was last seen on day 4: from day 7 (LINGER_DAYS = 3 later) Y's older ad lingers
-    assert [rows[n]["units"] for n in range(1, 10)] == [2, 2, 2, 2, 2, 2, 1, 1, 1]
-    assert [rows[n]["listings"] for n in (4, 5, 6, 12, 13)] == [3, 2, 2, 2, 1]
+    # X's ad was last seen on day 4: from day 6 (LINGER_DAYS = 2 later) Y's older ad
+    # lingers, and it comes down before LEFTOVER_DAYS (7) would make it a flat of its own
+    assert [rows[n]["units"] for n in range(1, 13)] == [2] * 5 + [1] * 7
+    assert [rows[n]["listings"] for n in (4, 5, 6, 10, 11)] == [3, 2, 2, 2, 1]
     gone = {n: rows[n]["gone_units"] for n in rows if rows[n]["gone_units"]}
-    assert gone == {9: 1}  # not live from day 7: days 7, 8, 9 make the grace period
+    assert gone == {8: 1}  # not live from day 6: days 6, 7, 8 make the grace period
     status = market.db.execute(
         "SELECT u.status, u.gone_on FROM units u JOIN listings l ON l.unit_id = u.id "
         "WHERE l.listing_id = 'lx'"
     ).fetchone()
-    assert tuple(status) == ("gone", day(9))
+    assert tuple(status) == ("gone", day(8))
+
+
+def test_ad_outliving_its_merged_look_alike_by_a_week_is_a_flat_again(market):
+    # Two look-alike flats emptied the same day: P listed by X, Q by Z. Nothing tells
+    # them apart, so they are one unit. P is let after day 4 (X's ad comes down); Q's ad
+    # lingers by the rule, but it is still up a week after X's vanished: a let flat's
+    # leftover would be gone by then, so it is Q, on offer, and counts (and its rent) again.
+    p = ad("p", "丽晶国际", rent=3000, agent="X")
+    q = ad("q", "丽晶国际", rent=3100, agent="Z")
+    studio = ad("studio", "丽晶国际", rent=2300, area=35, rooms=1, halls=0, agent="Y")
+    big = ad("big", "丽晶国际", rent=4500, area=70, halls=2, agent="Y")
+    plan = {n: [p, q, studio, big] for n in range(1, 5)}
+    plan.update({n: [q, studio, big] for n in range(5, 15)})
+    rows = run_days(market, plan)
+    units = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
+    assert units["p"] == units["q"]
+    # lingering from day 6 (X's ad last seen day 4), back on day 11 (LEFTOVER_DAYS = 7)
+    assert [rows[n]["units"] for n in range(1, 15)] == [3] * 5 + [2] * 5 + [3] * 4
+    assert rows[4]["median_rent"] == 3050.0  # the merged unit: the mean of P's and Q's ads
+    assert rows[8]["median_rent"] == 3400.0  # the studio and the big flat only
+    assert rows[11]["median_rent"] == 3100.0  # Q's own rent
+    assert {n: rows[n]["gone_units"] for n in rows if rows[n]["gone_units"]} == {8: 1}
+    status = market.db.execute(
+        "SELECT status, gone_on FROM units WHERE id = ?", [units["q"]]
+    ).fetchone()
+    assert tuple(status) == ("live", None)
+
+
+def test_leftover_that_fits_a_unit_on_offer_is_not_counted_twice(market):
+    # P listed by X and Y, Q by X and Z at P's price: Z's ad of Q joins P's unit (X's
+    # ad of Q cannot: one advertiser never lists a flat twice), Q's X ad makes its own.
+    # P is let after day 3; Z's ad outlives P's by a week but fits Q's unit (look, area,
+    # rent, no ad of Z there): it is Q's ad, and Q is counted once.
+    px = ad("px", "丽晶国际", rent=3000, agent="X")
+    qz = ad("qz", "丽晶国际", rent=3000, agent="Z")
+    py = ad("py", "丽晶国际", rent=3010, agent="Y")
+    qx = ad("qx", "丽晶国际", rent=3040, agent="X")
+    plan = {n: [px, qz, py, qx] for n in range(1, 4)}
+    plan.update({n: [qz, qx] for n in range(4, 15)})
+    rows = run_days(market, plan)
+    units = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
+    assert units["px"] == units["qz"] == units["py"] != units["qx"]
+    assert [rows[n]["units"] for n in range(1, 15)] == [2] * 4 + [1] * 10
+    assert rows[14]["median_rent"] == 3040.0
 
 
 def test_one_advertiser_dropping_its_ad_does_not_make_a_flat_linger(market):
@@ -123,14 +168,14 @@ def test_one_advertiser_dropping_its_ad_does_not_make_a_flat_linger(market):
     z = ad("mz", "丽晶国际", rent=2990, agent="Z")
     plan = {n: [x, y, z] for n in range(1, 4)}
     plan.update({n: [y, z] for n in range(4, 11)})
-    # then Y goes too (last seen day 10): two of three advertisers gone, so from day 13
+    # then Y goes too (last seen day 10): two of three advertisers gone, so from day 12
     # (LINGER_DAYS later) Z's older ad alone lingers
     plan.update({n: [z] for n in range(11, 16)})
     rows = run_days(market, plan)
-    assert [rows[n]["units"] for n in range(1, 16)] == [1] * 12 + [0, 0, 0]
+    assert [rows[n]["units"] for n in range(1, 16)] == [1] * 11 + [0] * 4
     assert rows[10]["median_rent"] == 3010.0  # the median of Y's and Z's ads
-    assert rows[12]["median_rent"] == 2990.0
-    assert rows[13]["median_rent"] is None
+    assert rows[11]["median_rent"] == 2990.0
+    assert rows[12]["median_rent"] is None
 
 
 def test_bait_price_is_flagged_and_left_out(market):
