@@ -131,12 +131,25 @@ def fits_unit(ad: AdState, unit: UnitState, day: str) -> bool:
     """The ad could be one of the unit's flat's ads, whenever it appeared: same look (the
     caller compares keys), area and rent within the tolerances, and the unit has no other
     ad of the same advertiser up on ``day``."""
-    if not area_close(ad.area, unit.area):
+    if not area_close(ad.area, unit.area) or _advertiser_shows(ad, unit, day):
         return False
-    if ad.agent and any(a.agent == ad.agent and a.seen_on(day) for a in unit.ads if a is not ad):
-        return False
+    gap = _rent_gap(ad, unit, day)[2]
+    return gap is None or gap <= RENT_TOL
+
+
+def _advertiser_shows(ad: AdState, unit: UnitState, day: str) -> bool:
+    """Whether the ad's advertiser has another ad of the unit up on ``day``."""
+    return bool(ad.agent) and any(
+        a.agent == ad.agent and a.seen_on(day) for a in unit.ads if a is not ad
+    )
+
+
+def _rent_gap(
+    ad: AdState, unit: UnitState, day: str
+) -> tuple[float | None, float | None, float | None]:
+    """(ad's rent, unit's rent, their gap as a fraction of the unit's; None if either is unknown)."""
     rent, unit_rent = ad.rent_until(day), unit.rent_on(day)
-    return not (rent and unit_rent and abs(rent - unit_rent) / unit_rent > RENT_TOL)
+    return rent, unit_rent, abs(rent - unit_rent) / unit_rent if rent and unit_rent else None
 
 
 def describe(unit: UnitState) -> str:
@@ -208,12 +221,9 @@ def _score(ad: AdState, unit: UnitState, day: str) -> tuple[float, str, str] | N
     last = unit.last_seen_until(day)
     if last is None or days_between(last, day) > ALIVE_DAYS:
         return None
-    live_agents = {a.agent for a in unit.ads if a.agent and a.seen_on(day) and a is not ad}
-    rent = ad.rent_until(day)
-    unit_rent = unit.rent_on(day)
-    gap = abs(rent - unit_rent) / unit_rent if rent and unit_rent else None
-    if ad.agent and ad.agent in live_agents:
+    if _advertiser_shows(ad, unit, day):
         return None  # one advertiser never lists one flat twice at once
+    rent, unit_rent, gap = _rent_gap(ad, unit, day)
     if ad.agent:
         for old in unit.ads:
             if old.agent != ad.agent or old.seen_on(day):

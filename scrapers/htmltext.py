@@ -110,7 +110,7 @@ def parse_page(body: bytes, url: str, source: str) -> tuple[str, LexborHTMLParse
     text, markup = _decode(body)
     # For a UTF-8 body the closing tag can be found in the bytes, without lowering 4096
     # characters of text; the text check still decides every other case.
-    if not (markup is body and _closes(body[-_TAIL:])) and looks_truncated(text):
+    if not (markup is body and page_is_closed(body)) and looks_truncated(text):
         raise EmptyPage(f"{source}: body cut short (no closing </body> or </html>)", url)
     return text, LexborHTMLParser(markup)
 
