@@ -3,7 +3,9 @@
 Runs ``days`` simulated days through the real scrape (HTTP on 127.0.0.1, Lianjia markup,
 per-district queries) and snapshot, then prints the mean absolute percentage error of
 ``units`` and of the plain ad count against the true number of empty flats (building-days
-with at least 5), and of ``median_rent`` against the true median asking rent.
+with at least 5), and of ``median_rent`` against the true median asking rent, beside the
+``median_rent`` error that grouping every seen ad by its true flat would leave (the floor
+no de-duplication can go below).
 
     .venv/bin/python bench/eval_sim.py --days 30            # about 2 minutes
     .venv/bin/python bench/eval_sim.py --days 10 --scale 0.3
@@ -23,7 +25,7 @@ import sqlite_utils
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from db import open_db  # noqa: E402
-from pipeline.sim import evaluate, run_simulation  # noqa: E402
+from pipeline.sim import evaluate, grouping_floor, run_simulation  # noqa: E402
 from pipeline.sim.market import Truth  # noqa: E402
 
 
@@ -63,6 +65,7 @@ def main() -> None:
         db = open_db(db_path)
         scores = evaluate(db, result.truth)
         by_size = median_error_by_size(db, result.truth)
+        floor = grouping_floor(db, result.market)
         db.close()
     by_building = scores.pop("units_mape_by_building")
     print(
@@ -74,6 +77,12 @@ def main() -> None:
     print(
         "median_rent MAPE by true empty flats:",
         ", ".join(f"{k}: {v:.1%} ({n} building-days)" for k, (v, n) in by_size.items()),
+    )
+    print(
+        f"median_rent if every seen ad were grouped by its true flat: "
+        f"{floor['median_rent_mape']:.1%} over {floor['building_days']} building-days "
+        "(the floor for de-duplication: flats not yet advertised, lingering ads of let "
+        "flats, agencies' price noise)"
     )
     worst = sorted(by_building.items(), key=lambda kv: -kv[1])[:5]
     print("worst buildings (units MAPE):", ", ".join(f"{k} {v:.1%}" for k, v in worst))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import statistics
 import urllib.request
 
 from click.testing import CliRunner
 
 from db import open_db
 from pipeline.cli import main
-from pipeline.sim import Market, SimServer, evaluate
+from pipeline.sim import Market, SimServer, evaluate, grouping_floor
 from pipeline.sim.pages import registry_csv
 
 
@@ -71,3 +72,45 @@ def test_end_to_end_through_the_cli(tmp_path):
         r[0] for r in db.execute("SELECT name FROM buildings WHERE status = 'unverified'")
     }
     assert {"九堡新家园", "滨江天街公寓"} <= unverified
+
+
+def _observe(db_path, day: str, rows: list[tuple[str, float]]):
+    db = open_db(db_path)
+    for i, (code, rent) in enumerate(rows, 1):
+        db["listings"].insert({"id": i, "source": "lianjia", "listing_id": code})
+        db["listing_observations"].insert({"listing_id": i, "date": day, "rent": rent})
+    return db
+
+
+def test_grouping_floor_scores_ads_grouped_by_their_true_flat(tmp_path):
+    market = Market(seed=3, scale=0.2, days=5)
+    for _ in range(5):
+        market.advance()
+    index = market.day
+    day = market.date_of(index)
+    vacant = [f for f in market.flats if f.vacant_since is not None and f.vacant_since <= index]
+    ads_of: dict[int, list] = {}
+    for ad in market.ad_by_code.values():
+        if ad.flat is not None and not ad.bait:
+            ads_of.setdefault(id(ad.flat), []).append(ad)
+    bait = next(ad for ad in market.ad_by_code.values() if ad.bait)
+    # Every empty flat seen through its ads at the landlord's rent, plus a bait ad at 1 元:
+    # the bait is left out and the grouping by flat is exact, so nothing is left.
+    rows = [(ad.house_code, f.rent) for f in vacant for ad in ads_of[id(f)]]
+    db = _observe(tmp_path / "all.db", day, [*rows, (bait.house_code, 1.0)])
+    floor = grouping_floor(db, market)
+    counted = [k for k, t in market.truth.items() if k[1] == day and t.vacant >= 5]
+    assert floor["building_days"] == len(counted) > 0
+    assert floor["median_rent_mape"] == 0.0
+
+    # The cheaper half of one building's empty flats not advertised: its median is off.
+    name = counted[0][0]
+    flats = sorted((f for f in vacant if f.building.name == name), key=lambda f: f.rent)
+    unseen = {id(f) for f in flats[: len(flats) // 2]}
+    rows = [(ad.house_code, f.rent) for f in vacant if id(f) not in unseen for ad in ads_of[id(f)]]
+    floor = grouping_floor(_observe(tmp_path / "half.db", day, rows), market)
+    seen = statistics.median(f.rent for f in flats if id(f) not in unseen)
+    truth = market.truth[(name, day)].median_rent
+    expected = abs(seen - truth) / truth / len(counted)
+    assert expected > 0
+    assert floor["median_rent_mape"] == round(expected, 4)

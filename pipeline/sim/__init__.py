@@ -1,11 +1,21 @@
 """A simulated Hangzhou rental market served in Lianjia's markup, with its ground truth.
 
 ``run_simulation(db_path, days=30)`` runs it through the real scrape and snapshot;
-``evaluate(db, truth)`` scores ``units`` and ``median_rent`` against the truth.
+``evaluate(db, truth)`` scores ``units`` and ``median_rent`` against the truth;
+``grouping_floor(db, market)`` gives the ``median_rent`` error perfect de-duplication
+would leave.
 """
 
 from .market import Market, Truth
-from .run import SimResult, evaluate, run_simulation
+from .run import SimResult, evaluate, grouping_floor, run_simulation
 from .server import SimServer
 
-__all__ = ["Market", "SimResult", "SimServer", "Truth", "evaluate", "run_simulation"]
+__all__ = [
+    "Market",
+    "SimResult",
+    "SimServer",
+    "Truth",
+    "evaluate",
+    "grouping_floor",
+    "run_simulation",
+]

@@ -292,6 +292,9 @@ class Market:
         self.day = -1
         self.truth: dict[tuple[str, str], Truth] = {}
         self._room_building: dict[str, BuildingSpec] = {}
+        #: Every flat ad ever put up, by house code (self.ads forgets old ones): which flat
+        #: an ad advertised, for scoring the de-duplication after the run.
+        self.ad_by_code: dict[str, SimAd] = {}
         for b in self.buildings:
             for floor in range(1, b.floors + 1):
                 for pos in range(b.flats_per_floor):
@@ -332,7 +335,7 @@ class Market:
         # Each agency sticks to its own spelling of a building's name.
         spelling_rng = random.Random(zlib.crc32(f"{agency}|{flat.building.name}".encode()))
         spelling = spelling_rng.choice(flat.building.spellings)
-        return SimAd(
+        ad = SimAd(
             house_code=self._new_code(),
             flat=flat,
             agency=agency,
@@ -345,6 +348,8 @@ class Market:
             band=flat.band,
             promoted=rng.random() < 0.03,
         )
+        self.ad_by_code[ad.house_code] = ad
+        return ad
 
     def _room_ads(self, day: int) -> None:
         """A few shared rooms (合租) in the filler buildings, outside the flat truth."""
