@@ -7,8 +7,9 @@ with at least 5), and of ``median_rent`` against the true median asking rent, be
 ``median_rent`` error that grouping every seen ad by its true flat would leave (the floor
 no de-duplication can go below).
 
-    .venv/bin/python bench/eval_sim.py --days 30            # about 2 minutes
+    .venv/bin/python bench/eval_sim.py --days 30            # about a minute
     .venv/bin/python bench/eval_sim.py --days 10 --scale 0.3
+    .venv/bin/python bench/eval_sim.py --seeds 3,5,7,11,23  # a table row per seed, ~3 min
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import statistics
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import sqlite_utils
@@ -52,31 +54,40 @@ def median_error_by_size(
     return {k: (statistics.fmean(v), len(v)) for k, v in errors.items() if v}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--db", help="keep the database here (default: a temporary file)")
-    args = parser.parse_args()
+def score_seed(days: int, seed: int, scale: float, db_path: str | None = None) -> dict:
+    """Run one seed through the pipeline and score it (a worker of ``--seeds``)."""
     with tempfile.TemporaryDirectory() as tmp:
-        db_path = args.db or str(Path(tmp) / "sim.db")
-        result = run_simulation(db_path, days=args.days, seed=args.seed, scale=args.scale)
+        db_path = db_path or str(Path(tmp) / "sim.db")
+        result = run_simulation(db_path, days=days, seed=seed, scale=scale)
         db = open_db(db_path)
         scores = evaluate(db, result.truth)
         by_size = median_error_by_size(db, result.truth)
         floor = grouping_floor(db, result.market)
         db.close()
+    return {
+        "seed": seed,
+        "scores": scores,
+        "by_size": by_size,
+        "floor": floor,
+        "pages": result.pages,
+        "city_ads": max(result.city_ads),
+        "scrape_seconds": result.scrape_seconds,
+        "snapshot_seconds": result.snapshot_seconds,
+    }
+
+
+def print_one(days: int, run: dict) -> None:
+    scores, floor = run["scores"], run["floor"]
     by_building = scores.pop("units_mape_by_building")
     print(
-        f"{args.days} days, {result.pages} pages, up to {max(result.city_ads)} live ads city-wide "
-        f"(the list shows at most 3,000); scrape {result.scrape_seconds:.0f}s, "
-        f"snapshot {result.snapshot_seconds:.0f}s"
+        f"{days} days, {run['pages']} pages, up to {run['city_ads']} live ads city-wide "
+        f"(the list shows at most 3,000); scrape {run['scrape_seconds']:.0f}s, "
+        f"snapshot {run['snapshot_seconds']:.0f}s"
     )
     print(json.dumps(scores, ensure_ascii=False, indent=1))
     print(
         "median_rent MAPE by true empty flats:",
-        ", ".join(f"{k}: {v:.1%} ({n} building-days)" for k, (v, n) in by_size.items()),
+        ", ".join(f"{k}: {v:.1%} ({n} building-days)" for k, (v, n) in run["by_size"].items()),
     )
     print(
         f"median_rent if every seen ad were grouped by its true flat: "
@@ -90,6 +101,52 @@ def main() -> None:
         f"units MAPE {scores['units_mape']:.1%} (target <= 10%), ad count {scores['ads_mape']:.1%} "
         f"(should be > 80%), median_rent {scores['median_rent_mape']:.1%} (target <= 3%)"
     )
+
+
+def print_table(runs: list[dict]) -> None:
+    """One markdown row per seed, then how many seeds meet each target."""
+    print(
+        "| seed | building-days | units | ad count | truth inside the bounds | median_rent "
+        "| perfect grouping |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for run in runs:
+        s, f = run["scores"], run["floor"]
+        print(
+            f"| {run['seed']} | {s['building_days']:,} | {s['units_mape']:.1%} | "
+            f"{s['ads_mape']:.0%} | {s['within_bounds']:.1%} | {s['median_rent_mape']:.1%} | "
+            f"{f['median_rent_mape']:.1%} |"
+        )
+    n = len(runs)
+    units_ok = sum(r["scores"]["units_mape"] <= 0.10 for r in runs)
+    ads_ok = sum(r["scores"]["ads_mape"] > 0.80 for r in runs)
+    median_ok = sum(r["scores"]["median_rent_mape"] <= 0.03 for r in runs)
+    print(
+        f"units <= 10% on {units_ok} of {n} seeds, ad count > 80% off on {ads_ok} of {n}, "
+        f"median_rent <= 3% on {median_ok} of {n}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--seeds",
+        help="comma-separated seeds: run each (two at a time) and print one table row per seed",
+    )
+    parser.add_argument("--db", help="keep the database here (default: a temporary file)")
+    args = parser.parse_args()
+    if not args.seeds:
+        print_one(args.days, score_seed(args.days, args.seed, args.scale, args.db))
+        return
+    seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        runs = list(
+            pool.map(score_seed, [args.days] * len(seeds), seeds, [args.scale] * len(seeds))
+        )
+    print_table(runs)
 
 
 if __name__ == "__main__":
