@@ -75,10 +75,6 @@ def _removed_since(unit: UnitState, day: str, window_start: str) -> int | None:
     return since if all(a.first_seen <= latest for a in seen) else None
 
 
-def lingering(unit: UnitState, day: str, window_start: str) -> bool:
-    return _removed_since(unit, day, window_start) is not None
-
-
 class BuildingLife:
     """Which of one building's units are live, day by day.
 

@@ -161,14 +161,15 @@ class LianjiaSource(Source):
 
     # -- list pages -----------------------------------------------------------
     def parse_list(self, body: bytes, url: str) -> ListPage:
-        region = _list_region(body)
-        if region is not None and url_block_reason(url) is None:
+        url_reason = url_block_reason(url)
+        region = _list_region(body) if url_reason is None else None
+        if region is not None:
             page = self._parse_list_region(region, url)
             if page is not None:
                 return page
         text, tree = parse_page(body, url, self.name)
         is_list = _is_list_page(tree)
-        reason = url_block_reason(url) or (None if is_list else _markup_block_reason(text, tree))
+        reason = url_reason or (None if is_list else _markup_block_reason(text, tree))
         if reason:
             raise BlockedPage(f"{self.name}: {reason}", url)
         if not is_list:

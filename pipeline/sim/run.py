@@ -183,7 +183,7 @@ def grouping_floor(
         if t.vacant < min_vacant or not t.median_rent or not flats:
             continue
         median = statistics.median(statistics.median(r) for r in flats.values())
-        errors.append(abs(median - t.median_rent) / t.median_rent)
+        errors.append(_ape(median, t.median_rent))
     return {
         "building_days": len(errors),
         "median_rent_mape": round(statistics.fmean(errors), 4) if errors else None,
