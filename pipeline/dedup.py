@@ -13,8 +13,9 @@ as important as the evidence for it:
 - a *repost* (an advertiser's ad vanishes and the same advertiser lists the same
   attributes under a new id within REPOST_DAYS) is the same flat, whatever else.
 
-Each new ad joins the best candidate (repost first, then the smallest rent gap plus
-time gap) or starts a unit. Assignment is incremental and stable: an ad keeps its unit
+Each new ad joins the best candidate or starts a unit: a repost first (to the unit
+whose vanished ad it copies best: rent, area, days between), then the smallest rent gap
+plus time gap. Assignment is incremental and stable: an ad keeps its unit
 once given, so re-running a day gives the same units.
 """
 
@@ -185,13 +186,13 @@ def assign_units(
         new_ads, key=lambda a: (a.first_seen, repr(a.key), a.rent_until(day) or 0.0, a.id)
     )
     for ad in order:
-        best: tuple[float, UnitState, str, str] | None = None
+        best: tuple[tuple[int, float], UnitState, str, str] | None = None
         for unit in by_key.get(ad.key, []):
             found = _score(ad, unit, day)
             if found and (best is None or found[0] < best[0]):
                 best = (found[0], unit, found[1], found[2])
         if best is not None:
-            score, unit, kind, reason = best
+            (_, score), unit, kind, reason = best
             unit.ads.append(ad)
             links.append(Link(ad, unit, kind, reason, round(score, 4)))
             continue
@@ -215,7 +216,11 @@ def assign_units(
     return links, created
 
 
-def _score(ad: AdState, unit: UnitState, day: str) -> tuple[float, str, str] | None:
+def _score(ad: AdState, unit: UnitState, day: str) -> tuple[tuple[int, float], str, str] | None:
+    """((rank, score), kind, reason) of the ad joining the unit, or None when it cannot.
+
+    Any repost ranks before any match; within each, the lower score wins.
+    """
     if not area_close(ad.area, unit.area):
         return None
     last = unit.last_seen_until(day)
@@ -224,22 +229,16 @@ def _score(ad: AdState, unit: UnitState, day: str) -> tuple[float, str, str] | N
     if _advertiser_shows(ad, unit, day):
         return None  # one advertiser never lists one flat twice at once
     rent, unit_rent, gap = _rent_gap(ad, unit, day)
-    if ad.agent:
-        for old in unit.ads:
-            if old.agent != ad.agent or old.seen_on(day):
-                continue
-            vanished = old.last_seen_until(day)
-            if (
-                vanished
-                and 0 < days_between(vanished, ad.first_seen) <= REPOST_DAYS
-                and (gap is None or gap <= RENT_TOL)
-            ):
-                return (
-                    0.0,
-                    "repost",
-                    f"repost: same advertiser {_short(ad.agent)} and {describe(unit)}; "
-                    f"ad {old.id} last seen {vanished}, new ad {ad.id} from {ad.first_seen}",
-                )
+    if ad.agent and (gap is None or gap <= RENT_TOL):
+        repost = _repost_of(ad, unit, day)
+        if repost is not None:
+            old, vanished, unlikeness = repost
+            return (
+                (0, unlikeness),
+                "repost",
+                f"repost: same advertiser {_short(ad.agent)} and {describe(unit)}; "
+                f"ad {old.id} last seen {vanished}, new ad {ad.id} from {ad.first_seen}",
+            )
     if gap is None or gap > RENT_TOL:
         return None
     lag = abs(days_between(unit.first_seen, ad.first_seen))
@@ -251,7 +250,38 @@ def _score(ad: AdState, unit: UnitState, day: str) -> tuple[float, str, str] | N
         f"advertiser {_short(ad.agent)} not yet on the unit (has {', '.join(agents) or 'none'}), "
         f"listed {ad.first_seen}, unit since {unit.first_seen}"
     )
-    return gap / RENT_TOL + lag / JOIN_DAYS, "match", reason
+    return (1, gap / RENT_TOL + lag / JOIN_DAYS), "match", reason
+
+
+def _repost_of(ad: AdState, unit: UnitState, day: str) -> tuple[AdState, str, float] | None:
+    """The unit's vanished ad that ``ad`` reposts, when there is one: (old ad, its last
+    day seen, how unlike the two are).
+
+    A busy advertiser may have let several look-alike flats' ads lapse in the same few
+    days, so every unit with one of them qualifies; the repost belongs to the flat whose
+    old ad it copies best (an advertiser reposts an ad with its rent and area), and that
+    vanished last before the new one appeared: the unlikeness adds the rent gap, the
+    area gap and the days between them, each as a share of its tolerance.
+    """
+    best: tuple[AdState, str, float] | None = None
+    for old in unit.ads:
+        if old.agent != ad.agent or old.seen_on(day):
+            continue
+        vanished = old.last_seen_until(day)
+        if not vanished:
+            continue
+        gap_days = days_between(vanished, ad.first_seen)
+        if not 0 < gap_days <= REPOST_DAYS:
+            continue
+        new_rent, old_rent = ad.rent_until(day), old.rent_until(day)
+        rent_gap = abs(new_rent - old_rent) / old_rent if new_rent and old_rent else RENT_TOL
+        area_gap = (
+            abs(ad.area - old.area) if ad.area is not None and old.area is not None else AREA_TOL
+        )
+        unlike = rent_gap / RENT_TOL + area_gap / AREA_TOL + (gap_days - 1) / REPOST_DAYS
+        if best is None or unlike < best[2]:
+            best = (old, vanished, unlike)
+    return best
 
 
 def attribute_clusters(ads: list[AdState]) -> list[list[AdState]]:

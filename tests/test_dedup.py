@@ -80,6 +80,38 @@ def test_repost_under_a_new_id_is_the_same_unit(market):
     assert kind == "repost"
 
 
+def test_repost_joins_the_flat_whose_old_ad_it_copies(market):
+    # X advertised two look-alike flats (A at 3000, B at 3120, within the rent tolerance
+    # of each other) and let both ads lapse on day 3; on day 4 X reposts B's ad with its
+    # rent. Both units have a vanished ad of X; the copy tells them apart. Given to A,
+    # it would leave B with only Y's ad, and B would look let (X gone two days).
+    a_x = ad("ax", "丽晶国际", rent=3000, agent="X")
+    a_y = ad("ay", "丽晶国际", rent=3010, agent="Y")
+    a_z = ad("az", "丽晶国际", rent=3020, agent="Z")
+    b_x = ad("bx", "丽晶国际", rent=3120, agent="X")
+    b_y = ad("by", "丽晶国际", rent=3110, agent="Y")
+    b_x2 = ad("bx2", "丽晶国际", rent=3120, agent="X")
+    rows = run_days(
+        market,
+        {
+            1: [a_x, a_y, a_z, b_x, b_y],
+            2: [a_x, a_y, a_z, b_x, b_y],
+            3: [a_y, a_z, b_y],
+            4: [a_y, a_z, b_y, b_x2],
+        },
+    )
+    assert [rows[n]["units"] for n in (1, 2, 3, 4)] == [2, 2, 2, 2]
+    units = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
+    assert units["ax"] == units["ay"] == units["az"] != units["bx"] == units["by"]
+    assert units["bx2"] == units["bx"]
+    kind, reason = market.db.execute(
+        "SELECT k.kind, k.reason FROM unit_links k JOIN listings l ON l.id = k.listing_id "
+        "WHERE l.listing_id = 'bx2'"
+    ).fetchone()
+    bx_id = market.db.execute("SELECT id FROM listings WHERE listing_id = 'bx'").fetchone()[0]
+    assert kind == "repost" and f"ad {bx_id} last seen {day(2)}" in reason
+
+
 def test_look_alike_flat_emptied_later_is_a_new_unit(market):
     a_x = ad("ax", "丽晶国际", rent=3000, agent="X")
     a_y = ad("ay", "丽晶国际", rent=3010, agent="Y")
