@@ -27,7 +27,7 @@ import sqlite_utils
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from db import open_db  # noqa: E402
-from pipeline.sim import evaluate, grouping_floor, run_simulation  # noqa: E402
+from pipeline.sim import evaluate, grouping_errors, grouping_floor, run_simulation  # noqa: E402
 from pipeline.sim.market import Truth  # noqa: E402
 
 
@@ -63,12 +63,14 @@ def score_seed(days: int, seed: int, scale: float, db_path: str | None = None) -
         scores = evaluate(db, result.truth)
         by_size = median_error_by_size(db, result.truth)
         floor = grouping_floor(db, result.market)
+        grouping = grouping_errors(db, result.market)
         db.close()
     return {
         "seed": seed,
         "scores": scores,
         "by_size": by_size,
         "floor": floor,
+        "grouping": grouping,
         "pages": result.pages,
         "city_ads": max(result.city_ads),
         "scrape_seconds": result.scrape_seconds,
@@ -94,6 +96,15 @@ def print_one(days: int, run: dict) -> None:
         f"{floor['median_rent_mape']:.1%} over {floor['building_days']} building-days "
         "(the floor for de-duplication: flats not yet advertised, lingering ads of let "
         "flats, agencies' price noise)"
+    )
+    g = run["grouping"]
+    print(
+        "units against the true flats, share of flat-days split over 2+ units / merged "
+        f"with another flat: flats up on the first day {g['first_day']['split']:.1%} / "
+        f"{g['first_day']['merged']:.1%} ({g['first_day']['flat_days']:,} flat-days), "
+        f"advertised later {g['later']['split']:.1%} / {g['later']['merged']:.1%} "
+        f"({g['later']['flat_days']:,}); repost links to a unit without that flat and "
+        f"agency: {g['reposts']['wrong']} of {g['reposts']['links']}"
     )
     worst = sorted(by_building.items(), key=lambda kv: -kv[1])[:5]
     print("worst buildings (units MAPE):", ", ".join(f"{k} {v:.1%}" for k, v in worst))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import urllib.request
 
@@ -9,7 +10,7 @@ from click.testing import CliRunner
 
 from db import open_db
 from pipeline.cli import main
-from pipeline.sim import Market, SimServer, evaluate, grouping_floor
+from pipeline.sim import Market, SimServer, evaluate, grouping_errors, grouping_floor
 from pipeline.sim.pages import registry_csv
 
 
@@ -114,3 +115,50 @@ def test_grouping_floor_scores_ads_grouped_by_their_true_flat(tmp_path):
     expected = abs(seen - truth) / truth / len(counted)
     assert expected > 0
     assert floor["median_rent_mape"] == round(expected, 4)
+
+
+def test_grouping_errors_count_split_and_merged_flats_and_wrong_reposts(tmp_path):
+    market = Market(seed=3, scale=0.2, days=5)
+    for _ in range(5):
+        market.advance()
+    ads_of: dict[int, list] = {}
+    for ad in market.ad_by_code.values():
+        if ad.flat is not None and not ad.bait:
+            ads_of.setdefault(id(ad.flat), []).append(ad)
+    a, c = [ads for ads in ads_of.values() if len(ads) >= 2][:2]
+    b = next(ads for ads in ads_of.values() if ads not in (a, c))
+    d = next(ads for ads in ads_of.values() if ads not in (a, b, c))
+    a_repost = dataclasses.replace(a[0], house_code="REPOST-A")
+    c_repost = dataclasses.replace(c[0], house_code="REPOST-C")
+    for ad in (a_repost, c_repost):
+        market.ad_by_code[ad.house_code] = ad
+    # Day 1: flat A split over units 1 and 2, and merged with flat B in unit 1; flat C
+    # split over units 3 and 4. Day 2: C again, and flat D, first seen then, alone in 5.
+    # Reposts: A's into unit 1, which holds A's earlier ad by the same agency (right);
+    # C's into unit 1, which holds none of C's ads (wrong).
+    day1, day2 = "2026-10-01", "2026-10-02"
+    listings = [
+        (a[0], 1, day1), (a[1], 2, day1), (b[0], 1, day1), (c[0], 3, day1), (c[1], 4, day1),
+        (d[0], 5, day2), (a_repost, 1, day2), (c_repost, 1, day2),
+    ]  # fmt: skip
+    seen = {day1: [a[0], a[1], b[0], c[0], c[1]], day2: [c[0], c[1], d[0]]}
+    db = open_db(tmp_path / "grouping.db")
+    db["units"].insert_all({"id": n} for n in range(1, 6))
+    ids = {}
+    for i, (ad, unit_id, first_seen) in enumerate(listings, 1):
+        ids[ad.house_code] = i
+        db["listings"].insert(
+            {"id": i, "source": "lianjia", "listing_id": ad.house_code, "unit_id": unit_id,
+             "first_seen": first_seen}
+        )  # fmt: skip
+    for day, ads in seen.items():
+        for ad in ads:
+            db["listing_observations"].insert({"listing_id": ids[ad.house_code], "date": day})
+    for ad in (a_repost, c_repost):
+        db["unit_links"].insert({"listing_id": ids[ad.house_code], "unit_id": 1, "kind": "repost"})
+
+    errors = grouping_errors(db, market)
+    # First-day flats: A (split, merged), B (merged), C (split) on day 1, C (split) on day 2.
+    assert errors["first_day"] == {"flat_days": 4, "split": 0.75, "merged": 0.5}
+    assert errors["later"] == {"flat_days": 1, "split": 0.0, "merged": 0.0}
+    assert errors["reposts"] == {"links": 2, "wrong": 1}

@@ -3,11 +3,12 @@
 ``run_simulation(db_path, days=30)`` runs it through the real scrape and snapshot;
 ``evaluate(db, truth)`` scores ``units`` and ``median_rent`` against the truth;
 ``grouping_floor(db, market)`` gives the ``median_rent`` error perfect de-duplication
-would leave.
+would leave; ``grouping_errors(db, market)`` how often the units split a flat or merge
+two.
 """
 
 from .market import Market, Truth
-from .run import SimResult, evaluate, grouping_floor, run_simulation
+from .run import SimResult, evaluate, grouping_errors, grouping_floor, run_simulation
 from .server import SimServer
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "SimServer",
     "Truth",
     "evaluate",
+    "grouping_errors",
     "grouping_floor",
     "run_simulation",
 ]

@@ -188,3 +188,76 @@ def grouping_floor(
         "building_days": len(errors),
         "median_rent_mape": round(statistics.fmean(errors), 4) if errors else None,
     }
+
+
+def grouping_errors(db: sqlite_utils.Database, market: Market) -> dict[str, Any]:
+    """How the units group the ads the crawl saw, against the flats the ads advertise.
+
+    Per flat and day with an ad seen (bait ads left out, by the simulation's own flag):
+    ``split`` is the share of flat-days whose ads sit in two or more units (the flat is
+    counted more than once), ``merged`` the share whose units hold another flat's ads too
+    (a flat is lost in the count). Flats whose ads were already up on the crawl's first
+    day (``first_day``: they all appear at once, so timing tells nothing) are scored
+    apart from the flats advertised later (``later``). ``reposts``: links of kind repost,
+    and how many of them went to a unit holding no earlier ad of the same flat by the
+    same agency.
+    """
+    seen = db.execute(
+        "SELECT l.listing_id, l.unit_id, o.date FROM listing_observations o "
+        "JOIN listings l ON l.id = o.listing_id WHERE l.unit_id IS NOT NULL"
+    ).fetchall()
+    first_day = min((day for _, _, day in seen), default=None)
+    units_of: dict[tuple[int, str], set[int]] = {}
+    flats_in: dict[tuple[int, str], set[int]] = {}
+    flat_first: dict[int, str] = {}
+    for code, unit_id, day in seen:
+        ad = market.ad_by_code.get(code)
+        if ad is None or ad.flat is None or ad.bait:
+            continue
+        flat = id(ad.flat)
+        units_of.setdefault((flat, day), set()).add(unit_id)
+        flats_in.setdefault((unit_id, day), set()).add(flat)
+        flat_first[flat] = min(flat_first.get(flat, day), day)
+    counts = {"first_day": [0, 0, 0], "later": [0, 0, 0]}  # flat-days, split, merged
+    for (flat, day), units in units_of.items():
+        tally = counts["first_day" if flat_first[flat] == first_day else "later"]
+        tally[0] += 1
+        tally[1] += len(units) > 1
+        tally[2] += any(len(flats_in[(u, day)]) > 1 for u in units)
+
+    unit_ads: dict[int, list[tuple[str, str]]] = {}
+    for code, unit_id, first_seen in db.execute(
+        "SELECT listing_id, unit_id, first_seen FROM listings WHERE unit_id IS NOT NULL"
+    ):
+        unit_ads.setdefault(unit_id, []).append((code, first_seen))
+    reposts = wrong = 0
+    for code, unit_id, first_seen in db.execute(
+        "SELECT l.listing_id, k.unit_id, l.first_seen FROM unit_links k "
+        "JOIN listings l ON l.id = k.listing_id WHERE k.kind = 'repost'"
+    ):
+        ad = market.ad_by_code.get(code)
+        if ad is None or ad.flat is None:
+            continue
+        reposts += 1
+        earlier = (
+            market.ad_by_code.get(other)
+            for other, other_first in unit_ads.get(unit_id, [])
+            if other != code and other_first and first_seen and other_first < first_seen
+        )
+        wrong += not any(
+            o is not None and o.flat is ad.flat and o.agency == ad.agency for o in earlier
+        )
+
+    def shares(tally: list[int]) -> dict[str, Any]:
+        n, split, merged = tally
+        return {
+            "flat_days": n,
+            "split": round(split / n, 4) if n else None,
+            "merged": round(merged / n, 4) if n else None,
+        }
+
+    return {
+        "first_day": shares(counts["first_day"]),
+        "later": shares(counts["later"]),
+        "reposts": {"links": reposts, "wrong": wrong},
+    }
