@@ -1,4 +1,4 @@
-"""Opening the database: WAL, foreign keys, a busy timeout, migrations applied."""
+"""Opening the database: WAL, foreign keys, a busy timeout, a page cache, migrations applied."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 import sqlite_utils
 
 DEFAULT_DB = "rentwatch.db"
+#: Page cache per connection, in KiB.
+CACHE_KIB = 64 * 1024
 
 
 def default_db_path() -> str:
@@ -26,6 +28,11 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
+    # A day's observations go into the (listing_id, date) key at one place per listing,
+    # spread over the whole history; with SQLite's default 2 MB cache each insert re-reads
+    # its pages (bench/bench_snapshot.py: 0.63 s -> 0.31 s for 52,131 observations over 30
+    # days of history). The cache (negative: KiB) grows only as pages are read.
+    conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     if migrate:
         from .migrations import apply_migrations
 
