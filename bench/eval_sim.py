@@ -10,6 +10,8 @@ no de-duplication can go below).
     .venv/bin/python bench/eval_sim.py --days 30            # about a minute
     .venv/bin/python bench/eval_sim.py --days 10 --scale 0.3
     .venv/bin/python bench/eval_sim.py --seeds 3,5,7,11,23  # a table row per seed, ~3 min
+    .venv/bin/python bench/eval_sim.py --cli   # the same through `rentwatch scrape` and
+                                               # `rentwatch snapshot` run as commands
 """
 
 from __future__ import annotations
@@ -54,11 +56,13 @@ def median_error_by_size(
     return {k: (statistics.fmean(v), len(v)) for k, v in errors.items() if v}
 
 
-def score_seed(days: int, seed: int, scale: float, db_path: str | None = None) -> dict:
+def score_seed(
+    days: int, seed: int, scale: float, db_path: str | None = None, via_cli: bool = False
+) -> dict:
     """Run one seed through the pipeline and score it (a worker of ``--seeds``)."""
     with tempfile.TemporaryDirectory() as tmp:
         db_path = db_path or str(Path(tmp) / "sim.db")
-        result = run_simulation(db_path, days=days, seed=seed, scale=scale)
+        result = run_simulation(db_path, days=days, seed=seed, scale=scale, via_cli=via_cli)
         db = open_db(db_path)
         scores = evaluate(db, result.truth)
         by_size = median_error_by_size(db, result.truth)
@@ -148,14 +152,23 @@ def main() -> None:
         help="comma-separated seeds: run each (two at a time) and print one table row per seed",
     )
     parser.add_argument("--db", help="keep the database here (default: a temporary file)")
+    parser.add_argument(
+        "--cli",
+        action="store_true",
+        help="run each day's `rentwatch scrape` and `rentwatch snapshot` as commands, each "
+        "in its own process (default: call their functions in this process)",
+    )
     args = parser.parse_args()
     if not args.seeds:
-        print_one(args.days, score_seed(args.days, args.seed, args.scale, args.db))
+        print_one(args.days, score_seed(args.days, args.seed, args.scale, args.db, args.cli))
         return
     seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+    n = len(seeds)
     with ProcessPoolExecutor(max_workers=2) as pool:
         runs = list(
-            pool.map(score_seed, [args.days] * len(seeds), seeds, [args.scale] * len(seeds))
+            pool.map(
+                score_seed, [args.days] * n, seeds, [args.scale] * n, [None] * n, [args.cli] * n
+            )
         )
     print_table(runs)
 

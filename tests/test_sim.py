@@ -6,12 +6,21 @@ import dataclasses
 import statistics
 import urllib.request
 
+import pytest
 from click.testing import CliRunner
 
 from db import open_db
 from pipeline.cli import main
-from pipeline.sim import Market, SimServer, evaluate, grouping_errors, grouping_floor
+from pipeline.sim import (
+    Market,
+    SimServer,
+    evaluate,
+    grouping_errors,
+    grouping_floor,
+    run_simulation,
+)
 from pipeline.sim.pages import registry_csv
+from pipeline.sim.run import SimCommandFailed, _rentwatch
 
 
 def test_sim_is_deterministic_and_hard():
@@ -162,3 +171,31 @@ def test_grouping_errors_count_split_and_merged_flats_and_wrong_reposts(tmp_path
     assert errors["first_day"] == {"flat_days": 4, "split": 0.75, "merged": 0.5}
     assert errors["later"] == {"flat_days": 1, "split": 0.0, "merged": 0.0}
     assert errors["reposts"] == {"links": 2, "wrong": 1}
+
+
+def test_simulation_through_the_commands_scores_as_through_their_functions(tmp_path):
+    days: dict[str, list] = {"functions": [], "commands": []}
+    runs = {}
+    for how, via_cli in (("functions", False), ("commands", True)):
+        runs[how] = run_simulation(
+            tmp_path / f"{how}.db",
+            days=3,
+            seed=5,
+            scale=0.15,
+            via_cli=via_cli,
+            on_day=lambda day, stats, how=how: days[how].append((day, stats)),
+        )
+    assert runs["commands"].pages == runs["functions"].pages > 0
+    assert days["commands"] == days["functions"]
+    assert [stats["scrape"] for _, stats in days["commands"]] == ["ok"] * 3
+    scores = {how: evaluate(open_db(r.db_path), r.truth) for how, r in runs.items()}
+    assert scores["commands"] == scores["functions"]
+    assert scores["commands"]["building_days"] > 0
+
+
+def test_a_failing_command_in_the_simulation_says_which_and_why():
+    with pytest.raises(
+        SimCommandFailed,
+        match=r"rentwatch scrape nosuchsite .* exited with 1: .*unknown source .nosuchsite.",
+    ):
+        _rentwatch("scrape", "nosuchsite", "--city", "hz")

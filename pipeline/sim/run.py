@@ -1,16 +1,21 @@
 """Run the simulated market through the real pipeline and score it against the truth.
 
-``run_simulation`` serves each simulated day on 127.0.0.1 and drives the same
-functions the CLI calls: ``rentwatch buildings import`` (the registry CSV the site
-serves), ``rentwatch scrape lianjia --base-url … --as-of … --delay 0`` per district
-(a city-wide list stops at 100 pages, so a district query is how every ad is seen),
-and ``rentwatch snapshot --date …``.
+``run_simulation`` serves each simulated day on 127.0.0.1 and runs, per day,
+``rentwatch buildings import`` (the registry CSV the site serves, once),
+``rentwatch scrape lianjia --base-url … --as-of … --delay 0`` with every district (a
+city-wide list stops at 100 pages, so district queries are how every ad is seen), and
+``rentwatch snapshot --date …``. By default it calls the functions behind those
+commands in this process; with ``via_cli=True`` it runs the commands themselves, each
+in its own process, as a user or a cron job would.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -53,15 +58,24 @@ def run_simulation(
     *,
     scale: float = 1.0,
     on_day: Callable[[str, dict[str, Any]], None] | None = None,
+    via_cli: bool = False,
 ) -> SimResult:
-    """Simulate ``days`` days into ``db_path``: scrape each day from the sim server, snapshot it."""
+    """Simulate ``days`` days into ``db_path``: scrape each day from the sim server, snapshot it.
+
+    ``via_cli`` runs the ``rentwatch`` commands in their own processes instead of calling
+    their functions here (slower by the start of two processes a day); a command that
+    fails raises SimCommandFailed with its output.
+    """
     started = time.perf_counter()
     market = Market(seed=seed, start=start, days=days, scale=scale)
     db = open_db(db_path)
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "registry.csv"
         csv_path.write_text(registry_csv(market), encoding="utf-8")
-        import_buildings(db, read_buildings_csv(csv_path))
+        if via_cli:
+            _rentwatch("buildings", "import", str(csv_path), "--db", str(db_path))
+        else:
+            import_buildings(db, read_buildings_csv(csv_path))
     districts = sorted({b.district_slug for b in market.buildings})
     result = SimResult(str(db_path), [], market.truth, 0.0, 0.0, 0.0, 0, market=market)
     with SimServer(market) as server:
@@ -71,35 +85,77 @@ def run_simulation(
             server.set_day(index)
             result.city_ads.append(len(market.live_ads(index)))
             t0 = time.perf_counter()
-            report = scrape(
-                db,
-                "lianjia",
-                city="hz",
-                districts=districts,
-                base_url=server.url,
-                as_of=day,
-                delay=0,
-            )
-            t1 = time.perf_counter()
-            snap = snapshot_day(db, day)
+            if via_cli:
+                status, pages = _scrape_via_cli(db_path, server.url, districts, day)
+                t1 = time.perf_counter()
+                ads, units = _snapshot_via_cli(db_path, day)
+            else:
+                report = scrape(
+                    db,
+                    "lianjia",
+                    city="hz",
+                    districts=districts,
+                    base_url=server.url,
+                    as_of=day,
+                    delay=0,
+                )
+                status, pages = report.status, report.pages
+                t1 = time.perf_counter()
+                snap = snapshot_day(db, day)
+                ads, units = snap.listings, snap.units
             t2 = time.perf_counter()
             result.scrape_seconds += t1 - t0
             result.snapshot_seconds += t2 - t1
-            result.pages += report.pages
+            result.pages += pages
             result.days.append(day)
             if on_day:
-                on_day(
-                    day,
-                    {
-                        "scrape": report.status,
-                        "pages": report.pages,
-                        "ads": snap.listings,
-                        "units": snap.units,
-                    },
-                )
+                on_day(day, {"scrape": status, "pages": pages, "ads": ads, "units": units})
     db.close()
     result.seconds = time.perf_counter() - started
     return result
+
+
+class SimCommandFailed(RuntimeError):
+    """A ``rentwatch`` command run by the simulation exited with an error."""
+
+
+def _rentwatch(*args: str) -> str:
+    """Run ``rentwatch ARGS`` in its own process (this interpreter); its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SimCommandFailed(
+            f"rentwatch {' '.join(args)} exited with {done.returncode}: "
+            f"{(done.stderr or done.stdout).strip()[-2000:]}"
+        )
+    return done.stdout
+
+
+# The last lines of ``rentwatch scrape`` and ``rentwatch snapshot``.
+_SCRAPE_LINE = re.compile(r"^\S+ \d{4}-\d\d-\d\d: (\w+), (\d+) pages, \d+ listings$", re.M)
+_SNAPSHOT_LINE = re.compile(r"^\d{4}-\d\d-\d\d: .*?(\d+) ads -> (\d+) units", re.M)
+
+
+def _scrape_via_cli(
+    db_path: str | Path, base_url: str, districts: list[str], day: str
+) -> tuple[str, int]:
+    args = ["scrape", "lianjia", "--city", "hz", "--base-url", base_url, "--as-of", day]
+    for district in districts:
+        args += ["--district", district]
+    out = _rentwatch(*args, "--delay", "0", "--no-progress", "--db", str(db_path))
+    m = _SCRAPE_LINE.search(out)
+    if m is None:
+        raise SimCommandFailed(f"rentwatch scrape printed no summary line: {out[-500:]!r}")
+    return m.group(1), int(m.group(2))
+
+
+def _snapshot_via_cli(db_path: str | Path, day: str) -> tuple[int, int]:
+    out = _rentwatch("snapshot", "--date", day, "--limit", "0", "--db", str(db_path))
+    m = _SNAPSHOT_LINE.search(out)
+    if m is None:
+        raise SimCommandFailed(f"rentwatch snapshot printed no summary line: {out[-500:]!r}")
+    return int(m.group(1)), int(m.group(2))
 
 
 def _ape(estimate: float | None, truth: float) -> float | None:
