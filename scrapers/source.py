@@ -100,6 +100,15 @@ class Source(ABC):
         """``list`` or ``detail`` from the URL alone, for ingest and reparse."""
         return "list"
 
+    def created_on(self, listing_id: str) -> str | None:
+        """The day (ISO, Asia/Shanghai) the site created the ad, when its id says so.
+
+        Sites whose ids are time-ordered give away when an ad was put up, even on the
+        first day we see it; the de-duplication uses it (ads of one flat go up within
+        days of each other). None where the id carries no time.
+        """
+        return None
+
     def block_reason(self, body: bytes, url: str, status: int) -> str | None:
         """Why this page is a block page rather than content, or None."""
         if status in self.block_statuses:

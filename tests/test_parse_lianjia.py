@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ from scrapers.lianjia import (
     PRICE_SELECTOR,
     BeikeSource,
     LianjiaSource,
+    house_code_at,
+    house_code_time,
 )
 from scrapers.registry import get_source
 from tests.realpages import real_page
@@ -206,6 +210,34 @@ def test_same_brand_same_agent_key(hz_page):
     keys = {r.brand: r.agent_key for r in hz_page.records}
     assert keys["职业房东"] != keys["贝壳优选"]
     assert len({r.agent_key for r in hz_page.records if r.brand == "贝壳优选"}) == 1
+
+
+def test_house_codes_tell_when_each_ad_was_created(hz_page):
+    # The Hangzhou page says when each card was published, to the day under a month: the
+    # day its house code gives plus those days is the day the page was saved (within the
+    # site's rounding of "N天前"), on every such card but one. That one was put up again
+    # under an id of 2019-07-11.
+    saved_on: dict[str, date] = {}
+    for record in hz_page.records:
+        m = re.fullmatch(r"(\d+)天前发布", record.listed_text or "")
+        created = house_code_time(record.listing_id)
+        assert created is not None and created.utcoffset() == timedelta(hours=8)
+        if m:
+            saved_on[record.listing_id] = created.date() + timedelta(days=int(m.group(1)))
+    odd = {
+        code for code, day in saved_on.items() if not date(2019, 9, 23) <= day <= date(2019, 9, 25)
+    }
+    assert len(saved_on) == 22
+    assert odd == {"HZ2298573552796049408"}
+    assert lianjia.created_on("HZ2351983958486687744") == "2019-09-23"  # "1天前发布"
+    assert beike.created_on("HZ2335418578318671872") == "2019-08-31"  # "24天前发布"
+    # Older numeric ids (the Shenzhen page's apartment card) carry no time.
+    assert lianjia.created_on("242188") is None
+    assert lianjia.created_on("not a code") is None
+    moment = house_code_time("SZ2433249053300236288")
+    assert moment is not None and moment.date() == date(2020, 1, 13)
+    code = house_code_at("sz", moment, 77)
+    assert code.startswith("SZ") and house_code_time(code) == moment
 
 
 def test_next_urls_stay_on_a_local_base_url():
