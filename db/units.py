@@ -17,6 +17,7 @@ import sqlite_utils
 @dataclass(slots=True)
 class WindowListing:
     id: int
+    listing_id: str
     building_id: int | None
     unit_id: int | None
     source: str
@@ -38,7 +39,7 @@ class WindowListing:
 
 
 _LISTING_COLUMNS = (
-    "id, building_id, unit_id, source, agent_key, tenure, is_apartment, layout, rooms, area, "
+    "id, listing_id, building_id, unit_id, source, agent_key, tenure, is_apartment, layout, rooms, area, "
     "floor_band, total_floors, orientation, rent_text, rent_high, first_seen, subdistrict, flags, rent_monthly"
 )
 

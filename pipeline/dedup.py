@@ -62,6 +62,8 @@ class AdState:
     rents: dict[str, float | None] = field(default_factory=dict)  # window day -> monthly rent
     flags: list[str] = field(default_factory=list)  # flags on the snapshot day
     subdistrict: str | None = None
+    #: The day the site created the ad, when its id says (Source.created_on), else None.
+    created: str | None = None
 
     @property
     def key(self) -> tuple:
@@ -241,16 +243,33 @@ def _score(ad: AdState, unit: UnitState, day: str) -> tuple[tuple[int, float], s
             )
     if gap is None or gap > RENT_TOL:
         return None
-    lag = abs(days_between(unit.first_seen, ad.first_seen))
+    lag, timing = _listing_lag(ad, unit)
     if lag > JOIN_DAYS:
         return None
     agents = sorted({_short(a.agent) for a in unit.ads if a.agent})
     reason = (
         f"same {describe(unit)}, rent {rent:g} vs unit {unit_rent:g} ({gap:.1%}), "
         f"advertiser {_short(ad.agent)} not yet on the unit (has {', '.join(agents) or 'none'}), "
-        f"listed {ad.first_seen}, unit since {unit.first_seen}"
+        f"{timing}"
     )
     return (1, gap / RENT_TOL + lag / JOIN_DAYS), "match", reason
+
+
+def _listing_lag(ad: AdState, unit: UnitState) -> tuple[int, str]:
+    """Days between the ad going up and the unit's first ad going up, and how it is known.
+
+    The site's creation days when the ad's id and one of the unit's ads' ids carry them
+    (an ad up for weeks before we first saw it then still tells when it went up), else
+    the days we first saw each.
+    """
+    unit_created = min((a.created for a in unit.ads if a.created), default=None)
+    if ad.created and unit_created:
+        return abs(days_between(unit_created, ad.created)), (
+            f"created {ad.created}, unit's first ad created {unit_created} (site ids)"
+        )
+    return abs(days_between(unit.first_seen, ad.first_seen)), (
+        f"listed {ad.first_seen}, unit since {unit.first_seen}"
+    )
 
 
 def _repost_of(ad: AdState, unit: UnitState, day: str) -> tuple[AdState, str, float] | None:

@@ -17,12 +17,16 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlite_utils
 
 from db import snapshots as snap_sql
 from db import units as unit_sql
+from scrapers import registry
+from scrapers.errors import UnknownSource
+from scrapers.source import Source
 
 from .dates import day_range, parse_day
 from .dedup import AdState, UnitState, assign_units, units_low
@@ -65,6 +69,19 @@ def _quantile(values: list[float], q: float) -> float | None:
         return round(values[0], 2)
     cuts = statistics.quantiles(values, n=4, method="inclusive")
     return round({0.25: cuts[0], 0.5: cuts[1], 0.75: cuts[2]}[q], 2)
+
+
+@lru_cache(maxsize=64)
+def _source(name: str) -> Source | None:
+    try:
+        return registry.get_source(name)
+    except UnknownSource:
+        return None  # stored by a source no longer defined: its ids tell nothing
+
+
+def _created_on(source_name: str, listing_id: str) -> str | None:
+    source = _source(source_name)
+    return source.created_on(listing_id) if source is not None else None
 
 
 def _median(values: list[float]) -> float | None:
@@ -120,6 +137,7 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
             orientation=normalize_orientation(row.orientation),
             first_seen=row.first_seen or day,
             subdistrict=row.subdistrict,
+            created=_created_on(row.source, row.listing_id),
         )
     for listing_id, obs_day, rent in unit_sql.window_observations(db, start, day):
         ad = ads.get(listing_id)

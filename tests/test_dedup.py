@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from pipeline.snapshot import snapshot_day
+from scrapers.lianjia import SHANGHAI, house_code_at
 from tests.market import Market, ad, building
 
 D0 = date(2026, 10, 1)
@@ -110,6 +111,40 @@ def test_repost_joins_the_flat_whose_old_ad_it_copies(market):
     ).fetchone()
     bx_id = market.db.execute("SELECT id FROM listings WHERE listing_id = 'bx'").fetchone()[0]
     assert kind == "repost" and f"ad {bx_id} last seen {day(2)}" in reason
+
+
+def test_ids_that_tell_when_ads_went_up_keep_look_alike_flats_apart_on_the_first_day(market):
+    # Two look-alike flats, all four ads first seen the same day (the day tracking
+    # starts). Lianjia's house codes say A's ads went up on 09-10 and B's on 09-22: two
+    # flats. Without that (ids that carry no time) the four ads are one flat to the
+    # price and advertiser tests, as the second building shows.
+    def code(day: int, n: int) -> str:
+        return house_code_at("hz", datetime(2026, 9, day, 10, n, tzinfo=SHANGHAI), n)
+
+    a_x, a_y = code(10, 1), code(11, 2)
+    b_z, b_w = code(22, 3), code(22, 4)
+    ads = [
+        ad(a_x, "丽晶国际", rent=3000, agent="X"),
+        ad(a_y, "丽晶国际", rent=3010, agent="Y"),
+        ad(b_z, "丽晶国际", rent=3040, agent="Z"),
+        ad(b_w, "丽晶国际", rent=3050, agent="W"),
+        ad("s-ax", "星耀城", rent=3000, agent="X", district="滨江"),
+        ad("s-ay", "星耀城", rent=3010, agent="Y", district="滨江"),
+        ad("s-bz", "星耀城", rent=3040, agent="Z", district="滨江"),
+        ad("s-bw", "星耀城", rent=3050, agent="W", district="滨江"),
+    ]
+    market.day(day(1), ads)
+    snapshot_day(market.db, day(1))
+    assert market.row("丽晶国际", day(1))["units"] == 2
+    assert market.row("星耀城", day(1))["units"] == 1
+    units = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
+    assert units[a_x] == units[a_y] != units[b_z] == units[b_w]
+    reason = market.db.execute(
+        "SELECT k.reason FROM unit_links k JOIN listings l ON l.id = k.listing_id "
+        "WHERE l.listing_id = ?",
+        [a_y],
+    ).fetchone()[0]
+    assert "created 2026-09-11, unit's first ad created 2026-09-10" in reason
 
 
 def test_look_alike_flat_emptied_later_is_a_new_unit(market):
