@@ -21,6 +21,7 @@ from pipeline.sim import (
 )
 from pipeline.sim.pages import registry_csv
 from pipeline.sim.run import SimCommandFailed, _rentwatch
+from scrapers.lianjia import house_code_time
 
 
 def test_sim_is_deterministic_and_hard():
@@ -35,6 +36,18 @@ def test_sim_is_deterministic_and_hard():
     assert any(ad.bait for ad in a.ads)
     spellings = {ad.spelling for ad in live if ad.flat and ad.flat.building.name == "丽晶国际"}
     assert len(spellings) >= 2
+
+
+def test_house_codes_tell_when_each_ad_went_up_as_on_the_site():
+    market = Market(seed=3, scale=0.2, days=5)
+    for _ in range(5):
+        market.advance()
+    ads = list(market.ad_by_code.values())
+    assert any(ad.start < 0 for ad in ads)  # up before the first day, as tracking begins
+    for ad in ads:
+        created = house_code_time(ad.house_code)
+        assert created is not None and created.date().isoformat() == market.date_of(ad.start)
+    assert len({ad.house_code for ad in ads}) == len(ads)
 
 
 def test_full_size_city_exceeds_the_list_limit():

@@ -16,7 +16,9 @@ import random
 import statistics
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+
+from scrapers.lianjia import SHANGHAI, house_code_at
 
 
 @dataclass(slots=True)
@@ -312,9 +314,13 @@ class Market:
     def date_of(self, index: int) -> str:
         return (self.start + timedelta(days=index)).isoformat()
 
-    def _new_code(self) -> str:
+    def _new_code(self, day: int) -> str:
+        """A house code as the site makes them: a time-ordered id of the moment the ad was
+        put up (day index ``day``, at a time of day that varies from ad to ad)."""
         self._code += 1
-        return f"HZ{2600000000000000000 + self._code * 7919:019d}"
+        put_up = datetime.combine(self.start + timedelta(days=day), time(), SHANGHAI)
+        put_up += timedelta(seconds=(self._code * 7919) % 86_400)
+        return house_code_at("hz", put_up, self._code)
 
     def _advertise(self, flat: Flat, since: int) -> None:
         rng = self.rng
@@ -336,7 +342,7 @@ class Market:
         spelling_rng = random.Random(zlib.crc32(f"{agency}|{flat.building.name}".encode()))
         spelling = spelling_rng.choice(flat.building.spellings)
         ad = SimAd(
-            house_code=self._new_code(),
+            house_code=self._new_code(start),
             flat=flat,
             agency=agency,
             spelling=spelling,
@@ -358,7 +364,7 @@ class Market:
             if rng.random() < 0.5:
                 plan = b.plans[-1]
                 ad = SimAd(
-                    house_code=self._new_code(),
+                    house_code=self._new_code(day),
                     flat=None,
                     agency=rng.choice(b.agencies),
                     spelling=b.spellings[0],
