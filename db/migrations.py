@@ -359,3 +359,12 @@ def m005_title_trigger_and_run_site_id(db: sqlite_utils.Database) -> None:
     )
     # The site's 小区 id a building-scoped run asked for, also when no registry building has it.
     db["runs"].add_column("site_id", str)
+
+
+@migration
+def m006_run_completeness(db: sqlite_utils.Database) -> None:
+    # What the site said its list held (the total on its first page) and how many distinct
+    # ads the run collected: equal means the crawl missed none that day, so an ad missing
+    # from it is gone from the site, not lost to the list shifting while it was paged.
+    db["runs"].add_column("site_total", int)
+    db["runs"].add_column("distinct_listings", int)

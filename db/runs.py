@@ -28,6 +28,10 @@ class RunCounts:
     retries: int = 0
     blocked: bool = False
     pages_by_status: dict[str, int] | None = None
+    #: The site's own count of the scope's ads (its first page's total), when it gave one.
+    site_total: int | None = None
+    #: Distinct ads the run collected (a card shown twice, promoted, counts once).
+    distinct_listings: int | None = None
 
 
 def start_run(
@@ -72,7 +76,7 @@ def finish_run(
         db.execute(
             "UPDATE runs SET status = ?, message = ?, finished_at = ?, pages = ?, listings = ?, "
             "errors = ?, blocked = ?, requests = ?, bytes = ?, retries = ?, pages_by_status = ?, "
-            "duration_s = ? WHERE id = ?",
+            "duration_s = ?, site_total = ?, distinct_listings = ? WHERE id = ?",
             [
                 status,
                 message,
@@ -86,6 +90,8 @@ def finish_run(
                 counts.retries,
                 json.dumps(counts.pages_by_status or {}, sort_keys=True),
                 round(duration, 3),
+                counts.site_total,
+                counts.distinct_listings,
                 run_id,
             ],
         )

@@ -275,12 +275,14 @@ async def _crawl_scope(
     run_id: int,
     as_of: str,
     progress: _Progress,
-) -> tuple[str, str, int, int]:
-    """Fetch and store every list page of one scope. Returns (status, message, pages, listings)."""
+) -> _ScopeCrawl:
+    """Fetch and store every list page of one scope."""
     seen: set[str] = set()
     pending = list(scope.urls)
     pages = listings = 0
     truncated: str | None = None
+    site_total: int | None = None
+    distinct: set[str] = set()
     progress.add_total(len(pending) - 1)
 
     async def fetch_one(url: str) -> tuple[str, FetchResult]:
@@ -297,12 +299,15 @@ async def _crawl_scope(
                 stored = _store_fetched_page(db, source, url, result, run_id, as_of)
                 if isinstance(stored, _PageFailure):
                     progress.page(url, stored.status)
-                    return stored.status, stored.message, pages, listings
+                    return _ScopeCrawl(stored.status, stored.message, pages, listings)
                 progress.page(url, f"{stored.listings} listings")
                 pages += 1
                 listings += stored.listings
                 if stored.page is None:
                     continue
+                if site_total is None:
+                    site_total = stored.page.total_count
+                distinct.update(r.listing_id for r in stored.page.records)
                 truncated = truncated or _truncation(source, stored.page)
                 following = [u for u in source.following_urls(stored.page) if u not in seen]
                 progress.add_total(len(following))
@@ -310,9 +315,22 @@ async def _crawl_scope(
         finally:
             for task in tasks:
                 task.cancel()
-    if truncated:
-        return "partial", truncated, pages, listings
-    return "ok", f"{pages} pages, {listings} listings", pages, listings
+    status, message = (
+        ("partial", truncated) if truncated else ("ok", f"{pages} pages, {listings} listings")
+    )
+    return _ScopeCrawl(status, message, pages, listings, site_total, len(distinct))
+
+
+@dataclass(slots=True)
+class _ScopeCrawl:
+    status: str
+    message: str
+    pages: int
+    listings: int
+    #: The site's count of the scope's ads (first page read), and the distinct ads stored:
+    #: equal when the crawl missed none (none moved past it while it paged the list).
+    site_total: int | None = None
+    distinct: int = 0
 
 
 def _counts(before: dict, after: dict, pages: int, listings: int, status: str) -> RunCounts:
@@ -370,13 +388,18 @@ async def _scrape(
                 bar.scope(f"{source.name} {scope.label}")
                 before = dict(fetcher.stats)
                 try:
-                    status, message, pages, listings = await _crawl_scope(
-                        db, fetcher, source, scope, run_id, as_of, bar
-                    )
+                    crawl = await _crawl_scope(db, fetcher, source, scope, run_id, as_of, bar)
                 except FetchError as exc:
-                    status, message, pages, listings = "failed", str(exc), 0, 0
+                    crawl = _ScopeCrawl("failed", str(exc), 0, 0)
                     stop_reason = f"skipped: {exc}"
+                status, message, pages, listings = (
+                    crawl.status,
+                    crawl.message,
+                    crawl.pages,
+                    crawl.listings,
+                )
                 counts = _counts(before, fetcher.stats, pages, listings, status)
+                counts.site_total, counts.distinct_listings = crawl.site_total, crawl.distinct
                 finish_run(db, run_id, status=status, message=message, counts=counts)
                 report.scopes.append(
                     ScopeResult(run_id, scope.label, status, message, pages, listings)

@@ -251,3 +251,16 @@ def test_scrape_then_snapshot_gives_building_daily_from_what_the_pages_held(tmp_
     listings, units, low, high, rooms, median, *_rest, vacancy = daily["金色海岸"]
     assert (listings, units, low, rooms, median, vacancy) == (6, 3, 3, 0, 5630.0, None)
     assert high == 6
+
+
+def test_a_run_records_the_sites_total_beside_the_distinct_ads_it_collected(site, db_path):
+    assert scrape(site, db_path).exit_code == 0
+    # The list shifted while it was paged: page 2 starts with the last card of page 1 again,
+    # and the card that slid from page 2 to page 1 was never served.
+    cards = market()
+    site.set_pages(paginate([*cards[:30], cards[29], *cards[31:]]))
+    assert scrape(site, db_path, day="2026-11-21").exit_code == 0
+    assert rows(db_path, "SELECT as_of, site_total, distinct_listings FROM runs ORDER BY id") == [
+        (DAY, 70, 70),
+        ("2026-11-21", 70, 69),
+    ]

@@ -87,6 +87,8 @@ TABLES: dict[str, dict[str, object]] = {
             "base_url": "Replacement scheme and host (a test or local demo site), blank for the real site.",
             "pid": "Process id that ran it.",
             "kind": "scrape (fetched from the site) or ingest (pages saved by a person).",
+            "site_total": "How many ads the site said the scope's list held (its first page's total).",
+            "distinct_listings": "Distinct ads the run collected; equal to site_total when the crawl missed none.",
         },
     },
     "page_bodies": {
