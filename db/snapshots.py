@@ -93,7 +93,11 @@ def _district_matches(building_district: str, slug: str, seen_names: set[str]) -
 
 
 def covered_buildings(
-    db: sqlite_utils.Database, day: str, info: dict[int, BuildingInfo] | None = None
+    db: sqlite_utils.Database,
+    day: str,
+    info: dict[int, BuildingInfo] | None = None,
+    *,
+    complete_only: bool = False,
 ) -> dict[int, set[str]]:
     """Buildings that some successful run observed on ``day`` -> the sources that did.
 
@@ -101,14 +105,16 @@ def covered_buildings(
     its district, a building run its building; every run (an ingest of saved pages too)
     covers the buildings of the ads it stored. Runs that did not end in a covering status
     cover nothing: those buildings have no data that day (null), not zero.
+    ``complete_only``: only runs that collected as many distinct ads as the site's total.
     """
     info = info if info is not None else buildings(db)
     marks = ",".join("?" * len(COVERING_STATUSES))
+    complete = " AND site_total IS NOT NULL AND distinct_listings >= site_total" * complete_only
     runs = db.execute(
         "SELECT id, source, COALESCE(city, ''), district, building_id, COALESCE(kind, 'scrape'), "
         # A run for one site 小区 id that no registry building has covers only what it saw.
         "site_id IS NOT NULL "
-        f"FROM runs r WHERE as_of = ? AND status IN ({marks}) ORDER BY id",
+        f"FROM runs r WHERE as_of = ? AND status IN ({marks}){complete} ORDER BY id",
         [day, *COVERING_STATUSES],
     ).fetchall()
     covered: dict[int, set[str]] = {}

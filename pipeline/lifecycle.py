@@ -27,6 +27,9 @@ from __future__ import annotations
 from .dedup import AdState, UnitState, days_between, fits_unit
 
 LINGER_DAYS = 2
+#: On a building whose crawl that day collected every ad the site listed, an ad missing
+#: from it is gone from the site, not skipped while the list shifted: one day is enough.
+LINGER_DAYS_COMPLETE = 1
 #: A lingering unit's ads still up this many days after its other ads vanished advertise
 #: a look-alike flat of their own (a let flat's leftover ads come down within a week).
 #: An ad last seen before the snapshot's window counts as vanished WINDOW_DAYS (8) ago,
@@ -41,8 +44,15 @@ def seen_on(unit: UnitState, day: str) -> bool:
     return any(a.seen_on(day) for a in unit.ads)
 
 
-def _removed_since(unit: UnitState, day: str, window_start: str) -> int | None:
-    """Days since a lingering unit's other advertisers removed it; None when not lingering."""
+def _removed_since(
+    unit: UnitState, day: str, window_start: str, complete: frozenset[str] = frozenset()
+) -> int | None:
+    """Days since a lingering unit's other advertisers removed it; None when not lingering.
+
+    ``complete``: the sources whose crawl of the building on ``day`` collected every ad
+    the site listed; an ad of theirs missing that day counts as removed after
+    LINGER_DAYS_COMPLETE days instead of LINGER_DAYS.
+    """
     seen = [a for a in unit.ads if a.seen_on(day)]
     if not seen:
         return None
@@ -51,6 +61,8 @@ def _removed_since(unit: UnitState, day: str, window_start: str) -> int | None:
     before_window = _day_before(window_start)
     # advertiser -> the day its last ad of the unit was seen
     vanished: dict[str, str] = {}
+    # the sources of the ads that vanished on each of those days
+    sources_on: dict[str, set[str]] = {}
     for ad in unit.ads:
         if ad.seen_on(day) or ad.first_seen > day or (ad.agent and ad.agent in active):
             continue
@@ -58,6 +70,7 @@ def _removed_since(unit: UnitState, day: str, window_start: str) -> int | None:
         last = ad.last_seen_until(day) or before_window
         who = ad.agent or f"?{ad.id}"
         vanished[who] = max(vanished.get(who, last), last)
+        sources_on.setdefault(last, set()).add(ad.source)
     for i, (first, agent) in enumerate(unit.outside):
         if first <= day and not (agent and agent in active):
             vanished.setdefault(agent or f"?outside{i}", before_window)
@@ -65,7 +78,8 @@ def _removed_since(unit: UnitState, day: str, window_start: str) -> int | None:
         return None
     latest = max(vanished.values())
     since = days_between(latest, day)
-    if since < LINGER_DAYS:
+    sure = bool(complete) and sources_on.get(latest, {"?"}) <= complete
+    if since < (LINGER_DAYS_COMPLETE if sure else LINGER_DAYS):
         return None
     # A let flat loses most of its ads within a day or two, and only a few linger; when
     # most advertisers still show the unit, the ones that left stopped for another reason
@@ -84,9 +98,17 @@ class BuildingLife:
     before.
     """
 
-    def __init__(self, units: list[UnitState], window_start: str) -> None:
+    def __init__(
+        self,
+        units: list[UnitState],
+        window_start: str,
+        complete: dict[str, frozenset[str]] | None = None,
+    ) -> None:
         self.units = units
         self.window_start = window_start
+        #: day -> sources whose crawl of the building that day missed no ad (see
+        #: _removed_since); days not in it count as incomplete.
+        self.complete = complete or {}
         self._state: dict[tuple[int, str], tuple[bool, int | None]] = {}
         self._back: dict[str, set[int]] = {}
 
@@ -96,7 +118,9 @@ class BuildingLife:
             seen = seen_on(unit, day)
             self._state[key] = (
                 seen,
-                _removed_since(unit, day, self.window_start) if seen else None,
+                _removed_since(unit, day, self.window_start, self.complete.get(day, frozenset()))
+                if seen
+                else None,
             )
         return self._state[key]
 

@@ -115,6 +115,7 @@ def snapshot_range(db: sqlite_utils.Database, since: str, until: str) -> list[Sn
 def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> None:
     info = snap_sql.buildings(db)
     covered = snap_sql.covered_buildings(db, day, info)
+    complete = snap_sql.covered_buildings(db, day, info, complete_only=True)
     start = _shift(day, -(WINDOW_DAYS - 1))
 
     listings = {row.id: row for row in unit_sql.window_listings(db, start, day)}
@@ -265,7 +266,13 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
         ads_today = today_by_building.get(building_id, [])
         days_b = sorted({*observed.get(building_id, ()), day})
         measures, whole_live, shared_live = _building_measures(
-            units_by_building.get(building_id, []), ads_today, day, start, days_b, unit_updates
+            units_by_building.get(building_id, []),
+            ads_today,
+            day,
+            start,
+            days_b,
+            unit_updates,
+            frozenset(complete.get(building_id, ())),
         )
         sources = sorted({a.source for a in ads_today} | covered[building_id])
         row = {
@@ -321,13 +328,14 @@ def _building_measures(
     start: str,
     observed_days: list[str],
     unit_updates: list[dict[str, Any]],
+    complete_sources: frozenset[str] = frozenset(),
 ) -> tuple[
     dict[str, Any], list[tuple[UnitState, float | None]], list[tuple[UnitState, float | None]]
 ]:
     whole_live: list[tuple[UnitState, float | None]] = []
     shared_live: list[tuple[UnitState, float | None]] = []
     gone = new = cuts = 0
-    life = BuildingLife(units, start)
+    life = BuildingLife(units, start, {day: complete_sources})
     for unit in units:
         live = life.live_on(unit, day)
         rent = _unit_rent_today(unit, day) if live else None

@@ -98,8 +98,13 @@ class Market:
         status: str = "ok",
         district: str | None = None,
         building_id: int | None = None,
+        complete: bool | None = None,
     ) -> int:
-        """Store one scrape of ``day`` holding ``records``; returns the run id."""
+        """Store one scrape of ``day`` holding ``records``; returns the run id.
+
+        ``complete``: the run collected every ad the site's total said (True), missed one
+        (False), or the site gave no total (None).
+        """
         run_id = start_run(
             self.db,
             source="lianjia",
@@ -109,9 +114,11 @@ class Market:
             building_id=building_id,
         )
         save_records(self.db, records, as_of=day, run_id=run_id)
-        finish_run(
-            self.db, run_id, status=status, message=None, counts=RunCounts(listings=len(records))
-        )
+        distinct = len({r.listing_id for r in records})
+        counts = RunCounts(listings=len(records), distinct_listings=distinct)
+        if complete is not None:
+            counts.site_total = distinct if complete else distinct + 1
+        finish_run(self.db, run_id, status=status, message=None, counts=counts)
         return run_id
 
     def building_id(self, name: str) -> int:
