@@ -378,7 +378,7 @@ async def _scrape(
                     base_url=base_url,
                 )
                 if stop_reason:
-                    status, message, pages, listings = "blocked", stop_reason, 0, 0
+                    status, message = "blocked", stop_reason
                     finish_run(
                         db, run_id, status=status, message=message, counts=RunCounts(blocked=True)
                     )
@@ -392,17 +392,12 @@ async def _scrape(
                 except FetchError as exc:
                     crawl = _ScopeCrawl("failed", str(exc), 0, 0)
                     stop_reason = f"skipped: {exc}"
-                status, message, pages, listings = (
-                    crawl.status,
-                    crawl.message,
-                    crawl.pages,
-                    crawl.listings,
-                )
-                counts = _counts(before, fetcher.stats, pages, listings, status)
+                status, message = crawl.status, crawl.message
+                counts = _counts(before, fetcher.stats, crawl.pages, crawl.listings, status)
                 counts.site_total, counts.distinct_listings = crawl.site_total, crawl.distinct
                 finish_run(db, run_id, status=status, message=message, counts=counts)
                 report.scopes.append(
-                    ScopeResult(run_id, scope.label, status, message, pages, listings)
+                    ScopeResult(run_id, scope.label, status, message, crawl.pages, crawl.listings)
                 )
                 if status in ("blocked", "disallowed") and stop_reason is None:
                     # The host said no: asking again for the next scope would only annoy it.

@@ -3,7 +3,8 @@
 - A unit is *seen* on a day when one of its ads was observed that day.
 - A lingering ad does not keep a unit alive for ever: a unit is *lingering* on a day
   when other advertisers' ads of it have vanished (the last of them LINGER_DAYS or more
-  days before), at least as many advertisers have removed it as still show it, and every
+  days before; LINGER_DAYS_COMPLETE when that day's crawl of its source collected every
+  ad the site listed, so that the ad is gone from the site, not skipped by the crawl), at least as many advertisers have removed it as still show it, and every
   ad still seen was already up before that sibling vanished (no fresh ad). An advertiser
   whose old ad vanished but who shows the unit under a new id (a repost) has not removed
   it. A lingering unit is not counted, nor in the medians: its flat was most likely let.
