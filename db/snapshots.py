@@ -93,54 +93,55 @@ def _district_matches(building_district: str, slug: str, seen_names: set[str]) -
 
 
 def covered_buildings(
-    db: sqlite_utils.Database,
-    day: str,
-    info: dict[int, BuildingInfo] | None = None,
-    *,
-    complete_only: bool = False,
-) -> dict[int, set[str]]:
-    """Buildings that some successful run observed on ``day`` -> the sources that did.
+    db: sqlite_utils.Database, day: str, info: dict[int, BuildingInfo] | None = None
+) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+    """Buildings that some successful run observed on ``day`` -> the sources that did, and
+    the same for the runs among them that were complete.
 
     A city-wide run covers every building of its city, a district run the buildings of
     its district, a building run its building; every run (an ingest of saved pages too)
     covers the buildings of the ads it stored. Runs that did not end in a covering status
-    cover nothing: those buildings have no data that day (null), not zero.
-    ``complete_only``: only runs that collected as many distinct ads as the site's total.
+    cover nothing: those buildings have no data that day (null), not zero. A run is
+    complete when it collected as many distinct ads as the site's total.
     """
     info = info if info is not None else buildings(db)
     marks = ",".join("?" * len(COVERING_STATUSES))
-    complete = " AND site_total IS NOT NULL AND distinct_listings >= site_total" * complete_only
     runs = db.execute(
         "SELECT id, source, COALESCE(city, ''), district, building_id, COALESCE(kind, 'scrape'), "
         # A run for one site 小区 id that no registry building has covers only what it saw.
-        "site_id IS NOT NULL "
-        f"FROM runs r WHERE as_of = ? AND status IN ({marks}){complete} ORDER BY id",
+        "site_id IS NOT NULL, "
+        "COALESCE(site_total IS NOT NULL AND distinct_listings >= site_total, 0) "
+        f"FROM runs r WHERE as_of = ? AND status IN ({marks}) ORDER BY id",
         [day, *COVERING_STATUSES],
     ).fetchall()
     covered: dict[int, set[str]] = {}
-    for run_id, source, city, district, building_id, kind, by_site_id in runs:
+    complete: dict[int, set[str]] = {}
+    for run_id, source, city, district, building_id, kind, by_site_id, is_complete in runs:
         seen = db.execute(
             "SELECT DISTINCT l.building_id, l.district FROM listing_observations o "
             "JOIN listings l ON l.id = o.listing_id WHERE o.run_id = ? AND o.date = ?",
             [run_id, day],
         ).fetchall()
-        for b, _ in seen:
-            if b is not None:
-                covered.setdefault(b, set()).add(source)
-        if kind != "scrape":
-            continue
-        if building_id is not None:
-            covered.setdefault(building_id, set()).add(source)
-        elif district:
-            names = {d for _, d in seen if d}
-            for b in info.values():
-                if b.city in (city, "") and _district_matches(b.district, district, names):
-                    covered.setdefault(b.id, set()).add(source)
-        elif not by_site_id:
-            for b in info.values():
-                if b.city in (city, "") and b.status != "merged":
-                    covered.setdefault(b.id, set()).add(source)
-    return covered
+        reached = {b for b, _ in seen if b is not None}
+        if kind == "scrape":
+            if building_id is not None:
+                reached.add(building_id)
+            elif district:
+                names = {d for _, d in seen if d}
+                reached.update(
+                    b.id
+                    for b in info.values()
+                    if b.city in (city, "") and _district_matches(b.district, district, names)
+                )
+            elif not by_site_id:
+                reached.update(
+                    b.id for b in info.values() if b.city in (city, "") and b.status != "merged"
+                )
+        for b in reached:
+            covered.setdefault(b, set()).add(source)
+            if is_complete:
+                complete.setdefault(b, set()).add(source)
+    return covered, complete
 
 
 def observed_days(db: sqlite_utils.Database, start: str, end: str) -> list[str]:

@@ -4,8 +4,9 @@
 - A lingering ad does not keep a unit alive for ever: a unit is *lingering* on a day
   when other advertisers' ads of it have vanished (the last of them LINGER_DAYS or more
   days before; LINGER_DAYS_COMPLETE when that day's crawl of its source collected every
-  ad the site listed, so that the ad is gone from the site, not skipped by the crawl), at least as many advertisers have removed it as still show it, and every
-  ad still seen was already up before that sibling vanished (no fresh ad). An advertiser
+  ad the site listed, so that the ad is gone from the site, not skipped by the crawl),
+  at least as many advertisers have removed it as still show it, and every ad still
+  seen was already up before that sibling vanished (no fresh ad). An advertiser
   whose old ad vanished but who shows the unit under a new id (a repost) has not removed
   it. A lingering unit is not counted, nor in the medians: its flat was most likely let.
 - Leftover ads of a let flat are assumed to come down within a week. A lingering unit
@@ -79,7 +80,7 @@ def _removed_since(
         return None
     latest = max(vanished.values())
     since = days_between(latest, day)
-    sure = bool(complete) and sources_on.get(latest, {"?"}) <= complete
+    sure = latest in sources_on and sources_on[latest] <= complete
     if since < (LINGER_DAYS_COMPLETE if sure else LINGER_DAYS):
         return None
     # A let flat loses most of its ads within a day or two, and only a few linger; when

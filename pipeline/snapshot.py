@@ -114,8 +114,7 @@ def snapshot_range(db: sqlite_utils.Database, since: str, until: str) -> list[Sn
 
 def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> None:
     info = snap_sql.buildings(db)
-    covered = snap_sql.covered_buildings(db, day, info)
-    complete = snap_sql.covered_buildings(db, day, info, complete_only=True)
+    covered, complete = snap_sql.covered_buildings(db, day, info)
     start = _shift(day, -(WINDOW_DAYS - 1))
 
     listings = {row.id: row for row in unit_sql.window_listings(db, start, day)}

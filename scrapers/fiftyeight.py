@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -37,7 +37,7 @@ from .htmltext import (
     parse_range,
     tenure_from_text,
 )
-from .record import ListingRecord, ListPage
+from .record import SHANGHAI, ListingRecord, ListPage
 from .source import Capabilities, Politeness, Source
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,6 @@ _LINK_ID = re.compile(r"/(\d+)x\.shtml")
 _LOGR_ID = re.compile(r"^[a-z]+_\d+_\d+_(\d+)")
 _POSTDATE = re.compile(r"postdate:(\d{12,13})")
 _XIAOQU = re.compile(r"/xiaoqu/([^/]+)/")
-_CHINA = timezone(timedelta(hours=8))
 
 
 def _is_58_page(tree: LexborHTMLParser, text: str) -> bool:
@@ -63,7 +62,7 @@ def _is_58_page(tree: LexborHTMLParser, text: str) -> bool:
 
 
 def _epoch_ms_to_date(ms: str) -> str:
-    return datetime.fromtimestamp(int(ms) / 1000, UTC).astimezone(_CHINA).date().isoformat()
+    return datetime.fromtimestamp(int(ms) / 1000, UTC).astimezone(SHANGHAI).date().isoformat()
 
 
 def _strip_query(href: str) -> str:

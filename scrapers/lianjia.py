@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -47,7 +47,7 @@ from .htmltext import (
 )
 from .htmltext import BLOCK_TITLE_MARKERS as COMMON_BLOCK_TITLE_MARKERS
 from .htmltext import clean_text as _clean
-from .record import ListingRecord, ListPage
+from .record import SHANGHAI, ListingRecord, ListPage
 from .source import Capabilities, Politeness, Source, rebase
 
 log = logging.getLogger(__name__)
@@ -369,15 +369,14 @@ class BeikeSource(LianjiaSource):
 # -- house codes -----------------------------------------------------------------
 # A house code is two letters for the city and a time-ordered 64-bit id: the id shifted
 # right by 23 bits counts milliseconds from Twitter's snowflake epoch (2010-11-04
-# 01:42:54.657 UTC). On the saved Hangzhou list every card but one says when it was
-# published ("3天前发布"), and the day its id gives agrees on all of those 31 cards
-# (tests/test_parse_lianjia.py); the other card, published "3天前" under an id of
-# 2019-07-11, had been put up again under its old id. So a list page tells when each ad
-# was created, also for ads that were up long before we first saw them.
+# 01:42:54.657 UTC). On the saved Hangzhou list 22 cards say to the day when they were
+# published ("3天前发布"), and the day the id gives agrees on 21 of them
+# (tests/test_parse_lianjia.py); the other, published "3天前" under an id of 2019-07-11,
+# had been put up again under its old id. So a list page tells when each ad was
+# created, also for ads that were up long before we first saw them.
 _HOUSE_CODE = re.compile(r"([A-Z]{2})(\d{1,19})")
 _CODE_EPOCH = datetime(2010, 11, 4, 1, 42, 54, 657000, tzinfo=UTC)
 _CODE_TIME_SHIFT = 23
-SHANGHAI = timezone(timedelta(hours=8))
 #: Ids whose time falls outside these years are not time-ordered ids (old numeric codes).
 _CODE_YEARS = (2014, 2100)
 

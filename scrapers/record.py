@@ -8,7 +8,11 @@ Nothing in here depends on the database.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta, timezone
 from typing import Any, Literal
+
+#: The sites' clock (China has no daylight saving): dates in records are days in this zone.
+SHANGHAI = timezone(timedelta(hours=8))
 
 Tenure = Literal["whole", "shared", "building"]
 """整租 (a whole flat), 合租/单间 (a room in a shared flat), 独栋 (a brand-apartment building)."""

@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from pipeline.snapshot import snapshot_day
-from scrapers.lianjia import SHANGHAI, house_code_at
+from scrapers.lianjia import house_code_at
+from scrapers.record import SHANGHAI
 from tests.market import Market, ad, building
 
 D0 = date(2026, 10, 1)

@@ -18,7 +18,8 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from scrapers.lianjia import SHANGHAI, house_code_at
+from scrapers.lianjia import house_code_at
+from scrapers.record import SHANGHAI
 
 
 @dataclass(slots=True)
