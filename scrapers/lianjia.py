@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from .domread import TreeReads, tree_reads
 from .errors import BlockedPage, LayoutChanged, NotAListingPage
 from .htmltext import (
     _AREA,
@@ -24,7 +25,6 @@ from .htmltext import (
     agent_key,
     check_required,
     clean_text,
-    clean_texts,
     declared_charset,
     decode_html,
     find_area_text,
@@ -410,7 +410,8 @@ _CARD_MARK = b"content__list--item"
 def _list_region(body: bytes) -> bytes | None:
     """The bytes of the list region, or None unless the page plainly has one.
 
-    Plainly means: a complete page declared UTF-8 or not declared at all, one
+    The region is given the page's doctype (see _doctype). Plainly means: a complete
+    page declared UTF-8 or not declared at all, one
     ``div.content__article`` opening tag found by its exact class attribute, a pager
     after it (the last one), and no card markup outside the two. Lexbor then builds the same subtree
     from the region as from the whole page, as long as what comes before the region
@@ -436,7 +437,21 @@ def _list_region(body: bytes) -> bytes | None:
         return None
     if declared_charset(body) not in (None, "utf-8"):
         return None
-    return body[start:end]
+    return _doctype(body) + body[start:end]
+
+
+_DOCTYPE = re.compile(rb"\s*(<!doctype[^>]*>)", re.IGNORECASE)
+
+
+def _doctype(body: bytes) -> bytes:
+    """The page's own ``<!DOCTYPE …>``, or b"" without one.
+
+    It decides whether Lexbor parses in quirks mode, where CSS classes match in any
+    case; the region keeps the page's, so that its selectors match what the whole
+    page's do (a ``class="Content__list--item-price"`` is no price under a doctype).
+    """
+    m = _DOCTYPE.match(body, 3 if body.startswith(b"\xef\xbb\xbf") else 0)
+    return m.group(1) if m else b""
 
 
 def _has_replaced_bytes(records: list[ListingRecord]) -> bool:
@@ -628,328 +643,131 @@ def _read_tags(tags: list[LexborNode], record: ListingRecord) -> None:
 
 
 # -- all cards of a page at once --------------------------------------------------
-# Reading a card costs about ten css queries, each parsing its selector and walking the
-# card. Three queries over the cards' common parent find the same nodes for all cards at
-# once: their results come in document order, each card's own div first, so they split
-# per card. Each query mixes selectors whose nodes have different tags (a, p, em, i,
-# span), so a node's tag says which selector found it. Where the page's markup leaves
-# any doubt about that, _read_cards_together declines and the cards are read one by one.
-_TAGS = {
-    name: LexborHTMLParser(f"<{name}></{name}>").css_first(name).tag_id
-    for name in ("div", "a", "p", "em", "i", "span")
-}
-_DIV, _A, _P, _EM, _I, _SPAN = (_TAGS[n] for n in ("div", "a", "p", "em", "i", "span"))
-# Before the description's links are removed: title links, descriptions and their links.
-_HEAD_QUERY = f"{ITEM_SELECTOR}, {TITLE_SELECTOR}, {DES_SELECTOR}, {DES_SELECTOR} a"
-# After: prices, tags, brand lines and the brand spans in them; then the dates.
-_TAIL_QUERY = (
-    f"{ITEM_SELECTOR}, {PRICE_SELECTOR}, {TAG_SELECTOR}, {BRAND_LINE_SELECTOR}, "
-    f"{BRAND_LINE_SELECTOR} span.brand"
+# Reading a card through selectolax costs about ten css queries and as many node
+# objects and method calls; a page has 30 cards and ~450 nodes to read. The same
+# queries per card are run in one call over all cards (TreeReads.extract), the nodes
+# named by id, and their texts and attributes read in a few bulk calls
+# (scrapers/domread.py). The records are the ones _parse_card builds, by construction:
+# the fields are the same selectors, first match per card as css_first gives it.
+_CARD_FIELDS = (
+    (TITLE_SELECTOR, False),
+    (ASIDE_SELECTOR, False),
+    (DES_SELECTOR, False),
+    ("a", True, 2),  # des.css("a")
+    (PRICE_SELECTOR, False),
+    (TIME_SELECTOR, False),
+    (BRAND_LINE_SELECTOR, False),
+    ("span.brand", False, 6),  # line.css_first("span.brand")
+    (TAG_SELECTOR, True),
 )
-_TIME_QUERY = f"{ITEM_SELECTOR}, {TIME_SELECTOR}"
-_TITLE_CLASS = TITLE_SELECTOR.split()[0].removeprefix("p.")
-_DES_CLASS = DES_SELECTOR.removeprefix("p.")
-_TIME_CLASS = TIME_SELECTOR.removeprefix(".")
 
 
 def _read_cards_together(
-    source: LianjiaSource, cards: list[LexborNode], page_url: str
+    source: LianjiaSource,
+    cards: list[LexborNode],
+    page_url: str,
+    *,
+    compiled: bool | None = None,
 ) -> list[ListingRecord] | None:
     """The records _parse_card gives card by card, or None when this page needs that way.
 
-    It reads all cards with three queries, which gives the same nodes as the per-card
-    queries when the cards are all the element children of one parent, no ``p`` or
-    ``span`` encloses that parent (the selectors' ancestors are then inside the card),
-    and every node a query returns can be told apart by its tag and place. The texts
-    are read first and cleaned together (clean_texts), then the records are built.
-    Nodes are compared by ``mem_id``: LexborNode's ``==`` compares serialized HTML.
+    Each field is read for all cards in one call (0 ids, for fields a card lacks, read
+    as None). ``compiled`` picks how the nodes are read (see tree_reads); both give the
+    same.
     """
-    parent = _common_parent(cards)
-    if parent is None:
+    dom = tree_reads(cards[0], compiled=compiled)
+    rows = dom.extract(cards, _CARD_FIELDS)
+    if rows is None:
         return None
     card_ids = [c.mem_id for c in cards]
-    head = _split_head(parent.css(_HEAD_QUERY), card_ids)
-    if head is None:
-        return None
+    codes = dom.attributes(card_ids, "data-house_code")
+    ad_types = dom.attributes(card_ids, "data-ad_type")
+    title_ids = [row[0] or row[1] for row in rows]
+    titles = dom.texts(title_ids, clean_text)
+    hrefs = dom.attributes(title_ids, "href")
+    links = [link for row in rows for link in row[3]]
+    link_names = iter(dom.texts(links, clean_text))
+    link_hrefs = iter(dom.attributes(links, "href"))
+    # Once read, the links go; what remains of a description is area, orientation,
+    # layout and floor, as when _parse_card reads it.
+    dom.remove(links)
+    descriptions = dom.texts([row[2] for row in rows], clean_text)
+    price_ids = [row[4] for row in rows]
+    prices = dom.texts(price_ids, clean_text)
+    rent_texts = dom.texts(dom.parent_ids(price_ids), clean_text)
+    times = dom.texts([row[5] for row in rows], clean_text)
+    # The brand: span.brand in the brand line, else the line itself.
+    brands = dom.texts([row[7] or row[6] for row in rows], clean_text)
+    tags = iter(dom.texts([tag for row in rows for tag in row[8]], clean_text))
 
-    # Raw texts; the _Card fields hold indexes into this list. text_lexbor() is text()
-    # (all descendant text nodes) by lexbor's own textContent, a little faster.
-    texts: list[str] = []
-    read: list[_Card | None] = []
-    for card, (title_a, des, links) in zip(cards, head, strict=True):
-        if title_a is None:
-            title_a = card.css_first(ASIDE_SELECTOR)
-        attrs = card.attrs
-        code = attrs.get("data-house_code")
-        listing_id = _clean(code if code is not None else _attr(card, "data-house_code"))
-        if not listing_id or title_a is None:
-            log.warning(
-                "%s: card without data-house_code or title link on %s", source.name, page_url
-            )
-            read.append(None)
+    records: list[ListingRecord] = []
+    name = source.name
+    for k, row in enumerate(rows):
+        card_links = [(next(link_names), next(link_hrefs), link) for link in row[3]]
+        card_tags = [next(tags) for _ in row[8]]
+        code = codes[k]
+        if code is None:
+            code = _attr(cards[k], "data-house_code")
+        # Codes and ad types are plain words: clean_text is needed only for blanks.
+        listing_id = code if code and code.isalnum() else _clean(code)
+        if not listing_id or not title_ids[k]:
+            log.warning("%s: card without data-house_code or title link on %s", name, page_url)
             continue
-        ad_type = attrs.get("data-ad_type")
-        a_attrs = title_a.attrs
-        item = _Card(
-            listing_id,
-            _clean(ad_type if ad_type is not None else _attr(card, "data-ad_type")),
-            a_attrs.get("href") or "",
-            len(texts),
-        )
-        raw = title_a.text_lexbor()
-        texts.append(raw)
-        if _may_clean_empty(raw):
-            item.title_attr = a_attrs.get("title")
-        for a in links:
-            raw = a.text_lexbor()
-            l_attrs = a.attrs
-            m = _RESBLOCK.search(l_attrs.get("href") or "")
-            title = l_attrs.get("title") if m and _may_clean_empty(raw) else None
-            item.links.append((len(texts), m.group(1) if m else None, title))
-            texts.append(raw)
-            # Once read, the links go; what remains is area, orientation, layout, floor.
-            a.decompose()
-        if des is not None:
-            item.des = len(texts)
-            texts.append(des.text_lexbor())
-        read.append(item)
-
-    # The description links are gone now, as they are when _parse_card reads these.
-    n = len(cards)
-    prices: list[LexborNode | None] = [None] * n
-    lines: list[LexborNode | None] = [None] * n
-    brands: list[LexborNode | None] = [None] * n
-    tags: list[list[LexborNode]] = [[] for _ in range(n)]
-    k = -1
-    card_id = line_id = 0
-    for node in parent.css(_TAIL_QUERY):
-        tag = node.tag_id
-        if tag == _DIV:
-            k += 1
-            card_id, line_id = card_ids[k], 0
-        elif tag == _I:
-            tags[k].append(node)
-        elif tag == _EM:
-            if prices[k] is None:
-                prices[k] = node
-        elif tag == _P:
-            if not line_id:
-                lines[k] = node
-                line_id = node.mem_id
-        elif (
-            tag == _SPAN
-            and line_id
-            and brands[k] is None
-            and (node.parent.mem_id == line_id or _is_inside(node, line_id, card_id))
-        ):
-            brands[k] = node
-    times = _first_per_card(parent.css(_TIME_QUERY), card_ids)
-
-    for k, item in enumerate(read):
-        if item is None:
-            continue
-        price = prices[k]
-        if price is not None:
-            item.price = len(texts)
-            texts.append(price.text_lexbor())
-            texts.append(price.parent.text_lexbor())
-        time_node = times[k]
-        if time_node is not None:
-            item.time = len(texts)
-            texts.append(time_node.text_lexbor())
-        line = lines[k]
-        if line is not None:
-            item.brand = len(texts)
-            item.brand_in_line = brands[k] is None
-            texts.append((line if item.brand_in_line else brands[k]).text_lexbor())
-        if tags[k]:
-            item.tags = (len(texts), len(tags[k]))
-            texts.extend(t.text_lexbor() for t in tags[k])
-
-    clean = clean_texts(texts)
-    return [item.record(source.name, page_url, clean) for item in read if item is not None]
-
-
-def _may_clean_empty(raw: str) -> bool:
-    """True whenever clean_text(raw) is "" (and for a few texts where it is not)."""
-    return not raw or raw.isspace() or "\u200b" in raw or "\ufeff" in raw
-
-
-class _Card:
-    """What _read_cards_together read of one card: values, and indexes of raw texts."""
-
-    __slots__ = (
-        "listing_id",
-        "ad_type",
-        "href",
-        "title",
-        "title_attr",
-        "links",
-        "des",
-        "price",
-        "time",
-        "brand",
-        "brand_in_line",
-        "tags",
-    )
-
-    def __init__(self, listing_id: str, ad_type: str, href: str, title: int) -> None:
-        self.listing_id = listing_id
-        self.ad_type = ad_type
-        self.href = href
-        self.title = title
-        self.title_attr: str | None = None
-        # (text index, resblock id or None, title attribute when it may be needed)
-        self.links: list[tuple[int, str | None, str | None]] = []
-        self.des = self.price = self.time = self.brand = -1
-        self.brand_in_line = False
-        self.tags: tuple[int, int] | None = None
-
-    def record(self, source: str, page_url: str, clean: list[str]) -> ListingRecord:
-        """The record _parse_card builds, from the cleaned texts."""
-        href = self.href
-        title = clean[self.title] or _clean(self.title_attr)
+        ad_type = ad_types[k]
+        if ad_type is None:
+            ad_type = _attr(cards[k], "data-ad_type")
+        href = hrefs[k] or ""
+        title = titles[k] or _clean(dom.attributes([title_ids[k]], "title")[0])
         is_apartment = "/apartment/" in href
         record = ListingRecord(
-            source=source,
-            listing_id=self.listing_id,
+            source=name,
+            listing_id=listing_id,
             url=join_url(page_url, href),
             title=title,
             tenure="building" if is_apartment else tenure_from_clean_text(title),
             is_apartment=is_apartment,
-            is_promoted=self.ad_type in PROMOTED_AD_TYPES,
+            is_promoted=(ad_type if ad_type and ad_type.isalnum() else _clean(ad_type))
+            in PROMOTED_AD_TYPES,
         )
-        if self.des >= 0:
-            places: list[str] = []
-            for index, resblock, link_title in self.links:
-                name = clean[index]
-                if resblock is not None:
-                    record.community = name or _clean(link_title) or None
-                    record.community_id = resblock
-                elif name:
-                    places.append(name)
-            if places:
-                record.district = places[0]
-            if len(places) > 1:
-                record.subdistrict = places[1]
-            _read_des_segments(clean[self.des].split("/"), record, cleaned=True)
-        if self.price >= 0:
-            record.rent, record.rent_high = parse_range(clean[self.price])
-            record.rent_text = clean[self.price + 1] or None
-        listed = clean[self.time] if self.time >= 0 else ""
+        if row[2]:
+            _read_links(dom, card_links, record)
+            _read_des_segments(descriptions[k].split("/"), record, cleaned=True)
+        if row[4]:
+            record.rent, record.rent_high = parse_range(prices[k])
+            record.rent_text = rent_texts[k] or None
+        listed = times[k] or ""
         record.listed_text = listed or None
-        if self.brand >= 0:
-            brand = clean[self.brand]
-            if self.brand_in_line and listed and brand.endswith(listed):
+        if row[6]:
+            brand = brands[k]
+            if not row[7] and listed and brand.endswith(listed):
+                # The 2019 markup puts the brand straight into the line, beside the time.
                 brand = brand[: -len(listed)].strip()
             record.brand = brand or None
             record.agent_key = agent_key(brand)
-        if self.tags is not None:
-            first, count = self.tags
-            record.extra["tags"] = [t for t in clean[first : first + count] if t]
-        return record
+        if card_tags:
+            record.extra["tags"] = [t for t in card_tags if t]
+        records.append(record)
+    return records
 
 
-def _common_parent(cards: list[LexborNode]) -> LexborNode | None:
-    parent = cards[0].parent
-    if parent is None:
-        return None
-    children = [c.mem_id for c in parent.iter() if c.is_element_node]
-    if children != [c.mem_id for c in cards]:
-        return None
-    # The parent itself would be the first match of the date query.
-    if _TIME_CLASS in (parent.attrs.get("class") or "").lower().split():
-        return None
-    node: LexborNode | None = parent
-    while node is not None:
-        if node.tag_id in (_P, _SPAN):
-            return None
-        node = node.parent
-    return parent
-
-
-def _split_head(
-    nodes: list[LexborNode], card_ids: list[int]
-) -> list[tuple[LexborNode | None, LexborNode | None, list[LexborNode]]] | None:
-    """(title link, description, description links) per card, or None when unsure."""
-    out: list[tuple[LexborNode | None, LexborNode | None, list[LexborNode]]] = []
-    n = len(card_ids)
-    k = -1
-    card_id = des_id = prev_id = 0
-    title = des = None
-    links: list[LexborNode] = []
-    for node in nodes:
-        tag = node.tag_id
-        if tag == _DIV:
-            if k >= 0:
-                out.append((title, des, links))
-            k += 1
-            card_id = node.mem_id
-            if k >= n or card_id != card_ids[k]:
-                return None
-            title = des = None
-            des_id = 0
-            links = []
-        elif tag == _P:
-            if des is None:
-                des = node
-                des_id = node.mem_id
-        elif tag == _A:
-            node_id = node.mem_id
-            if k < 0 or node_id == prev_id:
-                return None  # outside the cards, or found by two of the selectors
-            prev_id = node_id
-            if not des_id:
-                # Before the card's first description: no p.des encloses this link (it
-                # would have come first), so the title selector found it.
-                if title is None:
-                    title = node
-            elif node.parent.mem_id == des_id or _is_inside(node, des_id, card_id):
-                links.append(node)
-            elif title is None:
-                if _has_class_above(node, card_id, _TITLE_CLASS):
-                    title = node
-                elif not _has_class_above(node, card_id, _DES_CLASS):
-                    return None
-    if k != n - 1:
-        return None
-    out.append((title, des, links))
-    return out
-
-
-def _first_per_card(nodes: list[LexborNode], card_ids: list[int]) -> list[LexborNode | None]:
-    """The first node after each card's own entry (a card may match its own selector)."""
-    n = len(card_ids)
-    firsts: list[LexborNode | None] = [None] * n
-    k = -1
-    for node in nodes:
-        if k + 1 < n and node.mem_id == card_ids[k + 1]:
-            k += 1
-        elif k >= 0 and firsts[k] is None:
-            firsts[k] = node
-    return firsts
-
-
-def _is_inside(node: LexborNode, ancestor_id: int, card_id: int) -> bool:
-    up = node.parent
-    while up is not None:
-        up_id = up.mem_id
-        if up_id == ancestor_id:
-            return True
-        if up_id == card_id:
-            return False
-        up = up.parent
-    return False
-
-
-def _has_class_above(node: LexborNode, card_id: int, cls: str) -> bool:
-    """Whether a ``p`` between node and its card has the class (as the selectors ask)."""
-    up = node.parent
-    while up is not None and up.mem_id != card_id:
-        if up.tag_id == _P and cls in (up.attrs.get("class") or "").split():
-            return True
-        up = up.parent
-    return False
+def _read_links(
+    dom: TreeReads, links: list[tuple[str, str | None, int]], record: ListingRecord
+) -> None:
+    """区, 板块 and 小区 from a description's links: (name, href, id) each."""
+    places: list[str] = []
+    for text, href, link in links:
+        href = href or ""
+        # Two of a card's three links are places (区, 板块): no regex for those.
+        m = _RESBLOCK.search(href) if "/zufang/c" in href else None
+        if m:
+            record.community = text or _clean(dom.attributes([link], "title")[0]) or None
+            record.community_id = m.group(1)
+        elif text:
+            places.append(text)
+    if places:
+        record.district = places[0]
+    if len(places) > 1:
+        record.subdistrict = places[1]
 
 
 def _read_table_cell(cell: str, record: ListingRecord) -> None:

@@ -1,10 +1,11 @@
 """Lianjia's batched card reader (_read_cards_together) against the card-by-card reader.
 
-parse_list reads a page's cards together when the markup allows it and card by card
-otherwise; both must give the same records. These tests compare them on the real
-saved pages, the hand-written fixtures and the pages of the two local test sites, and
-check that pages with altered cards still parse to the right values, whichever path
-takes them.
+parse_list reads a page's cards together, through the C extension's bulk reads where it
+is built and through selectolax otherwise (scrapers/domread.py), and card by card when
+the batched reader declines; all must give the same records. These tests compare them
+on the real saved pages, the hand-written fixtures and the pages of the two local test
+sites, each way of reading, and check that pages with altered cards still parse to the
+right values, whichever path takes them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from pipeline.sim import pages as sim_pages
 from pipeline.sim.market import Market
+from scrapers import domread
 from scrapers.htmltext import parse_page
 from scrapers.lianjia import ITEM_SELECTOR, BeikeSource, _read_cards_together
 from tests import lianjia_site
@@ -24,6 +26,17 @@ from tests.realpages import real_page
 FIXTURES = Path(__file__).parent / "fixtures" / "lianjia"
 SITE_URL = "http://127.0.0.1:8000/zufang/"
 beike = BeikeSource()
+
+
+@pytest.fixture(params=[True, False], ids=["compiled", "selectolax"], autouse=True)
+def reading_mode(request, monkeypatch) -> None:
+    """Each test runs with the batched reader reading both ways (parse_list included)."""
+    if request.param:
+        if domread.COMPILED_MISSING is not None:
+            pytest.skip(domread.COMPILED_MISSING)  # test_domread.py fails on this in CI
+        monkeypatch.delenv(domread.NO_COMPILED_ENV, raising=False)
+    else:
+        monkeypatch.setenv(domread.NO_COMPILED_ENV, "1")
 
 
 def both_ways(body: bytes, url: str) -> tuple[list[dict] | None, list[dict]]:
@@ -149,12 +162,26 @@ def test_missing_floor_span_leaves_floor_empty():
     assert (record.layout_text, record.community_id) == ("2室1厅1卫", "1811000000001")
 
 
-def test_stray_element_between_cards_is_read_card_by_card():
-    # The cards are then not all the element children of one parent: the batched
-    # reader declines, and the card-by-card reader gives the same records as before.
+def test_stray_element_between_cards_changes_nothing():
+    # The batched reader runs each card's own queries, so markup between the cards
+    # (here a rule before the first) leaves the records as they were.
     plain = site_page(site_cards())
     body = plain.replace(b'<div class="content__list">', b'<div class="content__list"><hr>', 1)
     fast, careful = both_ways(body, SITE_URL)
-    assert fast is None
+    assert fast == careful
     assert careful == [dataclasses.asdict(r) for r in beike.parse_list(plain, SITE_URL).records]
-    assert [dataclasses.asdict(r) for r in beike.parse_list(body, SITE_URL).records] == careful
+
+
+def test_class_in_another_case_is_read_card_by_card(request):
+    # Lexbor matches classes ignoring case in quirks mode only; the compiled reader
+    # declines rather than guess which, and the cards are read one by one.
+    body, code = altered_page(
+        'class="content__list--item-price"', 'class="Content__list--item-price"'
+    )
+    fast, careful = both_ways(body, SITE_URL)
+    compiled = request.node.callspec.params["reading_mode"]
+    assert (fast is None) if compiled else (fast == careful)
+    records = {r.listing_id: r for r in beike.parse_list(body, SITE_URL).records}
+    assert [dataclasses.asdict(records[r["listing_id"]]) for r in careful] == careful
+    assert records[code].rent is None  # the page declares no quirks: case counts
+    assert records["HZ2300000000000000000"].rent == 2400.0
