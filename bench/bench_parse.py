@@ -21,6 +21,7 @@ import ctypes
 import ctypes.util
 import importlib
 import logging
+import os
 import statistics
 import sys
 import time
@@ -105,6 +106,17 @@ def normaliser() -> tuple[Callable[[list], None], str]:
 
 # glibc mallopt parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+
+
+def reads_in_use() -> str:
+    """Which bulk node reads the parsers use (scrapers/domread.py)."""
+    from scrapers import domread
+
+    if domread.COMPILED_MISSING is not None:
+        return f"through selectolax ({domread.COMPILED_MISSING})"
+    if os.environ.get(domread.NO_COMPILED_ENV):
+        return f"through selectolax ({domread.NO_COMPILED_ENV} is set)"
+    return "compiled (scrapers/_lexbor_read.c)"
 
 
 def steady_heap() -> str:
@@ -206,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"real pages: {REAL_FIXTURES}")
     print(f"normalise: {norm_note}")
     print(f"heap: {heap}")
+    print(f"node reads: {reads_in_use()}")
     print(
         f"best of {args.runs} alternating rounds, each >= {args.min_time}s per function; "
         "rates in pages/second\n"
