@@ -101,6 +101,11 @@ def print_one(days: int, run: dict) -> None:
         "(the floor for de-duplication: flats not yet advertised, lingering ads of let "
         "flats, agencies' price noise)"
     )
+    print(
+        "the same with only the ads of flats still empty that day (a perfect lifecycle): "
+        f"{floor['empty_only_mape']:.1%} grouped by true flat, "
+        f"{floor['units_empty_only_mape']:.1%} grouped by the pipeline's units"
+    )
     g = run["grouping"]
     print(
         "units against the true flats, share of flat-days split over 2+ units / merged "

@@ -97,10 +97,13 @@ def test_end_to_end_through_the_cli(tmp_path):
     assert {"九堡新家园", "滨江天街公寓"} <= unverified
 
 
-def _observe(db_path, day: str, rows: list[tuple[str, float]]):
+def _observe(db_path, day: str, rows: list[tuple[str, float]], units: list[int] | None = None):
     db = open_db(db_path)
+    if units:
+        db["units"].insert_all([{"id": u} for u in sorted(set(units))])
     for i, (code, rent) in enumerate(rows, 1):
-        db["listings"].insert({"id": i, "source": "lianjia", "listing_id": code})
+        unit = units[i - 1] if units else None
+        db["listings"].insert({"id": i, "source": "lianjia", "listing_id": code, "unit_id": unit})
         db["listing_observations"].insert({"listing_id": i, "date": day, "rent": rent})
     return db
 
@@ -137,6 +140,34 @@ def test_grouping_floor_scores_ads_grouped_by_their_true_flat(tmp_path):
     expected = abs(seen - truth) / truth / len(counted)
     assert expected > 0
     assert floor["median_rent_mape"] == round(expected, 4)
+
+
+def test_grouping_floor_parts_lingering_ads_from_grouping(tmp_path):
+    market = Market(seed=3, scale=0.2, days=5)
+    for _ in range(5):
+        market.advance()
+    day = market.date_of(market.day)
+    counted = {k[0] for k, t in market.truth.items() if k[1] == day and t.vacant >= 5}
+    empty = set().union(*(market.empty_flats[(name, day)] for name in counted))
+    ads = [a for a in market.ad_by_code.values() if a.flat is not None and not a.bait]
+    ads = [a for a in ads if a.flat.building.name in counted]
+    live = [a for a in ads if id(a.flat) in empty]
+    let = next(a for a in ads if id(a.flat) not in empty)  # an ad of a flat let already
+    flat_ids = sorted({id(a.flat) for a in live})
+    # Empty flats' ads at the landlord's rent, one unit per flat; a let flat's ad at
+    # twice its rent: it spoils the first figure only.
+    rows = [(a.house_code, a.flat.rent) for a in live] + [(let.house_code, let.flat.rent * 2)]
+    units = [flat_ids.index(id(a.flat)) + 1 for a in live] + [999]
+    floor = grouping_floor(_observe(tmp_path / "let.db", day, rows, units), market)
+    assert floor["median_rent_mape"] > 0
+    assert floor["empty_only_mape"] == floor["units_empty_only_mape"] == 0.0
+    assert floor["empty_only_building_days"] == floor["building_days"] == len(counted)
+
+    # All empty flats' ads in one unit per building: the grouping alone is off.
+    units = [1 + sorted(counted).index(a.flat.building.name) for a in live] + [999]
+    floor = grouping_floor(_observe(tmp_path / "merged.db", day, rows, units), market)
+    assert floor["empty_only_mape"] == 0.0
+    assert floor["units_empty_only_mape"] > 0
 
 
 def test_grouping_errors_count_split_and_merged_flats_and_wrong_reposts(tmp_path):

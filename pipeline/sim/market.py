@@ -294,6 +294,8 @@ class Market:
         self._code = 0
         self.day = -1
         self.truth: dict[tuple[str, str], Truth] = {}
+        #: (building, date) -> id() of the flats truly empty that day (the truth's flats)
+        self.empty_flats: dict[tuple[str, str], frozenset[int]] = {}
         self._room_building: dict[str, BuildingSpec] = {}
         #: Every flat ad ever put up, by house code (self.ads forgets old ones): which flat
         #: an ad advertised, for scoring the de-duplication after the run.
@@ -425,6 +427,7 @@ class Market:
                 by_building.setdefault(flat.building.name, []).append(flat)
         for b in self.buildings:
             flats = by_building.get(b.name, [])
+            self.empty_flats[(b.name, self.date_of(day))] = frozenset(id(f) for f in flats)
             self.truth[(b.name, self.date_of(day))] = Truth(
                 vacant=len(flats),
                 median_rent=statistics.median(f.rent for f in flats) if flats else None,

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,37 +213,66 @@ def evaluate(
 def grouping_floor(
     db: sqlite_utils.Database, market: Market, *, min_vacant: int = 5
 ) -> dict[str, Any]:
-    """The ``median_rent`` error left if de-duplication were perfect.
+    """The ``median_rent`` error left if de-duplication were perfect, and its parts.
 
     Each building-day's observed ads (bait ads left out by the simulation's own flag)
     are grouped by the flat they really advertise; a flat's rent is the median of its
     ads' rents that day and the building's median is taken over those flats, then
     scored like ``evaluate`` (MAPE over building-days with at least ``min_vacant`` truly
-    empty flats and at least one ad seen). What remains comes from what the ads show:
-    flats not advertised yet (agencies list a flat up to two days after it empties),
-    let flats whose ads linger, and agencies' prices a few % off the landlord's.
+    empty flats and at least one ad seen): ``median_rent_mape``. What remains comes from
+    what the ads show: flats not advertised yet (agencies list a flat up to two days
+    after it empties), let flats whose ads linger, and agencies' prices a few % off the
+    landlord's.
+
+    Two more figures take only the ads of flats still empty that day, as a perfect
+    lifecycle would: grouped by their true flat (``empty_only_mape``: what the lingering
+    ads of let flats cost is the difference from ``median_rent_mape``), and grouped by
+    the pipeline's units (``units_empty_only_mape``: what the grouping costs is the
+    difference from ``empty_only_mape``).
     """
-    seen: dict[tuple[str, str], dict[int, list[float]]] = {}
-    for code, day, rent in db.execute(
-        "SELECT l.listing_id, o.date, o.rent FROM listing_observations o "
+    seen: dict[tuple[str, str], list[tuple[int, int | None, float]]] = {}
+    for code, day, rent, unit_id in db.execute(
+        "SELECT l.listing_id, o.date, o.rent, l.unit_id FROM listing_observations o "
         "JOIN listings l ON l.id = o.listing_id WHERE o.rent IS NOT NULL"
     ):
         ad = market.ad_by_code.get(code)
         if ad is None or ad.flat is None or ad.bait:
             continue
-        flats = seen.setdefault((ad.flat.building.name, day), {})
-        flats.setdefault(id(ad.flat), []).append(rent)
-    errors = []
+        seen.setdefault((ad.flat.building.name, day), []).append((id(ad.flat), unit_id, rent))
+    errors: dict[str, list[float]] = {"all": [], "empty": [], "units_empty": []}
     for key, t in sorted(market.truth.items()):
-        flats = seen.get(key)
-        if t.vacant < min_vacant or not t.median_rent or not flats:
+        ads = seen.get(key)
+        if t.vacant < min_vacant or not t.median_rent or not ads:
             continue
-        median = statistics.median(statistics.median(r) for r in flats.values())
-        errors.append(_ape(median, t.median_rent))
+        errors["all"].append(
+            _ape(_median_of_groups((flat, r) for flat, _, r in ads), t.median_rent)
+        )
+        empty = market.empty_flats.get(key, frozenset())
+        still = [(flat, unit, r) for flat, unit, r in ads if flat in empty]
+        if still:
+            by_flat = _median_of_groups((flat, r) for flat, _, r in still)
+            by_unit = _median_of_groups((unit or -i, r) for i, (_, unit, r) in enumerate(still))
+            errors["empty"].append(_ape(by_flat, t.median_rent))
+            errors["units_empty"].append(_ape(by_unit, t.median_rent))
+
+    def mape(values: list[float]) -> float | None:
+        return round(statistics.fmean(values), 4) if values else None
+
     return {
-        "building_days": len(errors),
-        "median_rent_mape": round(statistics.fmean(errors), 4) if errors else None,
+        "building_days": len(errors["all"]),
+        "median_rent_mape": mape(errors["all"]),
+        "empty_only_building_days": len(errors["empty"]),
+        "empty_only_mape": mape(errors["empty"]),
+        "units_empty_only_mape": mape(errors["units_empty"]),
     }
+
+
+def _median_of_groups(pairs: Iterable[tuple[Any, float]]) -> float:
+    """The median over groups of each group's median rent."""
+    groups: dict[Any, list[float]] = {}
+    for key, rent in pairs:
+        groups.setdefault(key, []).append(rent)
+    return statistics.median(statistics.median(r) for r in groups.values())
 
 
 def grouping_errors(db: sqlite_utils.Database, market: Market) -> dict[str, Any]:
