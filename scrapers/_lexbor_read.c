@@ -164,6 +164,32 @@ id_list(PyObject *ids)
     return ids;
 }
 
+/* What one of the per-id readers gives for a node (NULL for id 0): a new reference, or
+ * NULL with an exception set. */
+typedef PyObject *(*node_reader)(lxb_node *node, void *ctx);
+
+/* [read(node, ctx) for each id], the loop the per-id functions share. */
+static PyObject *
+read_each(PyObject *ids, node_reader read, void *ctx)
+{
+    if (id_list(ids) == NULL)
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(ids);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        lxb_node *node;
+        PyObject *value = NULL;
+        if (as_node_or_none(PyList_GET_ITEM(ids, i), &node) == 0)
+            value = read(node, ctx);
+        if (value == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, i, value);
+    }
+    return out;
+}
+
 static lxb_status_t
 collect(lxb_node *node, void *spec, void *ctx)
 {
@@ -228,47 +254,31 @@ dom_select(PyObject *self, PyObject *args)
 PyDoc_STRVAR(tag_ids_doc, "tag_ids(ids) -> list of Lexbor tag ids (LexborNode.tag_id), 0 for id 0");
 
 static PyObject *
+read_tag_id(lxb_node *node, void *ctx)
+{
+    (void)ctx;
+    return PyLong_FromSize_t(node ? lxb.node_tag_id_noi(node) : 0);
+}
+
+static PyObject *
 dom_tag_ids(PyObject *self, PyObject *ids)
 {
-    if (id_list(ids) == NULL)
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(ids);
-    PyObject *out = PyList_New(n);
-    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
-        lxb_node *node;
-        PyObject *tag = NULL;
-        if (as_node_or_none(PyList_GET_ITEM(ids, i), &node) == 0)
-            tag = PyLong_FromSize_t(node ? lxb.node_tag_id_noi(node) : 0);
-        if (tag == NULL) {
-            Py_CLEAR(out);
-            break;
-        }
-        PyList_SET_ITEM(out, i, tag);
-    }
-    return out;
+    return read_each(ids, read_tag_id, NULL);
 }
 
 PyDoc_STRVAR(parent_ids_doc, "parent_ids(ids) -> list of the parents' ids (0 for none or id 0)");
 
 static PyObject *
+read_parent_id(lxb_node *node, void *ctx)
+{
+    (void)ctx;
+    return PyLong_FromVoidPtr(node ? lxb.node_parent_noi(node) : NULL);
+}
+
+static PyObject *
 dom_parent_ids(PyObject *self, PyObject *ids)
 {
-    if (id_list(ids) == NULL)
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(ids);
-    PyObject *out = PyList_New(n);
-    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
-        lxb_node *node;
-        PyObject *parent = NULL;
-        if (as_node_or_none(PyList_GET_ITEM(ids, i), &node) == 0)
-            parent = PyLong_FromVoidPtr(node ? lxb.node_parent_noi(node) : NULL);
-        if (parent == NULL) {
-            Py_CLEAR(out);
-            break;
-        }
-        PyList_SET_ITEM(out, i, parent);
-    }
-    return out;
+    return read_each(ids, read_parent_id, NULL);
 }
 
 /* The document a node belongs to, whose text arena lends the buffers text_content fills. */
@@ -346,92 +356,75 @@ PyDoc_STRVAR(texts_doc, "texts(ids, clean=None) -> list of str\n\n"
                         "of ASCII whitespace are collapsed here, any other text goes to clean.");
 
 static PyObject *
+read_text(lxb_node *node, void *ctx)
+{
+    PyObject *clean = ctx;
+    if (node == NULL)
+        return Py_NewRef(Py_None);
+    size_t len = 0;
+    lxb_char_t *text = lxb.node_text_content(node, &len);
+    if (text == NULL)
+        len = 0;
+    PyObject *str;
+    if (clean != Py_None && !has_wide_space(text, len)) {
+        str = collapsed(text, len);
+    } else {
+        /* selectolax's policy: bytes Lexbor passed through undecoded become U+FFFD. */
+        str = PyUnicode_DecodeUTF8((const char *)text, (Py_ssize_t)len, "replace");
+        if (str != NULL && clean != Py_None)
+            Py_SETREF(str, PyObject_CallOneArg(clean, str));
+    }
+    if (text != NULL) {
+        /* Give the buffer back, as text_lexbor() does; a node cut from its document
+         * (removed) leaves it to the arena, which goes with the document. */
+        lxb_node *document = document_of(node);
+        if (document != NULL)
+            lxb.document_destroy_text_noi(document, text);
+    }
+    return str;
+}
+
+static PyObject *
 dom_texts(PyObject *self, PyObject *args)
 {
     PyObject *ids, *clean = Py_None;
-    if (!PyArg_ParseTuple(args, "O|O", &ids, &clean) || id_list(ids) == NULL)
+    if (!PyArg_ParseTuple(args, "O|O", &ids, &clean))
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(ids);
-    PyObject *out = PyList_New(n);
-    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
-        lxb_node *node;
-        if (as_node_or_none(PyList_GET_ITEM(ids, i), &node) < 0) {
-            Py_CLEAR(out);
-            break;
-        }
-        if (node == NULL) {
-            PyList_SET_ITEM(out, i, Py_NewRef(Py_None));
-            continue;
-        }
-        size_t len = 0;
-        lxb_char_t *text = lxb.node_text_content(node, &len);
-        if (text == NULL)
-            len = 0;
-        PyObject *str;
-        if (clean != Py_None && !has_wide_space(text, len)) {
-            str = collapsed(text, len);
-        } else {
-            /* selectolax's policy: bytes Lexbor passed through undecoded become U+FFFD. */
-            str = PyUnicode_DecodeUTF8((const char *)text, (Py_ssize_t)len, "replace");
-            if (str != NULL && clean != Py_None)
-                Py_SETREF(str, PyObject_CallOneArg(clean, str));
-        }
-        if (text != NULL) {
-            /* Give the buffer back, as text_lexbor() does; a node cut from its document
-             * (removed) leaves it to the arena, which goes with the document. */
-            lxb_node *document = document_of(node);
-            if (document != NULL)
-                lxb.document_destroy_text_noi(document, text);
-        }
-        if (str == NULL) {
-            Py_CLEAR(out);
-            break;
-        }
-        PyList_SET_ITEM(out, i, str);
-    }
-    return out;
+    return read_each(ids, read_text, clean);
 }
 
 PyDoc_STRVAR(attributes_doc, "attributes(ids, name) -> list of str or None\n\n"
                              "Each element's attribute value (None when absent, not an "
                              "element or id 0), as LexborNode.attrs.get(name).");
 
+typedef struct {
+    const char *name;
+    Py_ssize_t len;
+} attribute_name;
+
+static PyObject *
+read_attribute(lxb_node *node, void *ctx)
+{
+    const attribute_name *name = ctx;
+    size_t len = 0;
+    const lxb_char_t *value = NULL;
+    if (node != NULL && lxb.node_type_noi(node) == LXB_DOM_NODE_TYPE_ELEMENT)
+        value = lxb.element_get_attribute(node, (const lxb_char_t *)name->name,
+                                          (size_t)name->len, &len);
+    if (value == NULL)
+        return Py_NewRef(Py_None);
+    return PyUnicode_DecodeUTF8((const char *)value, (Py_ssize_t)len, "replace");
+}
+
 static PyObject *
 dom_attributes(PyObject *self, PyObject *args)
 {
     PyObject *ids, *name;
-    if (!PyArg_ParseTuple(args, "OU", &ids, &name) || id_list(ids) == NULL)
+    attribute_name wanted;
+    if (!PyArg_ParseTuple(args, "OU", &ids, &name)
+        || (wanted.name = PyUnicode_AsUTF8AndSize(name, &wanted.len)) == NULL)
         return NULL;
-    Py_ssize_t name_len;
-    const char *name_text = PyUnicode_AsUTF8AndSize(name, &name_len);
-    if (name_text == NULL)
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(ids);
-    PyObject *out = PyList_New(n);
-    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
-        lxb_node *node;
-        if (as_node_or_none(PyList_GET_ITEM(ids, i), &node) < 0) {
-            Py_CLEAR(out);
-            break;
-        }
-        PyObject *value;
-        size_t len = 0;
-        const lxb_char_t *text = NULL;
-        if (node != NULL && lxb.node_type_noi(node) == LXB_DOM_NODE_TYPE_ELEMENT)
-            text = lxb.element_get_attribute(node, (const lxb_char_t *)name_text,
-                                             (size_t)name_len, &len);
-        if (text == NULL) {
-            value = Py_NewRef(Py_None);
-        } else {
-            value = PyUnicode_DecodeUTF8((const char *)text, (Py_ssize_t)len, "replace");
-            if (value == NULL) {
-                Py_CLEAR(out);
-                break;
-            }
-        }
-        PyList_SET_ITEM(out, i, value);
-    }
-    return out;
+    return read_each(ids, read_attribute, &wanted);
 }
 
 PyDoc_STRVAR(remove_doc, "remove(ids) -> None\n\n"

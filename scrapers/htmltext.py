@@ -129,19 +129,6 @@ def clean_text(text: str | None) -> str:
     return " ".join(text.split())
 
 
-def clean_texts(texts: list[str]) -> list[str]:
-    """``[clean_text(t) for t in texts]``, with one split over all of them.
-
-    A list page reads a few hundred short texts; cleaning them joined costs a third
-    of cleaning them one by one. NUL (not whitespace) keeps them apart.
-    """
-    joined = "\0".join(texts)
-    if "\u200b" in joined or "\ufeff" in joined or joined.count("\0") != len(texts) - 1:
-        return [clean_text(t) for t in texts]
-    # Each part is its text cleaned, with at most one space (its only blank) either side.
-    return list(map(str.strip, " ".join(joined.split()).split("\0")))
-
-
 def node_text(node: LexborNode | None, *, deep: bool = True) -> str:
     """Cleaned text of a node, or "" when the node is missing."""
     if node is None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .domread import TreeReads, tree_reads
+from .domread import tree_reads
 from .errors import BlockedPage, LayoutChanged, NotAListingPage
 from .htmltext import (
     _AREA,
@@ -51,6 +52,8 @@ from .record import SHANGHAI, ListingRecord, ListPage
 from .source import Capabilities, Politeness, Source, rebase
 
 log = logging.getLogger(__name__)
+#: A description link as a card path holds it (a node, or its id).
+T = TypeVar("T")
 
 ITEM_SELECTOR = "div.content__list > div.content__list--item"
 TITLE_SELECTOR = "p.content__list--item--title a"
@@ -535,22 +538,14 @@ def _text(node: LexborNode) -> str:
 
 def _read_description(des: LexborNode, links: list[LexborNode], record: ListingRecord) -> None:
     """区, 板块 and 小区 from the description's links (``des.css("a")``), then its text."""
-    places: list[str] = []
+    _read_links(
+        [(_text(a), a.attrs.get("href"), a) for a in links],
+        lambda a: a.attrs.get("title"),
+        record,
+    )
+    # Once read, the links go; what remains is "/"-separated area, orientation, layout, floor.
     for a in links:
-        name = _text(a)
-        a_attrs = a.attrs
-        m = _RESBLOCK.search(a_attrs.get("href") or "")
-        if m:
-            record.community = name or _clean(a_attrs.get("title")) or None
-            record.community_id = m.group(1)
-        elif name:
-            places.append(name)
-        # Once read, the links go; what remains is "/"-separated area, orientation, layout, floor.
         a.decompose()
-    if places:
-        record.district = places[0]
-    if len(places) > 1:
-        record.subdistrict = places[1]
     # The text is clean already (single spaces only), so a segment needs only strip().
     _read_des_segments(_text(des).split("/"), record, cleaned=True)
 
@@ -666,16 +661,13 @@ def _read_cards_together(
     source: LianjiaSource,
     cards: list[LexborNode],
     page_url: str,
-    *,
-    compiled: bool | None = None,
 ) -> list[ListingRecord] | None:
     """The records _parse_card gives card by card, or None when this page needs that way.
 
     Each field is read for all cards in one call (0 ids, for fields a card lacks, read
-    as None). ``compiled`` picks how the nodes are read (see tree_reads); both give the
-    same.
+    as None), compiled or through selectolax as tree_reads decides; both give the same.
     """
-    dom = tree_reads(cards[0], compiled=compiled)
+    dom = tree_reads(cards[0])
     rows = dom.extract(cards, _CARD_FIELDS)
     if rows is None:
         return None
@@ -730,7 +722,7 @@ def _read_cards_together(
             in PROMOTED_AD_TYPES,
         )
         if row[2]:
-            _read_links(dom, card_links, record)
+            _read_links(card_links, lambda link: dom.attributes([link], "title")[0], record)
             _read_des_segments(descriptions[k].split("/"), record, cleaned=True)
         if row[4]:
             record.rent, record.rent_high = parse_range(prices[k])
@@ -751,16 +743,19 @@ def _read_cards_together(
 
 
 def _read_links(
-    dom: TreeReads, links: list[tuple[str, str | None, int]], record: ListingRecord
+    links: list[tuple[str, str | None, T]],
+    title_of: Callable[[T], str | None],
+    record: ListingRecord,
 ) -> None:
-    """区, 板块 and 小区 from a description's links: (name, href, id) each."""
+    """区, 板块 and 小区 from a description's links: (cleaned text, href, link) each;
+    ``title_of(link)`` gives a link's title attribute, read only for an unnamed 小区."""
     places: list[str] = []
     for text, href, link in links:
         href = href or ""
         # Two of a card's three links are places (区, 板块): no regex for those.
         m = _RESBLOCK.search(href) if "/zufang/c" in href else None
         if m:
-            record.community = text or _clean(dom.attributes([link], "title")[0]) or None
+            record.community = text or _clean(title_of(link)) or None
             record.community_id = m.group(1)
         elif text:
             places.append(text)
