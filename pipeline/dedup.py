@@ -1,22 +1,30 @@
 """De-duplication: which ads advertise the same flat (a *unit*).
 
 Ads of one flat agree on the building, tenure, layout, floor band and total floors and
-orientation, show an area within about 1 ㎡ and a rent within about 5 %, and appear
-within a few days of each other. Agreement is not identity: a tower repeats one plan on
-every floor, so many empty flats look alike. The evidence against a merge is therefore
-as important as the evidence for it:
+orientation, show an area within about 2 ㎡ of one another (each agency rounds the flat's
+area its own way, up to about 1 ㎡ off) and a rent within about 6 % (each asks a few %
+around the landlord's price), and appear within a few days of each other. Agreement is
+not identity: a tower repeats one plan on every floor, so many empty flats look alike.
+The evidence against a merge is therefore as important as the evidence for it:
 
 - one advertiser (source + agent key) never lists one flat twice at the same time, so a
   new ad never joins a unit that already has a live ad of the same advertiser;
-- a flat's ads appear together: an ad joins a unit only if it was first seen within
-  JOIN_DAYS of the unit's first ad, and the unit is still live;
+- a flat's ads appear together: an ad joins a unit only if it went up within JOIN_DAYS
+  of the unit's first ad, and the unit is still live;
 - a *repost* (an advertiser's ad vanishes and the same advertiser lists the same
-  attributes under a new id within REPOST_DAYS) is the same flat, whatever else.
+  attributes at the same rent under a new id within REPOST_DAYS) is the same flat,
+  whatever else;
+- a repost whose old ad vanished before the building was first watched cannot be seen
+  as one: on the first day watched and the next, a lone ad of an advertiser new to a
+  look-alike unit that was already up, put up more than JOIN_DAYS after that unit's ads
+  but no earlier than the day before watching began, joins it as an *unseen repost*.
 
 Each new ad joins the best candidate or starts a unit: a repost first (to the unit
 whose vanished ad it copies best: rent, area, days between), then the smallest rent gap
-plus time gap. Assignment is incremental and stable: an ad keeps its unit
-once given, so re-running a day gives the same units.
+plus time gap, then an unseen repost. A day's new ads are taken in the order they went
+up, so a flat's first ad starts its unit before its later ads look for one.
+Assignment is incremental and stable: an ad keeps its unit once given, so re-running a
+day gives the same units.
 """
 
 from __future__ import annotations
@@ -25,18 +33,30 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
-#: Area tolerance: this many ㎡ plus AREA_REL of the area (sites round areas differently).
-AREA_TOL = 1.0
+#: Area tolerance between two ads: this many ㎡ plus AREA_REL of the area. Each agency
+#: rounds or measures the flat's area its own way, up to about 1 ㎡ off, so two ads of one
+#: flat can be 2 ㎡ apart (52 and 54 for a 53 ㎡ flat).
+AREA_TOL = 2.0
 AREA_REL = 0.01
-#: Rent tolerance relative to the unit's median ad rent (agents' prices differ by a few %).
-RENT_TOL = 0.055
+#: Rent tolerance relative to the unit's median ad rent: agencies ask a few % around the
+#: landlord's price, so two ads of one flat can be about 6 % apart.
+RENT_TOL = 0.06
 #: A new ad joins a unit only within this many days of the unit's first ad.
 JOIN_DAYS = 2
 #: An advertiser's ad that vanished at most this many days before a look-alike new ad
 #: of the same advertiser appeared is a repost of the same flat.
 REPOST_DAYS = 5
+#: A repost copies its old ad: the same rent, give or take this fraction (rounding). A
+#: look-alike ad of the same advertiser at another rent advertises another flat (an agency
+#: that let one flat in a tower often lists the next one of the same plan).
+REPOST_RENT_TOL = 0.01
 #: A unit takes new ads only while one of its ads was seen within this many days.
 ALIVE_DAYS = 3
+#: Reposts come back within a day or two of their old ad vanishing, so an ad whose old ad
+#: vanished before the building was first watched went up at most this many days before
+#: that first day (else we would have seen the old ad vanish) or after it (see
+#: _unseen_repost).
+UNSEEN_REPOST_DAYS = 1
 
 
 def days_between(a: str, b: str) -> int:
@@ -119,7 +139,7 @@ class UnitState:
 class Link:
     ad: AdState
     unit: UnitState
-    kind: str  # first | match | repost
+    kind: str  # first | match | repost | unseen_repost
     reason: str
     score: float
 
@@ -172,20 +192,34 @@ def _short(agent: str | None) -> str:
 
 
 def assign_units(
-    new_ads: list[AdState], units: list[UnitState], day: str
+    new_ads: list[AdState],
+    units: list[UnitState],
+    day: str,
+    first_watched: str | None = None,
 ) -> tuple[list[Link], list[UnitState]]:
     """Give each new ad of one building a unit; returns the links and the units created.
 
     ``units`` are the building's known units with the ads of the window attached; the
     list is extended with the created units so later ads of the same day can join them.
+    ``first_watched``: the first day the building was observed, when that is recent
+    enough for reposts of ads never seen to show up now (see _unseen_repost), else None.
     """
     by_key: dict[tuple, list[UnitState]] = {}
     for unit in units:
         by_key.setdefault(unit.key, []).append(unit)
     links: list[Link] = []
     created: list[UnitState] = []
+    # In the order they went up: a flat's ads then meet the unit its first ad started,
+    # instead of a look-alike's that happens to be next in price.
     order = sorted(
-        new_ads, key=lambda a: (a.first_seen, repr(a.key), a.rent_until(day) or 0.0, a.id)
+        new_ads,
+        key=lambda a: (
+            a.first_seen,
+            repr(a.key),
+            a.created or a.first_seen,
+            a.rent_until(day) or 0.0,
+            a.id,
+        ),
     )
     for ad in order:
         best: tuple[tuple[int, float], UnitState, str, str] | None = None
@@ -193,6 +227,8 @@ def assign_units(
             found = _score(ad, unit, day)
             if found and (best is None or found[0] < best[0]):
                 best = (found[0], unit, found[1], found[2])
+        if best is None and first_watched is not None:
+            best = _unseen_repost(ad, by_key.get(ad.key, []), order, day, first_watched)
         if best is not None:
             (_, score), unit, kind, reason = best
             unit.ads.append(ad)
@@ -294,12 +330,78 @@ def _repost_of(ad: AdState, unit: UnitState, day: str) -> tuple[AdState, str, fl
             continue
         new_rent, old_rent = ad.rent_until(day), old.rent_until(day)
         rent_gap = abs(new_rent - old_rent) / old_rent if new_rent and old_rent else RENT_TOL
+        if new_rent and old_rent and rent_gap > REPOST_RENT_TOL:
+            continue
         area_gap = (
             abs(ad.area - old.area) if ad.area is not None and old.area is not None else AREA_TOL
         )
         unlike = rent_gap / RENT_TOL + area_gap / AREA_TOL + (gap_days - 1) / REPOST_DAYS
         if best is None or unlike < best[2]:
             best = (old, vanished, unlike)
+    return best
+
+
+def _unseen_repost(
+    ad: AdState, units: list[UnitState], batch: list[AdState], day: str, first_watched: str
+) -> tuple[tuple[int, float], UnitState, str, str] | None:
+    """The unit ``ad`` is a repost of, when its old ad vanished before we first watched
+    the building: ((rank, score), unit, kind, reason), or None.
+
+    On the first day a building is watched every ad already up appears at once, and an
+    advertiser that reposted its ad under a new id just before shows a later day than the
+    flat's other ads; so does one that reposts on the next day an ad that vanished the
+    day before watching began. Nothing else tells such an ad from a look-alike flat
+    emptied later, so it must be lone (no ad of another advertiser that went up within
+    JOIN_DAYS of it looks like it, as a new flat's ads would), first seen at most
+    UNSEEN_REPOST_DAYS after the first day watched, put up no earlier than the day
+    before (an ad up for weeks is a flat of its own), from an advertiser the unit never
+    had, and fit a unit that was already up on the first day and is still live (area and
+    rent within the tolerances). The closest rent wins.
+    """
+    if not ad.agent or days_between(first_watched, ad.first_seen) > UNSEEN_REPOST_DAYS:
+        return None
+    went_up = ad.created or ad.first_seen
+    if days_between(went_up, first_watched) > UNSEEN_REPOST_DAYS:
+        return None
+    rent = ad.rent_until(day)
+    for other in batch:
+        if other is ad or other.key != ad.key or other.agent == ad.agent:
+            continue
+        other_rent = other.rent_until(day)
+        if (
+            abs(days_between(other.created or other.first_seen, went_up)) <= JOIN_DAYS
+            and area_close(ad.area, other.area)
+            and (not rent or not other_rent or abs(rent - other_rent) / other_rent <= RENT_TOL)
+        ):
+            return None  # it has a sibling: the ads of a new flat
+    best: tuple[tuple[int, float], UnitState, str, str] | None = None
+    for unit in units:
+        if unit.first_seen > first_watched or not area_close(ad.area, unit.area):
+            continue
+        last = unit.last_seen_until(day)
+        if last is None or days_between(last, day) > ALIVE_DAYS:
+            continue
+        if any(a.agent == ad.agent for a in unit.ads if a is not ad) or any(
+            agent == ad.agent for _, agent in unit.outside
+        ):
+            continue
+        lag, timing = _listing_lag(ad, unit)
+        if lag <= JOIN_DAYS:
+            continue  # a match, had it fitted
+        _, unit_rent, gap = _rent_gap(ad, unit, day)
+        if gap is not None and gap > RENT_TOL:
+            continue
+        score = (gap or 0.0) / RENT_TOL
+        if best is None or score < best[0][1]:
+            best = (
+                (2, score),
+                unit,
+                "unseen_repost",
+                f"repost of an ad not seen: advertiser {_short(ad.agent)} new to "
+                f"{describe(unit)}, unit up since {unit.first_seen}, when watching began; "
+                + (f"rent {rent:g} vs unit {unit_rent:g}, " if rent and unit_rent else "")
+                + f"{timing}, no other new ad like it",
+            )
     return best
 
 

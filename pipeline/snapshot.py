@@ -199,6 +199,7 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
     units_by_building: dict[int, list[UnitState]] = defaultdict(list)
     for unit in units.values():
         units_by_building[unit.building_id].append(unit)
+    observed = _observed_days(db, start, day)
     for building_id, ads_today in sorted(today_by_building.items()):
         new = [
             a
@@ -210,7 +211,12 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
         ]
         if not new:
             continue
-        links, created = assign_units(new, units_by_building[building_id], day)
+        links, created = assign_units(
+            new,
+            units_by_building[building_id],
+            day,
+            _first_watched(observed, building_id, start, day),
+        )
         for unit in created:
             unit.id = unit_sql.insert_unit(
                 db,
@@ -251,7 +257,6 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
         report.ads_linked += len(links)
 
     # -- lifecycle and the day's rows ----------------------------------------------------
-    observed = _observed_days(db, start, day)
     building_rows: list[dict[str, Any]] = []
     unit_updates: list[dict[str, Any]] = []
     pooled: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -313,6 +318,21 @@ def _observed_days(db: sqlite_utils.Database, start: str, day: str) -> dict[int,
     ).fetchall():
         out[building_id].add(d)
     return out
+
+
+def _first_watched(
+    observed: dict[int, set[str]], building_id: int, start: str, day: str
+) -> str | None:
+    """The first day the building was observed, or None when that was before the window.
+
+    A building not observed on any earlier day of the window is watched from ``day`` (a
+    building seen again after a week unwatched is, for reposts, watched anew).
+    """
+    days = observed.get(building_id)
+    if not days:
+        return day
+    first = min(days)
+    return None if first <= start else first
 
 
 def _unit_rent_today(unit: UnitState, day: str) -> float | None:

@@ -114,6 +114,108 @@ def test_repost_joins_the_flat_whose_old_ad_it_copies(market):
     assert kind == "repost" and f"ad {bx_id} last seen {day(2)}" in reason
 
 
+def test_an_advertisers_look_alike_ad_at_another_rent_is_not_a_repost(market):
+    # X's ad of flat A vanishes after day 2; on day 4 X lists a look-alike at 3150. A
+    # repost copies its old ad, rent included: an agency that let a flat in a tower lists
+    # the next one of the same plan, at that flat's price. At A's price it is a repost.
+    a_x = ad("ax", "丽晶国际", rent=3000, agent="X")
+    a_y = ad("ay", "丽晶国际", rent=3010, agent="Y")
+    other = ad("x-other", "丽晶国际", rent=3150, agent="X")
+    again = ad("x-again", "丽晶国际", rent=3000, agent="X")
+    run_days(market, {1: [a_x, a_y], 2: [a_x, a_y], 3: [a_y], 4: [a_y, other]})
+    run_days(market, {5: [a_y, other], 6: [a_y, other, again]})
+    links = {
+        code: (unit, kind)
+        for code, unit, kind in market.db.execute(
+            "SELECT l.listing_id, k.unit_id, k.kind FROM unit_links k "
+            "JOIN listings l ON l.id = k.listing_id"
+        )
+    }
+    assert links["x-other"][1] == "first" and links["x-other"][0] != links["ax"][0]
+    # X's 3150 ad went up on day 4; day 6's look-alike at A's old price is a repost of A's
+    # ad (vanished on day 3, within REPOST_DAYS), not of the 3150 one (still up)
+    assert links["x-again"] == (links["ax"][0], "repost")
+
+
+@pytest.mark.parametrize(("areas", "units"), [((52, 54), 1), ((52, 55), 2)])
+def test_agencies_round_a_flats_area_up_to_a_square_metre_each_way(market, areas, units):
+    # A 53 ㎡ flat shows as 52 ㎡ on one agency's ad and 54 ㎡ on another's; 52 and 55 are
+    # two plans.
+    ads = [
+        ad("x", "丽晶国际", rent=3000, area=areas[0], agent="X"),
+        ad("y", "丽晶国际", rent=3010, area=areas[1], agent="Y"),
+    ]
+    assert run_days(market, {1: ads})[1]["units"] == units
+
+
+def test_a_days_new_ads_meet_the_units_in_the_order_they_went_up(market):
+    # First day watched: flat A listed by X on 09-10 at 3000 and by Y on 09-12 at 3170
+    # (5.7 % apart, within the tolerance), flat B by Z on 09-14 at 3100. Taken by rent,
+    # B's ad would start a unit before Y's came, and Y's (2 days from each) would join the
+    # nearer price, B's. Taken as they went up, Y's joins A's unit before B's ad exists.
+    def code(day: int, n: int) -> str:
+        return house_code_at("hz", datetime(2026, 9, day, 10, n, tzinfo=SHANGHAI), n)
+
+    a_x, a_y, b_z = code(10, 1), code(12, 2), code(14, 3)
+    ads = [
+        ad(a_x, "丽晶国际", rent=3000, agent="X"),
+        ad(b_z, "丽晶国际", rent=3100, agent="Z"),
+        ad(a_y, "丽晶国际", rent=3170, agent="Y"),
+    ]
+    assert run_days(market, {1: ads})[1]["units"] == 2
+    units = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
+    assert units[a_x] == units[a_y] != units[b_z]
+
+
+@pytest.mark.parametrize(
+    ("case", "joins"),
+    [
+        ("lone, next day", True),
+        ("lone, first day", True),
+        ("with a sibling", False),
+        ("three days in", False),
+        ("put up long before", False),
+    ],
+)
+def test_repost_of_an_ad_never_seen_joins_its_flat_when_watching_begins(market, case, joins):
+    # Watching begins on 10-01. Flat A: X's ad of 09-10 and Y's of 09-11. Z reposted its ad
+    # of A just before (the old ad vanished unseen): Z's new id is of 10-02 (seen 10-02) or
+    # of 10-01 (seen on the first day), 20 days after A's other ads. A lone ad like that
+    # is that repost. With a look-alike ad of another agency put up the same day it is a
+    # new flat's; three days in, an old ad's vanishing would have been seen; and an ad put
+    # up on 09-25 (before watching began, weeks after A's) advertises a flat of its own.
+    def code(month: int, day_: int, n: int) -> str:
+        return house_code_at("hz", datetime(2026, month, day_, 10, n, tzinfo=SHANGHAI), n)
+
+    a_x = ad(code(9, 10, 1), "丽晶国际", rent=3000, agent="X")
+    a_y = ad(code(9, 11, 2), "丽晶国际", rent=3040, agent="Y")
+    plan = {n: [a_x, a_y] for n in range(1, 5)}
+    seen_on, went_up = {
+        "lone, next day": (2, (10, 2)),
+        "lone, first day": (1, (10, 1)),
+        "with a sibling": (2, (10, 2)),
+        "three days in": (4, (10, 4)),
+        "put up long before": (1, (9, 25)),
+    }[case]
+    z = ad(code(*went_up, 3), "丽晶国际", rent=3020, agent="Z")
+    for n in range(seen_on, 5):
+        plan[n] = [*plan[n], z]
+        if case == "with a sibling":
+            plan[n].append(ad(code(10, 2, 4), "丽晶国际", rent=3030, agent="W"))
+    rows = run_days(market, plan)
+    unit_of = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
+    assert (unit_of[z.listing_id] == unit_of[a_x.listing_id]) is joins
+    assert rows[4]["units"] == (1 if joins else 2)
+    if joins:
+        kind, reason = market.db.execute(
+            "SELECT k.kind, k.reason FROM unit_links k JOIN listings l ON l.id = k.listing_id "
+            "WHERE l.listing_id = ?",
+            [z.listing_id],
+        ).fetchone()
+        assert kind == "unseen_repost"
+        assert "repost of an ad not seen" in reason and f"up since {day(1)}" in reason
+
+
 def test_ids_that_tell_when_ads_went_up_keep_look_alike_flats_apart_on_the_first_day(market):
     # Two look-alike flats, all four ads first seen the same day (the day tracking
     # starts). Lianjia's house codes say A's ads went up on 09-10 and B's on 09-22: two

@@ -200,7 +200,7 @@ TABLES: dict[str, dict[str, object]] = {
             "unit_id": "The flat it was merged into.",
             "building_id": "Building.",
             "linked_on": "The snapshot day that made the link.",
-            "kind": "first (the ad that created the unit), match (same flat, another ad), or repost (the same ad posted again).",
+            "kind": "first (the ad that created the unit), match (same flat, another ad), repost (the same ad posted again), or unseen_repost (a repost whose old ad vanished before the building was first watched).",
             "reason": "What matched, in words.",
             "score": "Match score (higher: surer).",
         },
