@@ -113,7 +113,9 @@ def print_one(days: int, run: dict) -> None:
         f"{g['first_day']['merged']:.1%} ({g['first_day']['flat_days']:,} flat-days), "
         f"advertised later {g['later']['split']:.1%} / {g['later']['merged']:.1%} "
         f"({g['later']['flat_days']:,}); repost links to a unit without that flat and "
-        f"agency: {g['reposts']['wrong']} of {g['reposts']['links']}"
+        f"agency: {g['reposts']['wrong']} of {g['reposts']['links']}; unseen-repost links "
+        f"to a unit without that flat: {g['unseen_reposts']['wrong']} of "
+        f"{g['unseen_reposts']['links']}"
     )
     worst = sorted(by_building.items(), key=lambda kv: -kv[1])[:5]
     print("worst buildings (units MAPE):", ", ".join(f"{k} {v:.1%}" for k, v in worst))

@@ -183,16 +183,21 @@ def test_grouping_errors_count_split_and_merged_flats_and_wrong_reposts(tmp_path
     d = next(ads for ads in ads_of.values() if ads not in (a, b, c))
     a_repost = dataclasses.replace(a[0], house_code="REPOST-A")
     c_repost = dataclasses.replace(c[0], house_code="REPOST-C")
-    for ad in (a_repost, c_repost):
+    b_unseen = dataclasses.replace(b[0], house_code="UNSEEN-B", agency="another agency")
+    d_unseen = dataclasses.replace(d[0], house_code="UNSEEN-D", agency="another agency")
+    for ad in (a_repost, c_repost, b_unseen, d_unseen):
         market.ad_by_code[ad.house_code] = ad
     # Day 1: flat A split over units 1 and 2, and merged with flat B in unit 1; flat C
     # split over units 3 and 4. Day 2: C again, and flat D, first seen then, alone in 5.
     # Reposts: A's into unit 1, which holds A's earlier ad by the same agency (right);
-    # C's into unit 1, which holds none of C's ads (wrong).
+    # C's into unit 1, which holds none of C's ads (wrong). Reposts of ads never seen,
+    # from another agency: B's into unit 1, which holds B's ad (right); D's into unit 3,
+    # which holds none of D's ads (wrong).
     day1, day2 = "2026-10-01", "2026-10-02"
     listings = [
         (a[0], 1, day1), (a[1], 2, day1), (b[0], 1, day1), (c[0], 3, day1), (c[1], 4, day1),
-        (d[0], 5, day2), (a_repost, 1, day2), (c_repost, 1, day2),
+        (d[0], 5, day2), (a_repost, 1, day2), (c_repost, 1, day2), (b_unseen, 1, day2),
+        (d_unseen, 3, day2),
     ]  # fmt: skip
     seen = {day1: [a[0], a[1], b[0], c[0], c[1]], day2: [c[0], c[1], d[0]]}
     db = open_db(tmp_path / "grouping.db")
@@ -209,12 +214,17 @@ def test_grouping_errors_count_split_and_merged_flats_and_wrong_reposts(tmp_path
             db["listing_observations"].insert({"listing_id": ids[ad.house_code], "date": day})
     for ad in (a_repost, c_repost):
         db["unit_links"].insert({"listing_id": ids[ad.house_code], "unit_id": 1, "kind": "repost"})
+    for ad, unit_id in ((b_unseen, 1), (d_unseen, 3)):
+        db["unit_links"].insert(
+            {"listing_id": ids[ad.house_code], "unit_id": unit_id, "kind": "unseen_repost"}
+        )
 
     errors = grouping_errors(db, market)
     # First-day flats: A (split, merged), B (merged), C (split) on day 1, C (split) on day 2.
     assert errors["first_day"] == {"flat_days": 4, "split": 0.75, "merged": 0.5}
     assert errors["later"] == {"flat_days": 1, "split": 0.0, "merged": 0.0}
     assert errors["reposts"] == {"links": 2, "wrong": 1}
+    assert errors["unseen_reposts"] == {"links": 2, "wrong": 1}
 
 
 def test_simulation_through_the_commands_scores_as_through_their_functions(tmp_path):

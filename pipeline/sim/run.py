@@ -285,7 +285,8 @@ def grouping_errors(db: sqlite_utils.Database, market: Market) -> dict[str, Any]
     day (``first_day``: they all appear at once, so timing tells nothing) are scored
     apart from the flats advertised later (``later``). ``reposts``: links of kind repost,
     and how many of them went to a unit holding no earlier ad of the same flat by the
-    same agency.
+    same agency; ``unseen_reposts``: links of kind unseen_repost (the old ad was never
+    seen), and how many went to a unit holding no other ad of the same flat.
     """
     seen = db.execute(
         "SELECT l.listing_id, l.unit_id, o.date FROM listing_observations o "
@@ -315,23 +316,29 @@ def grouping_errors(db: sqlite_utils.Database, market: Market) -> dict[str, Any]
         "SELECT listing_id, unit_id, first_seen FROM listings WHERE unit_id IS NOT NULL"
     ):
         unit_ads.setdefault(unit_id, []).append((code, first_seen))
-    reposts = wrong = 0
-    for code, unit_id, first_seen in db.execute(
-        "SELECT l.listing_id, k.unit_id, l.first_seen FROM unit_links k "
-        "JOIN listings l ON l.id = k.listing_id WHERE k.kind = 'repost'"
+    tallies = {"repost": [0, 0], "unseen_repost": [0, 0]}  # links, wrong
+    for code, unit_id, first_seen, kind in db.execute(
+        "SELECT l.listing_id, k.unit_id, l.first_seen, k.kind FROM unit_links k "
+        "JOIN listings l ON l.id = k.listing_id WHERE k.kind IN ('repost', 'unseen_repost')"
     ):
         ad = market.ad_by_code.get(code)
         if ad is None or ad.flat is None:
             continue
-        reposts += 1
-        earlier = (
-            market.ad_by_code.get(other)
-            for other, other_first in unit_ads.get(unit_id, [])
-            if other != code and other_first and first_seen and other_first < first_seen
-        )
-        wrong += not any(
-            o is not None and o.flat is ad.flat and o.agency == ad.agency for o in earlier
-        )
+        tally = tallies[kind]
+        tally[0] += 1
+        if kind == "repost":
+            earlier = (
+                market.ad_by_code.get(other)
+                for other, other_first in unit_ads.get(unit_id, [])
+                if other != code and other_first and first_seen and other_first < first_seen
+            )
+            right = any(
+                o is not None and o.flat is ad.flat and o.agency == ad.agency for o in earlier
+            )
+        else:
+            others = (market.ad_by_code.get(o) for o, _ in unit_ads.get(unit_id, []) if o != code)
+            right = any(o is not None and o.flat is ad.flat for o in others)
+        tally[1] += not right
 
     def shares(tally: list[int]) -> dict[str, Any]:
         n, split, merged = tally
@@ -344,5 +351,6 @@ def grouping_errors(db: sqlite_utils.Database, market: Market) -> dict[str, Any]
     return {
         "first_day": shares(counts["first_day"]),
         "later": shares(counts["later"]),
-        "reposts": {"links": reposts, "wrong": wrong},
+        "reposts": dict(zip(("links", "wrong"), tallies["repost"], strict=True)),
+        "unseen_reposts": dict(zip(("links", "wrong"), tallies["unseen_repost"], strict=True)),
     }
