@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from db import open_db  # noqa: E402
 from pipeline.sim import evaluate, grouping_errors, grouping_floor, run_simulation  # noqa: E402
-from pipeline.sim.market import Truth  # noqa: E402
+from pipeline.sim.market import WARMUP_DAYS, Truth  # noqa: E402
 
 
 def median_error_by_size(
@@ -57,12 +57,19 @@ def median_error_by_size(
 
 
 def score_seed(
-    days: int, seed: int, scale: float, db_path: str | None = None, via_cli: bool = False
+    days: int,
+    seed: int,
+    scale: float,
+    db_path: str | None = None,
+    via_cli: bool = False,
+    warmup: int = WARMUP_DAYS,
 ) -> dict:
     """Run one seed through the pipeline and score it (a worker of ``--seeds``)."""
     with tempfile.TemporaryDirectory() as tmp:
         db_path = db_path or str(Path(tmp) / "sim.db")
-        result = run_simulation(db_path, days=days, seed=seed, scale=scale, via_cli=via_cli)
+        result = run_simulation(
+            db_path, days=days, seed=seed, scale=scale, via_cli=via_cli, warmup=warmup
+        )
         db = open_db(db_path)
         scores = evaluate(db, result.truth)
         by_size = median_error_by_size(db, result.truth)
@@ -165,16 +172,32 @@ def main() -> None:
         help="run each day's `rentwatch scrape` and `rentwatch snapshot` as commands, each "
         "in its own process (default: call their functions in this process)",
     )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=WARMUP_DAYS,
+        help=f"days the market lives unwatched before the first day (default {WARMUP_DAYS}; "
+        "0: no ad already up was ever reposted, the easier market of before 2026-12-05)",
+    )
     args = parser.parse_args()
     if not args.seeds:
-        print_one(args.days, score_seed(args.days, args.seed, args.scale, args.db, args.cli))
+        print_one(
+            args.days,
+            score_seed(args.days, args.seed, args.scale, args.db, args.cli, args.warmup),
+        )
         return
     seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
     n = len(seeds)
     with ProcessPoolExecutor(max_workers=2) as pool:
         runs = list(
             pool.map(
-                score_seed, [args.days] * n, seeds, [args.scale] * n, [None] * n, [args.cli] * n
+                score_seed,
+                [args.days] * n,
+                seeds,
+                [args.scale] * n,
+                [None] * n,
+                [args.cli] * n,
+                [args.warmup] * n,
             )
         )
     print_table(runs)

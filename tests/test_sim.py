@@ -50,6 +50,32 @@ def test_house_codes_tell_when_each_ad_went_up_as_on_the_site():
     assert len({ad.house_code for ad in ads}) == len(ads)
 
 
+@pytest.mark.parametrize("warmup", [30, 0])
+def test_the_first_day_finds_a_market_that_lived_before_it(warmup):
+    # A real site has been running long before we watch: ads already up on the first day
+    # were reposted under new ids at any earlier date. With a warm-up the sim's are too;
+    # without one (warmup=0) every ad up before the first day is its flat's first listing.
+    market = Market(seed=3, scale=0.3, days=2, warmup=warmup)
+    market.advance()
+    first_day = [ad for ad in market.live_ads(0) if ad.flat is not None and not ad.bait]
+    by_flat: dict[int, list] = {}
+    for ad in first_day:
+        by_flat.setdefault(id(ad.flat), []).append(ad)
+    reposted_before = [
+        ad
+        for ad in first_day
+        if ad.start < 0 and ad.start > min(other.start for other in by_flat[id(ad.flat)]) + 2
+    ]
+    if warmup:
+        assert len(reposted_before) > 0.1 * len(first_day)
+        assert min(ad.start for ad in first_day) < -warmup  # up since before the warm-up
+    else:
+        assert reposted_before == []
+    # the truth starts on the first day watched, never in the warm-up
+    assert min(day for _, day in market.truth) == market.date_of(0)
+    assert all(t.vacant >= 0 for t in market.truth.values())
+
+
 def test_full_size_city_exceeds_the_list_limit():
     market = Market(scale=1.0, days=1)
     market.advance()

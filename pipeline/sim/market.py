@@ -95,6 +95,10 @@ class SimAd:
         return self.start <= day and (self.end is None or day <= self.end)
 
 
+#: Days the market lives before watching begins (day index 0), unwatched.
+WARMUP_DAYS = 30
+
+
 @dataclass(slots=True)
 class Truth:
     vacant: int
@@ -283,7 +287,13 @@ class Market:
     """The market's state, advanced one day at a time (day index 0 = ``start``)."""
 
     def __init__(
-        self, *, seed: int = 7, start: str = "2026-10-01", days: int = 30, scale: float = 1.0
+        self,
+        *,
+        seed: int = 7,
+        start: str = "2026-10-01",
+        days: int = 30,
+        scale: float = 1.0,
+        warmup: int = WARMUP_DAYS,
     ) -> None:
         self.rng = random.Random(seed)
         self.start = date.fromisoformat(start)
@@ -308,11 +318,17 @@ class Market:
                     rent = plan.rent * landlord * (1 + 0.004 * floor)
                     flat = Flat(b, f"{floor}-{pos + 1}", floor, plan, round(rent / 10) * 10)
                     self.flats.append(flat)
-        # Vacancies at the start, with ads already up for some days.
+        # Vacancies ``warmup`` days before watching begins, with ads already up for some
+        # days; then the market lives through the warm-up unwatched, so the first day
+        # watched finds what a real site shows: ads reposted under new ids at any earlier
+        # date, the lingering ads of flats let just before, flats emptied days ago.
         for flat in self.flats:
             if self.rng.random() < flat.building.initial_vacancy:
-                flat.vacant_since = -self.rng.randint(0, 25)
+                flat.vacant_since = -warmup - self.rng.randint(0, 25)
                 self._advertise(flat, flat.vacant_since)
+        self.day = -warmup - 1
+        while self.day < -1:
+            self.advance()
 
     def date_of(self, index: int) -> str:
         return (self.start + timedelta(days=index)).isoformat()
@@ -387,7 +403,7 @@ class Market:
         """Move to the next day: move-outs, lettings, reposts. Returns the day index."""
         self.day += 1
         day, rng = self.day, self.rng
-        progress = day / max(1, self.days - 1)
+        progress = max(0, day) / max(1, self.days - 1)
         for flat in self.flats:
             b = flat.building
             if flat.vacant_since is None:
@@ -417,7 +433,8 @@ class Market:
         self._room_ads(day)
         if day % 7 == 0:  # forget ads long gone, so a day costs the same after weeks
             self.ads = [a for a in self.ads if a.end is None or a.end >= day - 1]
-        self._record_truth(day)
+        if day >= 0:
+            self._record_truth(day)
         return day
 
     def _record_truth(self, day: int) -> None:

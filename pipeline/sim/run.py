@@ -30,7 +30,7 @@ from db.buildings import import_buildings, read_buildings_csv
 
 from ..crawl import scrape
 from ..snapshot import snapshot_day
-from .market import Market, Truth
+from .market import WARMUP_DAYS, Market, Truth
 from .pages import registry_csv
 from .server import SimServer
 
@@ -59,15 +59,17 @@ def run_simulation(
     scale: float = 1.0,
     on_day: Callable[[str, dict[str, Any]], None] | None = None,
     via_cli: bool = False,
+    warmup: int = WARMUP_DAYS,
 ) -> SimResult:
     """Simulate ``days`` days into ``db_path``: scrape each day from the sim server, snapshot it.
 
     ``via_cli`` runs the ``rentwatch`` commands in their own processes instead of calling
     their functions here (slower by the start of two processes a day); a command that
-    fails raises SimCommandFailed with its output.
+    fails raises SimCommandFailed with its output. ``warmup``: days the market lives,
+    unwatched, before the first day (0: every ad already up was never reposted).
     """
     started = time.perf_counter()
-    market = Market(seed=seed, start=start, days=days, scale=scale)
+    market = Market(seed=seed, start=start, days=days, scale=scale, warmup=warmup)
     db = open_db(db_path)
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "registry.csv"
