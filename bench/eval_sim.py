@@ -63,12 +63,19 @@ def score_seed(
     db_path: str | None = None,
     via_cli: bool = False,
     warmup: int = WARMUP_DAYS,
+    drift: float = 0.0,
 ) -> dict:
     """Run one seed through the pipeline and score it (a worker of ``--seeds``)."""
     with tempfile.TemporaryDirectory() as tmp:
         db_path = db_path or str(Path(tmp) / "sim.db")
         result = run_simulation(
-            db_path, days=days, seed=seed, scale=scale, via_cli=via_cli, warmup=warmup
+            db_path,
+            days=days,
+            seed=seed,
+            scale=scale,
+            via_cli=via_cli,
+            warmup=warmup,
+            drift=drift,
         )
         db = open_db(db_path)
         scores = evaluate(db, result.truth)
@@ -83,6 +90,7 @@ def score_seed(
         "floor": floor,
         "grouping": grouping,
         "pages": result.pages,
+        "drifted": result.drifted,
         "city_ads": max(result.city_ads),
         "scrape_seconds": result.scrape_seconds,
         "snapshot_seconds": result.snapshot_seconds,
@@ -96,6 +104,7 @@ def print_one(days: int, run: dict) -> None:
         f"{days} days, {run['pages']} pages, up to {run['city_ads']} live ads city-wide "
         f"(the list shows at most 3,000); scrape {run['scrape_seconds']:.0f}s, "
         f"snapshot {run['snapshot_seconds']:.0f}s"
+        + (f"; {run['drifted']} ads jumped to the top while paged" if run["drifted"] else "")
     )
     print(json.dumps(scores, ensure_ascii=False, indent=1))
     print(
@@ -179,11 +188,20 @@ def main() -> None:
         help=f"days the market lives unwatched before the first day (default {WARMUP_DAYS}; "
         "0: no ad already up was ever reposted, the easier market of before 2026-12-05)",
     )
+    parser.add_argument(
+        "--drift",
+        type=float,
+        default=0.0,
+        help="chance per list page read that an ad further down jumps to the top while the "
+        "crawl pages through (the crawl then misses it that day; default 0)",
+    )
     args = parser.parse_args()
     if not args.seeds:
         print_one(
             args.days,
-            score_seed(args.days, args.seed, args.scale, args.db, args.cli, args.warmup),
+            score_seed(
+                args.days, args.seed, args.scale, args.db, args.cli, args.warmup, args.drift
+            ),
         )
         return
     seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
@@ -198,6 +216,7 @@ def main() -> None:
                 [None] * n,
                 [args.cli] * n,
                 [args.warmup] * n,
+                [args.drift] * n,
             )
         )
     print_table(runs)

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from db import open_db
 from pipeline.cli import main
+from pipeline.crawl import scrape
 from pipeline.sim import (
     Market,
     SimServer,
@@ -74,6 +75,42 @@ def test_the_first_day_finds_a_market_that_lived_before_it(warmup):
     # the truth starts on the first day watched, never in the warm-up
     assert min(day for _, day in market.truth) == market.date_of(0)
     assert all(t.vacant >= 0 for t in market.truth.values())
+
+
+@pytest.mark.parametrize("drift", [0.0, 1.0])
+def test_a_list_that_shifts_while_paged_makes_the_crawl_incomplete(tmp_path, drift):
+    # With drift, an ad from further down jumps to the top at each page read after the
+    # first: the crawl never sees it that day, and the run says so (fewer distinct ads
+    # than the site's total), which keeps the lifecycle's 2-day rule for that day.
+    market = Market(seed=5, scale=0.15, days=1)
+    market.advance()
+    db = open_db(tmp_path / "drift.db")
+    with SimServer(market, drift=drift) as server:
+        server.set_day(0)
+        district = max(
+            {b.district_slug for b in market.buildings},
+            key=lambda slug: sum(
+                market.building_of(a).district_slug == slug for a in market.live_ads()
+            ),
+        )
+        scrape(
+            db,
+            "lianjia",
+            city="hz",
+            districts=[district],
+            base_url=server.url,
+            as_of=market.date_of(0),
+            delay=0,
+        )
+        drifted = server.drifted
+    run = next(db.query("SELECT site_total, distinct_listings, pages FROM runs"))
+    assert run["pages"] >= 2
+    if drift:
+        assert drifted == run["pages"] - 1
+        assert run["distinct_listings"] < run["site_total"]
+    else:
+        assert drifted == 0
+        assert run["distinct_listings"] == run["site_total"]
 
 
 def test_full_size_city_exceeds_the_list_limit():

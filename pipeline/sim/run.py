@@ -47,6 +47,7 @@ class SimResult:
     snapshot_seconds: float
     pages: int
     city_ads: list[int] = field(default_factory=list)  # live ads city-wide per day
+    drifted: int = 0  # ads that jumped to the top of a list while it was paged
     market: Market | None = None
 
 
@@ -60,6 +61,7 @@ def run_simulation(
     on_day: Callable[[str, dict[str, Any]], None] | None = None,
     via_cli: bool = False,
     warmup: int = WARMUP_DAYS,
+    drift: float = 0.0,
 ) -> SimResult:
     """Simulate ``days`` days into ``db_path``: scrape each day from the sim server, snapshot it.
 
@@ -67,6 +69,8 @@ def run_simulation(
     their functions here (slower by the start of two processes a day); a command that
     fails raises SimCommandFailed with its output. ``warmup``: days the market lives,
     unwatched, before the first day (0: every ad already up was never reposted).
+    ``drift``: the server's chance per list page of an ad jumping to the top while the
+    crawl pages through (see SimServer); the jumps are counted in ``result.drifted``.
     """
     started = time.perf_counter()
     market = Market(seed=seed, start=start, days=days, scale=scale, warmup=warmup)
@@ -80,7 +84,7 @@ def run_simulation(
             import_buildings(db, read_buildings_csv(csv_path))
     districts = sorted({b.district_slug for b in market.buildings})
     result = SimResult(str(db_path), [], market.truth, 0.0, 0.0, 0.0, 0, market=market)
-    with SimServer(market) as server:
+    with SimServer(market, drift=drift) as server:
         for _ in range(days):
             index = market.advance()
             day = market.date_of(index)
@@ -112,6 +116,7 @@ def run_simulation(
             result.days.append(day)
             if on_day:
                 on_day(day, {"scrape": status, "pages": pages, "ads": ads, "units": units})
+        result.drifted = server.drifted
     db.close()
     result.seconds = time.perf_counter() - started
     return result

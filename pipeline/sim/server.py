@@ -9,18 +9,28 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .market import Market, SimAd
-from .pages import list_page, registry_csv
+from .pages import PER_PAGE, list_page, registry_csv
 
 _LIST = re.compile(r"^/zufang/(?:(?P<scope>c\d+|[a-z][a-z0-9-]*)/)?(?:pg(?P<page>\d+)/)?$")
 
 
 class SimServer:
-    """Serves ``market`` as it stands on the day set with ``set_day``; start/stop or ``with``."""
+    """Serves ``market`` as it stands on the day set with ``set_day``; start/stop or ``with``.
 
-    def __init__(self, market: Market) -> None:
+    ``drift``: the chance, at each list page read after the first, that an agency
+    refreshes one of the ads further down the list and it jumps to the top, as on the
+    site: every ad from the top to its old place shifts down by one, and the crawl, which
+    has read the top already, never sees it that day (and sees another ad twice).
+    ``drifted`` counts the jumps.
+    """
+
+    def __init__(self, market: Market, *, drift: float = 0.0) -> None:
         self.market = market
+        self.drift = drift
+        self.drifted = 0
         self.lock = threading.Lock()
         self._lists: dict[str, list[SimAd]] = {}
+        self._drift_rng = random.Random(0)
         self.requests = 0
         server = self
 
@@ -56,11 +66,15 @@ class SimServer:
                 lists.setdefault(key, []).append(ad)
         with self.lock:
             self._lists = lists
+            self._drift_rng = random.Random(index * 104729 + 7)
 
     def respond(self, path: str) -> tuple[int, str, bytes]:
         with self.lock:
             self.requests += 1
             lists = self._lists
+            m = _LIST.match(path)
+            if m and self.drift and int(m.group("page") or 1) > 1:
+                self._refresh_one(lists.get(m.group("scope") or "", []), int(m.group("page")))
         if path == "/robots.txt":
             return 200, "text/plain", b"User-agent: *\nAllow: /\n"
         if path == "/registry.csv":
@@ -73,7 +87,6 @@ class SimServer:
                 if d == day
             }
             return 200, "application/json", json.dumps(truth, ensure_ascii=False).encode()
-        m = _LIST.match(path)
         if m:
             scope = m.group("scope") or ""
             page = int(m.group("page") or 1)
@@ -84,6 +97,14 @@ class SimServer:
                 list_page(self.market, lists.get(scope, []), prefix, page),
             )
         return 404, "text/html; charset=utf-8", b"<html><body>not found</body></html>"
+
+    def _refresh_one(self, ads: list[SimAd], page: int) -> None:
+        """With chance ``drift``, move an ad from page ``page`` or later to the top."""
+        first = (page - 1) * PER_PAGE
+        if len(ads) <= first or self._drift_rng.random() >= self.drift:
+            return
+        ads.insert(0, ads.pop(self._drift_rng.randrange(first, len(ads))))
+        self.drifted += 1
 
     def start(self) -> SimServer:
         self.thread.start()
