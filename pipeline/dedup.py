@@ -15,16 +15,17 @@ The evidence against a merge is therefore as important as the evidence for it:
   attributes at the same rent under a new id within REPOST_DAYS) is the same flat,
   whatever else;
 - a repost whose old ad vanished before the building was first watched cannot be seen
-  as one: on the first day watched and the next, an ad left alone after the day's
-  matching, of an advertiser new to a look-alike unit that was already up and put up
-  more than JOIN_DAYS apart from that unit's ads, joins it as an *unseen repost*
+  as one: on the first day watched and the next, an ad left alone (or with one other)
+  after the day's matching, of an advertiser new to a look-alike unit that was already
+  up and put up more than JOIN_DAYS apart from that unit's ads, joins it as an *unseen
+  repost*
   (agencies repost at any time, so an ad up for weeks carries the day of its last
   repost, not the day its flat came free).
 
 Each new ad joins the best candidate or starts a unit: a repost first (to the unit
 whose vanished ad it copies best: rent, area, days between), then the smallest rent gap
-plus time gap; a unit of one ad left after the day's matching may then be an unseen
-repost. A day's new ads are taken in the order they went
+plus time gap; a new unit of one or two ads left after the day's matching may then be
+unseen reposts. A day's new ads are taken in the order they went
 up, so a flat's first ad starts its unit before its later ads look for one.
 Assignment is incremental and stable: an ad keeps its unit once given, so re-running a
 day gives the same units.
@@ -32,6 +33,7 @@ day gives the same units.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,6 +61,11 @@ REPOST_DAYS = 5
 REPOST_RENT_TOL = 0.01
 #: A unit takes new ads only while one of its ads was seen within this many days.
 ALIVE_DAYS = 3
+#: After the first days' matching, a new unit of at most this many ads may be unseen
+#: reposts of a flat already on offer: one reposted ad, or two of a flat's ads reposted
+#: about the same time (merging such a pair into a look-alike flat by mistake costs the
+#: estimates less than splitting a flat: docs/units-history.md).
+UNSEEN_GROUP_MAX = 2
 #: Reposts come back within a day or two of their old ad vanishing, so an ad first seen
 #: more than this many days after the building was first watched would have shown its
 #: old ad vanishing (see _unseen_repost).
@@ -280,29 +287,51 @@ def _join_unseen_reposts(
     day: str,
     first_watched: str,
 ) -> None:
-    """Move each of the day's new units of a single ad into the unit that ad reposts,
-    when it is an unseen repost (see _unseen_repost); updates the lists in place.
+    """Move each of the day's new units of at most UNSEEN_GROUP_MAX ads into the unit
+    whose unseen reposts they are (see _unseen_repost); updates the lists in place.
 
-    Only after the whole day's matching: an ad put up with look-alike ads of other
-    advertisers has by then been joined by them (the ads of a fresh flat), and only an
-    ad left alone can be a repost. Earlier units move first, so an ad never joins a unit
-    that moves away after it.
+    Only after the whole day's matching: a fresh flat's ads put up together have by then
+    met in one unit. What is left in a unit of one ad, or of two put up within JOIN_DAYS
+    of each other (two of a flat's ads reposted about the same time), may be reposts of a
+    flat already on offer. Earlier units move first, so an ad never joins a unit that
+    moves away after it.
     """
     for unit in list(created):
-        if len(unit.ads) != 1:
+        if len(unit.ads) > UNSEEN_GROUP_MAX:
             continue
-        ad = unit.ads[0]
-        others = [u for u in by_key.get(ad.key, []) if u is not unit]
-        found = _unseen_repost(ad, others, day, first_watched)
+        others = [u for u in by_key.get(unit.key, []) if u is not unit]
+        found = _unseen_reposts_of(unit, others, day, first_watched)
         if found is None:
             continue
-        (_, score), target, kind, reason = found
+        target, joins = found
         created.remove(unit)
         units.remove(unit)
         by_key[unit.key].remove(unit)
-        links[:] = [link for link in links if link.ad is not ad]
-        target.ads.append(ad)
-        links.append(Link(ad, target, kind, reason, round(score, 4)))
+        links[:] = [link for link in links if link.unit is not unit]
+        for ad, ((_, score), _, kind, reason) in joins:
+            target.ads.append(ad)
+            links.append(Link(ad, target, kind, reason, round(score, 4)))
+
+
+def _unseen_reposts_of(
+    unit: UnitState, candidates: list[UnitState], day: str, first_watched: str
+) -> tuple[UnitState, list[tuple[AdState, tuple]]] | None:
+    """The candidate unit that every ad of ``unit`` joins as an unseen repost, each with
+    its link (found by the first ad; the others must fit it with the first ones added),
+    or None."""
+    first = _unseen_repost(unit.ads[0], candidates, day, first_watched)
+    if first is None:
+        return None
+    target = first[1]
+    trial = dataclasses.replace(target, ads=list(target.ads))
+    joins: list[tuple[AdState, tuple]] = []
+    for ad in unit.ads:
+        found = _unseen_repost(ad, [trial], day, first_watched)
+        if found is None:
+            return None
+        trial.ads.append(ad)
+        joins.append((ad, found))
+    return target, joins
 
 
 def _score(ad: AdState, unit: UnitState, day: str) -> tuple[tuple[int, float], str, str] | None:
@@ -402,12 +431,12 @@ def _unseen_repost(
     advertiser that reposted its ad under a new id at any time before shows another day
     than the flat's other ads (later; or earlier, when the others were reposted); so does
     one that reposts on the next day an ad that vanished the day before watching began.
-    Such an ad, left alone after the day's matching, joins a look-alike unit that was
-    already up on the first day and is still live, from an advertiser the unit never
-    had, when it was first seen at most UNSEEN_REPOST_DAYS after the first day watched,
-    went up more than JOIN_DAYS apart from the unit's ads (else it would have matched)
-    and its area and rent fit (within the tolerances and the unit's span). The closest
-    rent wins. Tried and not taken on the simulated market (docs/units-history.md): only
+    Such an ad, left alone (or with one other) after the day's matching, joins a
+    look-alike unit that was already up on the first day and is still live, from an
+    advertiser the unit never had, when it was first seen at most UNSEEN_REPOST_DAYS
+    after the first day watched, went up more than JOIN_DAYS apart from the unit's ads
+    (else it would have matched) and its area and rent fit (within the tolerances and
+    the unit's span). The closest rent wins. Tried and not taken on the simulated market (docs/units-history.md): only
     reaching back to ads put up the day before watching began; only joining units whose
     ads went up before the ad.
     """

@@ -219,6 +219,35 @@ def test_repost_of_an_ad_never_seen_joins_its_flat_when_watching_begins(market, 
         assert "repost of an ad not seen" in reason and f"up since {day(1)}" in reason
 
 
+@pytest.mark.parametrize(("reposted", "joins"), [(2, True), (3, False)])
+def test_two_ads_reposted_about_the_same_time_join_their_flat_three_make_a_flat(
+    market, reposted, joins
+):
+    # First day watched. Flat A: X's ad of 09-10 and Y's of 09-11. Z and W reposted their
+    # ads of A on 09-25 and 09-26: they match each other (a day apart) but not A (two
+    # weeks later); left as a unit of two after the day's matching, they are reposts of
+    # A. Three look-alike ads put up together (with V's) are a fresh flat's.
+    def code(day_: int, n: int) -> str:
+        return house_code_at("hz", datetime(2026, 9, day_, 10, n, tzinfo=SHANGHAI), n)
+
+    ads = [
+        ad(code(10, 1), "丽晶国际", rent=3000, agent="X"),
+        ad(code(11, 2), "丽晶国际", rent=3040, agent="Y"),
+        ad(code(25, 3), "丽晶国际", rent=3020, agent="Z"),
+        ad(code(26, 4), "丽晶国际", rent=3010, agent="W"),
+        ad(code(26, 5), "丽晶国际", rent=3030, agent="V"),
+    ][: 2 + reposted]
+    rows = run_days(market, {1: ads, 2: ads})
+    assert rows[2]["units"] == (1 if joins else 2)
+    kinds = dict(
+        market.db.execute(
+            "SELECT l.listing_id, k.kind FROM unit_links k JOIN listings l ON l.id = k.listing_id"
+        ).fetchall()
+    )
+    later = [kinds[a.listing_id] for a in ads[2:]]
+    assert later == (["unseen_repost"] * 2 if joins else ["first", "match", "match"])
+
+
 def test_ids_that_tell_when_ads_went_up_keep_look_alike_flats_apart_on_the_first_day(market):
     # Two look-alike flats, all four ads first seen the same day (the day tracking
     # starts): A listed by X and Y, B by X and Z. Lianjia's house codes say A's ads went
