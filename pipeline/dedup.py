@@ -18,15 +18,14 @@ The evidence against a merge is therefore as important as the evidence for it:
   as one: on the first day watched and the next, an ad left alone (or with one other)
   after the day's matching, of an advertiser new to a look-alike unit that was already
   up and put up more than JOIN_DAYS apart from that unit's ads, joins it as an *unseen
-  repost*
-  (agencies repost at any time, so an ad up for weeks carries the day of its last
-  repost, not the day its flat came free).
+  repost* (agencies repost at any time, so an ad up for weeks carries the day of its
+  last repost, not the day its flat came free).
 
 Each new ad joins the best candidate or starts a unit: a repost first (to the unit
 whose vanished ad it copies best: rent, area, days between), then the smallest rent gap
 plus time gap; a new unit of one or two ads left after the day's matching may then be
-unseen reposts. A day's new ads are taken in the order they went
-up, so a flat's first ad starts its unit before its later ads look for one.
+unseen reposts. A day's new ads are taken in the order they went up, so a flat's first
+ad starts its unit before its later ads look for one.
 Assignment is incremental and stable: an ad keeps its unit once given, so re-running a
 day gives the same units.
 """
@@ -436,9 +435,10 @@ def _unseen_repost(
     advertiser the unit never had, when it was first seen at most UNSEEN_REPOST_DAYS
     after the first day watched, went up more than JOIN_DAYS apart from the unit's ads
     (else it would have matched) and its area and rent fit (within the tolerances and
-    the unit's span). The closest rent wins. Tried and not taken on the simulated market (docs/units-history.md): only
-    reaching back to ads put up the day before watching began; only joining units whose
-    ads went up before the ad.
+    the unit's span). The closest rent wins. Tried and not taken on the simulated market
+    (docs/units-history.md): only reaching back to ads put up the day before watching
+    began; only joining units whose ads went up before the ad; leaving an ad alone when
+    two candidates fit about as well.
     """
     if not ad.agent or days_between(first_watched, ad.first_seen) > UNSEEN_REPOST_DAYS:
         return None
@@ -469,7 +469,7 @@ def _unseen_repost(
                 f"repost of an ad not seen: advertiser {_short(ad.agent)} new to "
                 f"{describe(unit)}, unit up since {unit.first_seen}, when watching began; "
                 + (f"rent {rent:g} vs unit {unit_rent:g}, " if rent and unit_rent else "")
-                + f"{timing}",
+                + timing,
             )
     return best
 
