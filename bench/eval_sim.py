@@ -17,6 +17,7 @@ no de-duplication can go below).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -196,29 +197,15 @@ def main() -> None:
         "crawl pages through (the crawl then misses it that day; default 0)",
     )
     args = parser.parse_args()
+    score = functools.partial(
+        score_seed, scale=args.scale, via_cli=args.cli, warmup=args.warmup, drift=args.drift
+    )
     if not args.seeds:
-        print_one(
-            args.days,
-            score_seed(
-                args.days, args.seed, args.scale, args.db, args.cli, args.warmup, args.drift
-            ),
-        )
+        print_one(args.days, score(args.days, args.seed, db_path=args.db))
         return
     seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
-    n = len(seeds)
     with ProcessPoolExecutor(max_workers=2) as pool:
-        runs = list(
-            pool.map(
-                score_seed,
-                [args.days] * n,
-                seeds,
-                [args.scale] * n,
-                [None] * n,
-                [args.cli] * n,
-                [args.warmup] * n,
-                [args.drift] * n,
-            )
-        )
+        runs = list(pool.map(score, [args.days] * len(seeds), seeds))
     print_table(runs)
 
 

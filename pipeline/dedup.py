@@ -135,9 +135,13 @@ class UnitState:
     def key(self) -> tuple:
         return (self.tenure, self.layout, self.floor_band, self.total_floors, self.orientation)
 
+    def unflagged_rents(self, day: str) -> list[float]:
+        """The latest rents up to ``day`` of the unit's unflagged ads."""
+        return [r for a in self.ads if not a.flags and (r := a.rent_until(day))]
+
     def rent_on(self, day: str) -> float | None:
         """Median of the unit's unflagged ads' latest rents up to ``day``."""
-        rents = [r for a in self.ads if not a.flags and (r := a.rent_until(day))]
+        rents = self.unflagged_rents(day)
         if not rents:
             rents = [r for a in self.ads if (r := a.rent_until(day))]
         return statistics.median(rents) if rents else None
@@ -194,8 +198,7 @@ def _within_span(ad: AdState, unit: UnitState, day: str) -> bool:
     rent = ad.rent_until(day)
     if not rent:
         return True
-    rents = [r for a in unit.ads if not a.flags and (r := a.rent_until(day))]
-    rents.append(rent)
+    rents = [*unit.unflagged_rents(day), rent]
     return max(rents) / min(rents) - 1 <= RENT_SPAN
 
 
@@ -318,13 +321,14 @@ def _unseen_reposts_of(
     """The candidate unit that every ad of ``unit`` joins as an unseen repost, each with
     its link (found by the first ad; the others must fit it with the first ones added),
     or None."""
-    first = _unseen_repost(unit.ads[0], candidates, day, first_watched)
+    first_ad, *rest = unit.ads
+    first = _unseen_repost(first_ad, candidates, day, first_watched)
     if first is None:
         return None
     target = first[1]
-    trial = dataclasses.replace(target, ads=list(target.ads))
-    joins: list[tuple[AdState, tuple]] = []
-    for ad in unit.ads:
+    trial = dataclasses.replace(target, ads=[*target.ads, first_ad])
+    joins: list[tuple[AdState, tuple]] = [(first_ad, first)]
+    for ad in rest:
         found = _unseen_repost(ad, [trial], day, first_watched)
         if found is None:
             return None
@@ -458,7 +462,7 @@ def _unseen_repost(
         if lag <= JOIN_DAYS:
             continue  # a match, had it fitted
         _, unit_rent, gap = _rent_gap(ad, unit, day)
-        if gap is not None and gap > RENT_TOL or not _within_span(ad, unit, day):
+        if (gap is not None and gap > RENT_TOL) or not _within_span(ad, unit, day):
             continue
         score = (gap or 0.0) / RENT_TOL
         if best is None or score < best[0][1]:

@@ -302,7 +302,6 @@ class Market:
         self.flats: list[Flat] = []
         self.ads: list[SimAd] = []
         self._code = 0
-        self.day = -1
         self.truth: dict[tuple[str, str], Truth] = {}
         #: (building, date) -> id() of the flats truly empty that day (the truth's flats)
         self.empty_flats: dict[tuple[str, str], frozenset[int]] = {}
