@@ -37,6 +37,8 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
+from .first_day import Evidence, partition
+
 #: Area tolerance between two ads: this many ㎡ plus AREA_REL of the area. Each agency
 #: rounds or measures the flat's area its own way, up to about 1 ㎡ off, so two ads of one
 #: flat can be 2 ㎡ apart (52 and 54 for a 53 ㎡ flat).
@@ -236,6 +238,9 @@ def assign_units(
         by_key.setdefault(unit.key, []).append(unit)
     links: list[Link] = []
     created: list[UnitState] = []
+    grouped: list[UnitState] = []
+    if first_watched == day and not any(_alive(unit, day) for unit in units):
+        new_ads, grouped = _group_first_day(new_ads, day, by_key, units, links)
     # In the order they went up: a flat's ads then meet the unit its first ad started,
     # instead of a look-alike's that happens to be next in price.
     order = sorted(
@@ -259,26 +264,101 @@ def assign_units(
             unit.ads.append(ad)
             links.append(Link(ad, unit, kind, reason, round(score, 4)))
             continue
-        unit = UnitState(
-            id=None,
-            building_id=ad.building_id,
-            tenure=ad.tenure,
-            layout=ad.layout,
-            area=ad.area,
-            floor_band=ad.floor_band,
-            total_floors=ad.total_floors,
-            orientation=ad.orientation,
-            first_seen=ad.first_seen,
-            ads=[ad],
-        )
-        unit.reason = f"{describe(unit)}; first ad {ad.source} {ad.id} by {_short(ad.agent)} on {ad.first_seen}"
-        by_key.setdefault(unit.key, []).append(unit)
-        units.append(unit)
-        created.append(unit)
-        links.append(Link(ad, unit, "first", f"first ad of a new unit ({describe(unit)})", 0.0))
+        created.append(_start_unit(ad, by_key, units, links))
     if first_watched is not None:
+        # Units the first day's grouping made weighed the unseen reposts already.
         _join_unseen_reposts(links, created, units, by_key, day, first_watched)
-    return links, created
+    return links, [*grouped, *created]
+
+
+def _alive(unit: UnitState, day: str) -> bool:
+    last = unit.last_seen_until(day)
+    return last is not None and days_between(last, day) <= ALIVE_DAYS
+
+
+def _start_unit(
+    ad: AdState, by_key: dict[tuple, list[UnitState]], units: list[UnitState], links: list[Link]
+) -> UnitState:
+    """A new unit whose first ad is ``ad``, added to the lists."""
+    unit = UnitState(
+        id=None,
+        building_id=ad.building_id,
+        tenure=ad.tenure,
+        layout=ad.layout,
+        area=ad.area,
+        floor_band=ad.floor_band,
+        total_floors=ad.total_floors,
+        orientation=ad.orientation,
+        first_seen=ad.first_seen,
+        ads=[ad],
+    )
+    unit.reason = (
+        f"{describe(unit)}; first ad {ad.source} {ad.id} by {_short(ad.agent)} on {ad.first_seen}"
+    )
+    by_key.setdefault(unit.key, []).append(unit)
+    units.append(unit)
+    links.append(Link(ad, unit, "first", f"first ad of a new unit ({describe(unit)})", 0.0))
+    return unit
+
+
+def _group_first_day(
+    new_ads: list[AdState],
+    day: str,
+    by_key: dict[tuple, list[UnitState]],
+    units: list[UnitState],
+    links: list[Link],
+) -> tuple[list[AdState], list[UnitState]]:
+    """Group the ads of a building's first day watched into units, each set of
+    look-alikes at once by likelihood (pipeline.first_day); returns the ads left to the
+    one-by-one matching (no rent, or too many look-alikes for the search) and the units
+    made."""
+    priced = [a for a in new_ads if a.rent_until(day)]
+    left = [a for a in new_ads if not a.rent_until(day)]
+    advertisers = len({a.agent or f"?{a.id}" for a in new_ads})
+    today = date.fromisoformat(day).toordinal()
+    made: list[UnitState] = []
+    for cluster in attribute_clusters(priced):
+        evidence = [
+            Evidence(
+                a.rent_until(day) or 0.0,
+                a.agent,
+                date.fromisoformat(a.created).toordinal() if a.created else None,
+            )
+            for a in cluster
+        ]
+        groups = partition(
+            evidence,
+            today=today,
+            advertisers=advertisers,
+            joinable=lambda i, j, c=cluster: area_close(c[i].area, c[j].area),
+            max_span=RENT_SPAN,
+        )
+        if groups is None:
+            left.extend(cluster)
+            continue
+        for group in groups:
+            ads = sorted(
+                (cluster[i] for i in group.members),
+                key=lambda a: (a.created or a.first_seen, a.rent_until(day) or 0.0, a.id),
+            )
+            unit = _start_unit(ads[0], by_key, units, links)
+            made.append(unit)
+            if len(ads) == 1:
+                continue
+            rents = [a.rent_until(day) or 0.0 for a in ads]
+            dates = [a.created for a in ads if a.created]
+            reason = (
+                f"first day watched: {len(ads)} look-alike ads ({describe(unit)}) of "
+                f"advertisers {', '.join(_short(a.agent) for a in ads)}, rents "
+                f"{min(rents):g}–{max(rents):g} ({max(rents) / min(rents) - 1:.1%} apart)"
+                + (f", put up {', '.join(dates)}" if dates else "")
+                + f": likelier one flat than {len(ads)} (log-likelihood ratio "
+                f"{group.log_odds:+.1f})"
+            )
+            for ad in ads[1:]:
+                unit.ads.append(ad)
+                links.append(Link(ad, unit, "match", reason, group.log_odds))
+    return left, made
 
 
 def _join_unseen_reposts(
@@ -344,8 +424,7 @@ def _score(ad: AdState, unit: UnitState, day: str) -> tuple[tuple[int, float], s
     """
     if not area_close(ad.area, unit.area):
         return None
-    last = unit.last_seen_until(day)
-    if last is None or days_between(last, day) > ALIVE_DAYS:
+    if not _alive(unit, day):
         return None
     if _advertiser_shows(ad, unit, day):
         return None  # one advertiser never lists one flat twice at once
@@ -451,8 +530,7 @@ def _unseen_repost(
     for unit in units:
         if unit.first_seen > first_watched or not area_close(ad.area, unit.area):
             continue
-        last = unit.last_seen_until(day)
-        if last is None or days_between(last, day) > ALIVE_DAYS:
+        if not _alive(unit, day):
             continue
         if any(a.agent == ad.agent for a in unit.ads if a is not ad) or any(
             agent == ad.agent for _, agent in unit.outside
