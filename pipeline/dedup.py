@@ -14,18 +14,20 @@ The evidence against a merge is therefore as important as the evidence for it:
 - a *repost* (an advertiser's ad vanishes and the same advertiser lists the same
   attributes at the same rent under a new id within REPOST_DAYS) is the same flat,
   whatever else;
-- a repost whose old ad vanished before the building was first watched cannot be seen
-  as one: on the first day watched and the next, an ad left alone (or with one other)
-  after the day's matching, of an advertiser new to a look-alike unit that was already
-  up and put up more than JOIN_DAYS apart from that unit's ads, joins it as an *unseen
-  repost* (agencies repost at any time, so an ad up for weeks carries the day of its
-  last repost, not the day its flat came free).
+- on the first day a building is watched, every ad already up appears at once, many of
+  them reposted under new ids at any time before: each set of look-alike ads is then
+  split into flats at once, by likelihood (pipeline.first_day), instead of ad by ad;
+- a repost whose old ad vanished the day before the building was first watched cannot be
+  seen as one: on the next day, an ad left alone (or with one other) after the day's
+  matching, of an advertiser new to a look-alike unit that was already up on the first
+  day and put up more than JOIN_DAYS apart from that unit's ads, joins it as an *unseen
+  repost*.
 
-Each new ad joins the best candidate or starts a unit: a repost first (to the unit
-whose vanished ad it copies best: rent, area, days between), then the smallest rent gap
-plus time gap; a new unit of one or two ads left after the day's matching may then be
-unseen reposts. A day's new ads are taken in the order they went up, so a flat's first
-ad starts its unit before its later ads look for one.
+On other days each new ad joins the best candidate or starts a unit: a repost first (to
+the unit whose vanished ad it copies best: rent, area, days between), then the smallest
+rent gap plus time gap; a new unit of one or two ads left after the day's matching may
+then be unseen reposts. A day's new ads are taken in the order they went up, so a flat's
+first ad starts its unit before its later ads look for one.
 Assignment is incremental and stable: an ad keeps its unit once given, so re-running a
 day gives the same units.
 """
@@ -225,6 +227,8 @@ def assign_units(
     units: list[UnitState],
     day: str,
     first_watched: str | None = None,
+    *,
+    first_day_grouping: bool = True,
 ) -> tuple[list[Link], list[UnitState]]:
     """Give each new ad of one building a unit; returns the links and the units created.
 
@@ -232,6 +236,8 @@ def assign_units(
     list is extended with the created units so later ads of the same day can join them.
     ``first_watched``: the first day the building was observed, when that is recent
     enough for reposts of ads never seen to show up now (see _unseen_repost), else None.
+    ``first_day_grouping=False`` takes the first day's ads one by one too (to measure
+    what the grouping at once gains: bench/eval_first_day.py).
     """
     by_key: dict[tuple, list[UnitState]] = {}
     for unit in units:
@@ -239,7 +245,7 @@ def assign_units(
     links: list[Link] = []
     created: list[UnitState] = []
     grouped: list[UnitState] = []
-    if first_watched == day and not any(_alive(unit, day) for unit in units):
+    if first_day_grouping and first_watched == day and not any(_alive(unit, day) for unit in units):
         new_ads, grouped = _group_first_day(new_ads, day, by_key, units, links)
     # In the order they went up: a flat's ads then meet the unit its first ad started,
     # instead of a look-alike's that happens to be next in price.

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -158,3 +161,18 @@ def test_grouping_at_once_finds_more_flats_than_one_by_one_matching(seed):
         at_once.append(exact_share(assign_units(list(ads), [], day, day)[0], flat_of))
         one_by_one.append(exact_share(assign_units(list(ads), [], day, None)[0], flat_of))
     assert sum(at_once) / len(at_once) > sum(one_by_one) / len(one_by_one) + 0.03
+
+
+def test_the_first_day_benchmark_scores_both_ways_on_the_simulated_market():
+    script = Path(__file__).resolve().parent.parent / "bench" / "eval_first_day.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--seeds", "5"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    row = next(line for line in out.splitlines() if line.startswith("| 5 |"))
+    exact = row.split("|")[3]  # "74.4% / 67.8%"
+    at_once, one_by_one = (float(x.strip().rstrip("%")) for x in exact.split("/"))
+    assert 0 < one_by_one < at_once <= 100
