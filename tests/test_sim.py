@@ -20,6 +20,7 @@ from pipeline.sim import (
     grouping_floor,
     run_simulation,
 )
+from pipeline.sim.market import Truth
 from pipeline.sim.pages import registry_csv
 from pipeline.sim.run import SimCommandFailed, _rentwatch
 from scrapers.lianjia import house_code_time
@@ -316,3 +317,29 @@ def test_a_failing_command_in_the_simulation_says_which_and_why():
         match=r"rentwatch scrape nosuchsite .* exited with 1: .*unknown source .nosuchsite.",
     ):
         _rentwatch("scrape", "nosuchsite", "--city", "hz")
+
+
+def test_evaluate_gives_the_typical_median_rent_error_beside_its_mean(tmp_path):
+    # Four building-days 1 %, 2 %, 5 % and 40 % off: the mean is pulled up by the one on a
+    # cliff between plans; the median error and the share within 3 % say what is typical.
+    db = open_db(tmp_path / "eval.db")
+    truth = {}
+    for i, off in enumerate([0.01, 0.02, 0.05, 0.40], 1):
+        db["buildings"].insert({"id": i, "name": f"B{i}", "status": "verified"})
+        db["building_daily"].insert(
+            {
+                "building_id": i,
+                "date": "2026-10-01",
+                "listings": 20,
+                "units": 10,
+                "units_low": 8,
+                "units_high": 20,
+                "median_rent": 3000 * (1 + off),
+            }
+        )
+        truth[(f"B{i}", "2026-10-01")] = Truth(vacant=10, median_rent=3000)
+    scores = evaluate(db, truth)
+    assert scores["median_rent_mape"] == 0.12
+    assert scores["median_rent_median_ape"] == 0.035
+    assert scores["median_rent_within_3pct"] == 0.5
+    assert scores["units_mape"] == 0.0 and scores["ads_mape"] == 1.0
