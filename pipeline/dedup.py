@@ -318,15 +318,16 @@ def _group_first_day(
     look-alikes at once by likelihood (pipeline.first_day); returns the ads left to the
     one-by-one matching (no rent, or too many look-alikes for the search) and the units
     made."""
-    priced = [a for a in new_ads if a.rent_until(day)]
-    left = [a for a in new_ads if not a.rent_until(day)]
+    rent_of = {a.id: a.rent_until(day) for a in new_ads}
+    priced = [a for a in new_ads if rent_of[a.id]]
+    left = [a for a in new_ads if not rent_of[a.id]]
     advertisers = len({a.agent or f"?{a.id}" for a in new_ads})
     today = date.fromisoformat(day).toordinal()
     made: list[UnitState] = []
     for cluster in attribute_clusters(priced):
         evidence = [
             Evidence(
-                a.rent_until(day) or 0.0,
+                rent_of[a.id] or 0.0,  # priced: never 0
                 a.agent,
                 date.fromisoformat(a.created).toordinal() if a.created else None,
             )
@@ -345,13 +346,13 @@ def _group_first_day(
         for group in groups:
             ads = sorted(
                 (cluster[i] for i in group.members),
-                key=lambda a: (a.created or a.first_seen, a.rent_until(day) or 0.0, a.id),
+                key=lambda a: (a.created or a.first_seen, rent_of[a.id] or 0.0, a.id),
             )
             unit = _start_unit(ads[0], by_key, units, links)
             made.append(unit)
             if len(ads) == 1:
                 continue
-            rents = [a.rent_until(day) or 0.0 for a in ads]
+            rents = [rent_of[a.id] or 0.0 for a in ads]
             dates = [a.created for a in ads if a.created]
             reason = (
                 f"first day watched: {len(ads)} look-alike ads ({describe(unit)}) of "

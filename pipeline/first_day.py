@@ -88,6 +88,7 @@ def partition(
     order = sorted(range(n), key=lambda i: (ads[i].rent, i))
     model = _Model(ads, today, max(advertisers, 1))
     candidates: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    score_of: dict[int, float] = {}  # mask of positions -> that group's score
     enumerated = 0
 
     def grow(members: list[int], agents: set[str]) -> bool:
@@ -96,7 +97,8 @@ def partition(
         if enumerated > SEARCH_BUDGET:
             return False
         mask = sum(1 << p for p in members)
-        candidates[members[0]].append((mask, model.score([order[p] for p in members])))
+        score_of[mask] = model.score([order[p] for p in members])
+        candidates[members[0]].append((mask, score_of[mask]))
         if len(members) >= MAX_GROUP:
             return True
         low = ads[order[members[0]]].rent
@@ -121,9 +123,10 @@ def partition(
         return None
     groups = []
     for mask in best:
-        members = tuple(sorted(order[p] for p in range(n) if mask >> p & 1))
-        alone = sum(model.score([i]) for i in members)
-        groups.append(Group(members, round(model.score(list(members)) - alone, 3)))
+        positions = [p for p in range(n) if mask >> p & 1]
+        alone = sum(score_of[1 << p] for p in positions)
+        members = tuple(sorted(order[p] for p in positions))
+        groups.append(Group(members, round(score_of[mask] - alone, 3)))
     return sorted(groups, key=lambda g: g.members)
 
 

@@ -20,14 +20,18 @@ from tests.market import Market, ad, building
 TODAY = date(2026, 10, 1)
 
 
-def split(ads: list[Evidence]) -> list[tuple[int, ...]]:
-    groups = partition(
+def grouped(ads: list[Evidence], *, joinable=lambda i, j: True, advertisers: int = 6):
+    return partition(
         ads,
         today=TODAY.toordinal(),
-        advertisers=6,
-        joinable=lambda i, j: True,
+        advertisers=advertisers,
+        joinable=joinable,
         max_span=RENT_SPAN,
     )
+
+
+def split(ads: list[Evidence]) -> list[tuple[int, ...]]:
+    groups = grouped(ads)
     assert groups is not None
     return [g.members for g in groups]
 
@@ -47,13 +51,7 @@ def test_ads_put_up_together_at_close_prices_are_one_flat():
         Evidence(3050, "Y", days_ago(19)),
         Evidence(2990, "Z", days_ago(20)),
     ]
-    [group] = partition(
-        ads,
-        today=TODAY.toordinal(),
-        advertisers=6,
-        joinable=lambda i, j: True,
-        max_span=RENT_SPAN,
-    ) or [None]
+    [group] = grouped(ads) or [None]
     assert group.members == (0, 1, 2) and group.log_odds > 0
 
 
@@ -67,9 +65,7 @@ def test_prices_further_apart_than_one_flats_span_are_two_flats():
 
 def test_ads_the_caller_keeps_apart_are_never_one_flat():
     ads = [Evidence(3000, "X", days_ago(3)), Evidence(3010, "Y", days_ago(3))]
-    groups = partition(
-        ads, today=TODAY.toordinal(), advertisers=6, joinable=lambda i, j: False, max_span=0.065
-    )
+    groups = grouped(ads, joinable=lambda i, j: False)
     assert groups is not None and [g.members for g in groups] == [(0,), (1,)]
 
 
@@ -90,16 +86,7 @@ def test_the_days_ads_went_up_outweigh_a_small_price_difference():
 def test_a_group_too_large_for_the_search_is_left_to_the_one_by_one_matching(fresh_db, monkeypatch):
     ads = [Evidence(3000 + 5 * i, f"A{i}", days_ago(2)) for i in range(8)]
     monkeypatch.setattr(first_day, "SEARCH_BUDGET", 10)
-    assert (
-        partition(
-            ads,
-            today=TODAY.toordinal(),
-            advertisers=8,
-            joinable=lambda i, j: True,
-            max_span=RENT_SPAN,
-        )
-        is None
-    )
+    assert grouped(ads, advertisers=8) is None
     # ... and the snapshot still gives every ad a unit, by the day-to-day matching
     market = Market(fresh_db)
     market.registry(building("丽晶国际", total_units=300))
