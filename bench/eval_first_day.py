@@ -75,7 +75,7 @@ def run(seed: int, warmup: int) -> dict[str, dict[str, float]]:
     for label, at_once in (("at once", True), ("one by one", False)):
         groups, flats = [], []
         for ads in first_day_ads(market).values():
-            links, _ = assign_units([a for a, _ in ads], [], day, day, first_day_grouping=at_once)
+            links, _ = assign_units([a for a, _ in ads], [], day, day, at_once=at_once)
             groups.append({link.ad.id: id(link.unit) for link in links})
             flats.append({a.id: flat for a, flat in ads})
         out[label] = score(groups, flats)

@@ -16,18 +16,20 @@ The evidence against a merge is therefore as important as the evidence for it:
   whatever else;
 - on the first day a building is watched, every ad already up appears at once, many of
   them reposted under new ids at any time before: each set of look-alike ads is then
-  split into flats at once, by likelihood (pipeline.first_day), instead of ad by ad;
+  split into flats at once, by likelihood (pipeline.grouping), instead of ad by ad;
 - a repost whose old ad vanished the day before the building was first watched cannot be
   seen as one: on the next day, an ad left alone (or with one other) after the day's
   matching, of an advertiser new to a look-alike unit that was already up on the first
   day and put up more than JOIN_DAYS apart from that unit's ads, joins it as an *unseen
   repost*.
 
-On other days each new ad joins the best candidate or starts a unit: a repost first (to
-the unit whose vanished ad it copies best: rent, area, days between), then the smallest
-rent gap plus time gap; a new unit of one or two ads left after the day's matching may
-then be unseen reposts. A day's new ads are taken in the order they went up, so a flat's
-first ad starts its unit before its later ads look for one.
+On other days a repost joins the unit whose vanished ad it copies best (rent, area, days
+between); the day's other new ads of each set of look-alikes are weighed together, with
+the young units they fit, by the same likelihood (pipeline.grouping.place): each joins
+one of those units or makes a flat of its own with some of the others. A new unit of one
+or two ads left after that may then be unseen reposts. A set of more than JOINT_MAX new
+ads, or over the search budget, goes one by one in the order the ads went up, each to
+the unit with the smallest rent gap plus time gap.
 Assignment is incremental and stable: an ad keeps its unit once given, so re-running a
 day gives the same units.
 """
@@ -39,7 +41,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
-from .first_day import Evidence, partition
+from .grouping import Evidence, partition, place
 
 #: Area tolerance between two ads: this many ㎡ plus AREA_REL of the area. Each agency
 #: rounds or measures the flat's area its own way, up to about 1 ㎡ off, so two ads of one
@@ -73,6 +75,9 @@ UNSEEN_GROUP_MAX = 2
 #: more than this many days after the building was first watched would have shown its
 #: old ad vanishing (see _unseen_repost).
 UNSEEN_REPOST_DAYS = 1
+#: At most this many new look-alike ads of a day are weighed together (the search tries
+#: every way of placing them); more go one by one, each to its best unit.
+JOINT_MAX = 8
 
 
 def days_between(a: str, b: str) -> int:
@@ -228,7 +233,7 @@ def assign_units(
     day: str,
     first_watched: str | None = None,
     *,
-    first_day_grouping: bool = True,
+    at_once: bool = True,
 ) -> tuple[list[Link], list[UnitState]]:
     """Give each new ad of one building a unit; returns the links and the units created.
 
@@ -236,8 +241,11 @@ def assign_units(
     list is extended with the created units so later ads of the same day can join them.
     ``first_watched``: the first day the building was observed, when that is recent
     enough for reposts of ads never seen to show up now (see _unseen_repost), else None.
-    ``first_day_grouping=False`` takes the first day's ads one by one too (to measure
-    what the grouping at once gains: bench/eval_first_day.py).
+    Reposts of ads the unit holds are placed first, one by one; the other new ads of
+    each set of look-alikes are weighed together by likelihood: on the first day watched
+    into flats all at once (_group_first_day), later with the young units they may join
+    (_match_jointly). ``at_once=False`` takes every ad one by one instead, each to the
+    best unit it fits (to measure what weighing at once gains: bench/eval_first_day.py).
     """
     by_key: dict[tuple, list[UnitState]] = {}
     for unit in units:
@@ -245,7 +253,7 @@ def assign_units(
     links: list[Link] = []
     created: list[UnitState] = []
     grouped: list[UnitState] = []
-    if first_day_grouping and first_watched == day and not any(_alive(unit, day) for unit in units):
+    if at_once and first_watched == day and not any(_alive(unit, day) for unit in units):
         new_ads, grouped = _group_first_day(new_ads, day, by_key, units, links)
     # In the order they went up: a flat's ads then meet the unit its first ad started,
     # instead of a look-alike's that happens to be next in price.
@@ -259,22 +267,153 @@ def assign_units(
             a.id,
         ),
     )
+    pending: list[AdState] = []
     for ad in order:
-        best: tuple[tuple[int, float], UnitState, str, str] | None = None
-        for unit in by_key.get(ad.key, []):
-            found = _score(ad, unit, day)
-            if found and (best is None or found[0] < best[0]):
-                best = (found[0], unit, found[1], found[2])
-        if best is not None:
-            (_, score), unit, kind, reason = best
-            unit.ads.append(ad)
-            links.append(Link(ad, unit, kind, reason, round(score, 4)))
-            continue
-        created.append(_start_unit(ad, by_key, units, links))
+        best = _best_unit(ad, by_key, day)
+        if (
+            at_once
+            and (best is None or best[2] != "repost")
+            and ad.rent_until(day)
+            and not ad.flags
+        ):
+            pending.append(ad)  # weighed with the day's other look-alike new ads
+        else:
+            _take(ad, best, by_key, units, links, created)
+    if pending:
+        _match_jointly(pending, day, by_key, units, links, created)
     if first_watched is not None:
         # Units the first day's grouping made weighed the unseen reposts already.
         _join_unseen_reposts(links, created, units, by_key, day, first_watched)
     return links, [*grouped, *created]
+
+
+def _best_unit(
+    ad: AdState, by_key: dict[tuple, list[UnitState]], day: str
+) -> tuple[tuple[int, float], UnitState, str, str] | None:
+    """(rank and score, unit, kind, reason) of the best unit for the ad, or None."""
+    best: tuple[tuple[int, float], UnitState, str, str] | None = None
+    for unit in by_key.get(ad.key, []):
+        found = _score(ad, unit, day)
+        if found and (best is None or found[0] < best[0]):
+            best = (found[0], unit, found[1], found[2])
+    return best
+
+
+def _take(
+    ad: AdState,
+    best: tuple[tuple[int, float], UnitState, str, str] | None,
+    by_key: dict[tuple, list[UnitState]],
+    units: list[UnitState],
+    links: list[Link],
+    created: list[UnitState],
+) -> None:
+    """Link the ad to its best unit, or start a unit with it when it has none."""
+    if best is None:
+        created.append(_start_unit(ad, by_key, units, links))
+        return
+    (_, score), unit, kind, reason = best
+    unit.ads.append(ad)
+    links.append(Link(ad, unit, kind, reason, round(score, 4)))
+
+
+def _match_jointly(
+    pending: list[AdState],
+    day: str,
+    by_key: dict[tuple, list[UnitState]],
+    units: list[UnitState],
+    links: list[Link],
+    created: list[UnitState],
+) -> None:
+    """Give the day's new ads (reposts placed already) units, each set of look-alikes
+    at once by likelihood (pipeline.grouping.place): each ad joins a young unit or
+    makes a flat of its own with some of the others."""
+    agents = {a.agent for u in units for a in u.ads} | {a.agent for a in pending}
+    advertisers = len(agents - {None})
+    for cluster in attribute_clusters(pending):
+        if len(cluster) > JOINT_MAX or not _weigh(
+            cluster, day, advertisers, by_key, units, links, created
+        ):
+            for ad in cluster:
+                _take(ad, _best_unit(ad, by_key, day), by_key, units, links, created)
+
+
+def _weigh(
+    cluster: list[AdState],
+    day: str,
+    advertisers: int,
+    by_key: dict[tuple, list[UnitState]],
+    units: list[UnitState],
+    links: list[Link],
+    created: list[UnitState],
+) -> bool:
+    """Place one set of look-alike new ads by likelihood; False when over budget."""
+    candidates: list[UnitState] = []
+    allowed: set[tuple[int, int]] = set()  # (new ad, candidate unit) that may join
+    for unit in by_key.get(cluster[0].key, []):
+        fits = [
+            k for k, ad in enumerate(cluster) if (f := _score(ad, unit, day)) and f[1] == "match"
+        ]
+        allowed.update((k, len(candidates)) for k in fits)
+        if fits:
+            candidates.append(unit)
+    held = [[a for a in u.ads if not a.flags and a.rent_until(day)] for u in candidates]
+    ads = [a for unit_ads in held for a in unit_ads] + cluster
+    evidence = [
+        Evidence(
+            a.rent_until(day) or 0.0,  # every ad here has a rent
+            a.agent,
+            date.fromisoformat(a.created).toordinal() if a.created else None,
+        )
+        for a in ads
+    ]
+    offset = len(ads) - len(cluster)
+    members: list[list[int]] = []
+    for unit_ads in held:
+        start = sum(len(m) for m in members)
+        members.append(list(range(start, start + len(unit_ads))))
+    found = place(
+        evidence,
+        members,
+        list(range(offset, len(ads))),
+        today=date.fromisoformat(day).toordinal(),
+        advertisers=advertisers,
+        can_join=lambda i, u: (i - offset, u) in allowed,
+        joinable=lambda i, j: area_close(ads[i].area, ads[j].area),
+        max_span=RENT_SPAN,
+    )
+    if found is None:
+        return False
+    joined, fresh = found
+    weighed = (
+        f"weighed with the day's {_count(len(cluster), 'new look-alike ad')}"
+        + (f" and {_count(offset, 'ad')} of young units" if offset else "")
+        + f", rents {min(e.rent for e in evidence):g}–{max(e.rent for e in evidence):g}"
+    )
+    for unit, (adds, log_odds) in zip(candidates, joined, strict=True):
+        for i in adds:
+            matched = _score(ads[i], unit, day)
+            reason = (matched[2] if matched else f"same {describe(unit)}") + (
+                f"; {weighed}: likelier this unit's flat than one of its own "
+                f"(log-likelihood ratio {log_odds:+.1f})"
+            )
+            unit.ads.append(ads[i])
+            links.append(Link(ads[i], unit, "match", reason, log_odds))
+    for group, log_odds in fresh:
+        flat_ads = sorted((ads[i] for i in group), key=lambda a: (a.created or a.first_seen, a.id))
+        unit = _start_unit(flat_ads[0], by_key, units, links)
+        created.append(unit)
+        for ad in flat_ads[1:]:
+            reason = (
+                f"same {describe(unit)} as ad {flat_ads[0].id}; {weighed}: likelier one flat "
+                f"than {len(flat_ads)} (log-likelihood ratio {log_odds:+.1f})"
+            )
+            unit.ads.append(ad)
+            links.append(Link(ad, unit, "match", reason, log_odds))
+    return True
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _alive(unit: UnitState, day: str) -> bool:
@@ -315,7 +454,7 @@ def _group_first_day(
     links: list[Link],
 ) -> tuple[list[AdState], list[UnitState]]:
     """Group the ads of a building's first day watched into units, each set of
-    look-alikes at once by likelihood (pipeline.first_day); returns the ads left to the
+    look-alikes at once by likelihood (pipeline.grouping); returns the ads left to the
     one-by-one matching (no rent, or too many look-alikes for the search) and the units
     made."""
     rent_of = {a.id: a.rent_until(day) for a in new_ads}

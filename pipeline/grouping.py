@@ -1,12 +1,9 @@
-"""Grouping the ads of a building's first day watched into flats, by likelihood.
+"""Grouping look-alike ads into flats by likelihood.
 
-On the first day a building is watched every ad already up appears at once. Ads put up
-in the weeks before were reposted under new ids at any time, so their days say less than
-those of a fresh flat's ads, and a tower's look-alike flats are a few % apart in rent
-while each agency asks a few % around its landlord's price. Taking the ads one by one
-and giving each the nearest unit (what later days do) then puts many a flat's ad in its
-look-alike's unit. Here a whole group of look-alike ads is split at once into the
-groups that explain it best, weighing for every candidate flat:
+A tower's look-alike flats are a few % apart in rent while each agency asks a few %
+around its landlord's price, so taking ads one by one and giving each the nearest unit
+puts many a flat's ad in its look-alike's unit. Here a whole set of look-alike ads is
+weighed at once, for every candidate flat:
 
 - how many ads a flat has and from which advertisers (ADS_PER_FLAT; any set of that
   many of the building's advertisers is equally likely, and one advertiser never lists
@@ -17,8 +14,12 @@ groups that explain it best, weighing for every candidate flat:
   since then each ad was reposted, taking that day's date, at REPOST_RATE a day);
 - against one flat more: the density of look-alike flats on the rent axis.
 
-The exact best split is found by search over the groups that can be one flat; a group
-of look-alikes too large for the search budget is left to the one-by-one matching.
+``partition`` splits the ads of a building's first day watched, when every ad already
+up appears at once (ads put up weeks before were reposted under new ids at any time, so
+their days say less than a fresh flat's). ``place`` gives a later day's new ads their
+flats: a young unit's, or one of their own, with the units' ads kept together. Both
+search exactly; a set too large for the search budget is left to the one-by-one
+matching.
 """
 
 from __future__ import annotations
@@ -208,3 +209,94 @@ class _Model:
             lag = LISTING_LAG.get(day - first, 0.0)
             score += math.log((1 - reposted) * lag + reposted / (up + 1))
         return score
+
+
+def place(
+    ads: Sequence[Evidence],
+    units: Sequence[Sequence[int]],
+    new: Sequence[int],
+    *,
+    today: int,
+    advertisers: int,
+    can_join: Callable[[int, int], bool],
+    joinable: Callable[[int, int], bool],
+    max_span: float,
+) -> tuple[list[tuple[list[int], float]], list[tuple[list[int], float]]] | None:
+    """The likeliest way to give new ads flats among units already made, or None when
+    over budget.
+
+    ``ads`` holds the evidence of the units' ads and of the new ones; ``units`` lists
+    each unit's ads (indexes into ``ads``), kept together; ``new`` the ads to place.
+    ``can_join(i, u)``: whether new ad i may join unit u on other grounds (area, days);
+    ``joinable(i, j)``: whether new ads i and j may be one flat. Returns the new ads
+    each unit takes, and the groups of new ads that are flats of their own, each with
+    the log-likelihood ratio of that against each new ad being a flat of its own (a
+    unit taking none: 0).
+    """
+    model = _Model(ads, today, max(advertisers, 1))
+    score_of: dict[tuple[int, ...], float] = {}
+
+    def score(members: tuple[int, ...]) -> float:
+        if members not in score_of:
+            score_of[members] = model.score(members)
+        return score_of[members]
+
+    groups: list[list[int]] = [list(u) for u in units]
+    agents: list[set[str]] = [{a for i in u if (a := ads[i].agent)} for u in units]
+    fixed = len(groups)
+    best: list[float | list[list[int]] | None] = [None, None]
+    leaves = 0
+
+    def fits(i: int, g: int) -> bool:
+        ad, group = ads[i], groups[g]
+        if len(group) >= MAX_GROUP or (ad.agent is not None and ad.agent in agents[g]):
+            return False
+        if g < fixed and not can_join(i, g):
+            return False
+        if not all(joinable(i, j) for j in group if j in new_set):
+            return False
+        rents = [ads[j].rent for j in group] + [ad.rent]
+        return max(rents) / min(rents) - 1 <= max_span
+
+    new_set = set(new)
+
+    def walk(k: int) -> bool:
+        nonlocal leaves
+        if k == len(new):
+            leaves += 1
+            if leaves > SEARCH_BUDGET:
+                return False
+            total = sum(score(tuple(sorted(g))) for g in groups)
+            if best[0] is None or total > best[0]:  # type: ignore[operator]
+                best[0], best[1] = total, [list(g) for g in groups]
+            return True
+        i = new[k]
+        for g in range(len(groups)):
+            if fits(i, g):
+                groups[g].append(i)
+                if ads[i].agent:
+                    agents[g].add(ads[i].agent)
+                ok = walk(k + 1)
+                groups[g].pop()
+                agents[g].discard(ads[i].agent or "")
+                if not ok:
+                    return False
+        groups.append([i])
+        agents.append({ads[i].agent} if ads[i].agent else set())
+        ok = walk(k + 1)
+        groups.pop()
+        agents.pop()
+        return ok
+
+    if not walk(0) or best[1] is None:
+        return None
+    chosen: list[list[int]] = best[1]  # type: ignore[assignment]
+
+    def gain(group: list[int], kept: Sequence[int]) -> float:
+        added = group[len(kept) :]
+        before = (score(tuple(sorted(kept))) if kept else 0.0) + sum(score((i,)) for i in added)
+        return round(score(tuple(sorted(group))) - before, 3)
+
+    joined = [(g[len(u) :], gain(g, u)) for g, u in zip(chosen, units, strict=False)]
+    fresh = [(g, gain(g, [])) for g in chosen[fixed:]]
+    return joined, fresh

@@ -1,4 +1,5 @@
-"""The first day's grouping of look-alike ads by likelihood (pipeline.first_day)."""
+"""Grouping look-alike ads into flats by likelihood (pipeline.grouping): the first day
+watched all at once, and each later day's new ads with the young units."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import first_day
+from pipeline import grouping
 from pipeline.dedup import RENT_SPAN, AdState, assign_units
-from pipeline.first_day import Evidence, partition
+from pipeline.grouping import Evidence, partition, place
 from pipeline.snapshot import snapshot_day
 from tests.market import Market, ad, building
 
@@ -85,7 +86,7 @@ def test_the_days_ads_went_up_outweigh_a_small_price_difference():
 
 def test_a_group_too_large_for_the_search_is_left_to_the_one_by_one_matching(fresh_db, monkeypatch):
     ads = [Evidence(3000 + 5 * i, f"A{i}", days_ago(2)) for i in range(8)]
-    monkeypatch.setattr(first_day, "SEARCH_BUDGET", 10)
+    monkeypatch.setattr(grouping, "SEARCH_BUDGET", 10)
     assert grouped(ads, advertisers=8) is None
     # ... and the snapshot still gives every ad a unit, by the day-to-day matching
     market = Market(fresh_db)
@@ -146,8 +147,110 @@ def test_grouping_at_once_finds_more_flats_than_one_by_one_matching(seed):
         ads, flat_of = tower(rng, rng.randint(3, 8))
         day = TODAY.isoformat()
         at_once.append(exact_share(assign_units(list(ads), [], day, day)[0], flat_of))
-        one_by_one.append(exact_share(assign_units(list(ads), [], day, None)[0], flat_of))
+        one_by_one.append(
+            exact_share(assign_units(list(ads), [], day, None, at_once=False)[0], flat_of)
+        )
     assert sum(at_once) / len(at_once) > sum(one_by_one) / len(one_by_one) + 0.03
+
+
+def placed(ads, units, new, *, can_join=lambda i, u: True, joinable=lambda i, j: True):
+    return place(
+        ads,
+        units,
+        new,
+        today=TODAY.toordinal(),
+        advertisers=6,
+        can_join=can_join,
+        joinable=joinable,
+        max_span=RENT_SPAN,
+    )
+
+
+def test_a_new_ad_joins_the_young_unit_it_is_likelier_to_advertise():
+    # Two young units, A (X, Y at 3000 and 3020, put up 2 days ago) and B (Z at 3150, put
+    # up yesterday); W's new ad at 3140 is B's: both tolerances would let it join A too.
+    ads = [
+        Evidence(3000, "X", days_ago(2)),
+        Evidence(3020, "Y", days_ago(2)),
+        Evidence(3150, "Z", days_ago(1)),
+        Evidence(3140, "W", days_ago(0)),
+    ]
+    found = placed(ads, [[0, 1], [2]], [3])
+    assert found is not None
+    joined, fresh = found
+    assert [adds for adds, _ in joined] == [[], [3]] and fresh == []
+    assert joined[1][1] > 0  # likelier B's flat than one of its own
+
+
+def test_new_ads_far_from_every_unit_make_flats_of_their_own():
+    # A unit at 3000 from 2 days ago; today two new ads at 3150 and 3160 (5 % above it)
+    # by two advertisers: one fresh flat, not two more ads of the old one.
+    ads = [
+        Evidence(3000, "X", days_ago(2)),
+        Evidence(3150, "Y", days_ago(0)),
+        Evidence(3160, "Z", days_ago(0)),
+    ]
+    joined, fresh = placed(ads, [[0]], [1, 2]) or (None, None)
+    assert joined == [([], 0.0)]
+    assert [group for group, _ in fresh] == [[1, 2]]
+
+
+def test_an_advertiser_never_joins_a_unit_it_already_lists_and_the_caller_decides_the_rest():
+    ads = [Evidence(3000, "X", days_ago(1)), Evidence(3000, "X", days_ago(0))]
+    joined, fresh = placed(ads, [[0]], [1]) or (None, None)
+    assert joined == [([], 0.0)] and [group for group, _ in fresh] == [[1]]
+    ads = [Evidence(3000, "X", days_ago(1)), Evidence(3000, "Y", days_ago(0))]
+    assert [adds for adds, _ in placed(ads, [[0]], [1])[0]] == [[1]]
+    joined, fresh = placed(ads, [[0]], [1], can_join=lambda i, u: False) or (None, None)
+    assert joined == [([], 0.0)] and [group for group, _ in fresh] == [[1]]
+
+
+def test_placing_too_many_new_ads_for_the_search_returns_none(monkeypatch):
+    ads = [Evidence(3000 + 5 * i, f"A{i}", days_ago(0)) for i in range(6)]
+    monkeypatch.setattr(grouping, "SEARCH_BUDGET", 10)
+    assert placed(ads, [], list(range(6))) is None
+
+
+def later_tower(rng: random.Random, days: int) -> tuple[list[AdState], dict[int, int]]:
+    """A plan in one floor band of a tower watched for ``days`` days: now and then a flat
+    comes free and 1-4 of six agencies list it 0-2 days later at ±3 % of its rent."""
+    ads: list[AdState] = []
+    flat_of: dict[int, int] = {}
+    for free in range(days):
+        for _ in range(rng.choice([0, 0, 1, 1])):
+            flat = len(set(flat_of.values()))
+            rent = 3000 * rng.gauss(1.0, 0.07)
+            for agency in rng.sample("ABCDEF", rng.choice([1, 2, 2, 3, 3, 4])):
+                up = free + rng.choice([0, 0, 0, 0, 0, 1, 1, 1, 2, 2])
+                if up >= days:
+                    continue
+                asks = round(rent * rng.uniform(0.97, 1.03) / 10) * 10
+                seen = [(TODAY + timedelta(days=d)).isoformat() for d in range(up, days)]
+                ads.append(
+                    AdState(
+                        len(ads), 1, None, "sim", f"sim:{agency}", "whole", "2室1厅1卫", 53.0,
+                        "中楼层", 28, "南", seen[0], dict.fromkeys(seen, asks), created=seen[0],
+                    )
+                )  # fmt: skip
+                flat_of[len(ads) - 1] = flat
+    return ads, flat_of
+
+
+def test_weighing_a_days_new_ads_together_finds_more_flats_than_one_by_one():
+    rng = random.Random(1)
+    shares: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(40):
+        ads, flat_of = later_tower(rng, 14)
+        for at_once in (True, False):
+            units: list = []
+            links: list = []
+            for d in range(14):
+                day = (TODAY + timedelta(days=d)).isoformat()
+                new = [a for a in ads if a.first_seen == day]
+                links += assign_units(new, units, day, None, at_once=at_once)[0]
+            shares[at_once].append(exact_share(links, flat_of))
+    at_once, one_by_one = (sum(shares[k]) / len(shares[k]) for k in (True, False))
+    assert at_once > one_by_one + 0.02, (at_once, one_by_one)
 
 
 def test_the_first_day_benchmark_scores_both_ways_on_the_simulated_market():
