@@ -259,6 +259,14 @@ def place(
         return max(rents) / min(rents) - 1 <= max_span
 
     new_set = set(new)
+    # Every way of placing them is tried: give up at once when even a bound on their
+    # number is over budget (each new ad joins a unit it may join, a group of the new
+    # ads before it, or starts one).
+    ways = 1
+    for k, i in enumerate(new):
+        ways *= 1 + k + sum(can_join(i, u) for u in range(fixed))
+        if ways > SEARCH_BUDGET:
+            return None
 
     def walk(k: int) -> bool:
         nonlocal leaves
