@@ -348,15 +348,19 @@ def _weigh(
 ) -> bool:
     """Place one set of look-alike new ads by likelihood; False when over budget."""
     candidates: list[UnitState] = []
+    held: list[list[AdState]] = []  # each candidate's unflagged ads with a rent
     allowed: set[tuple[int, int]] = set()  # (new ad, candidate unit) that may join
     for unit in by_key.get(cluster[0].key, []):
+        priced = [a for a in unit.ads if not a.flags and a.rent_until(day)]
+        if not priced:
+            continue  # only flagged or unpriced ads: no flat to weigh new ads against
         fits = [
             k for k, ad in enumerate(cluster) if (f := _score(ad, unit, day)) and f[1] == "match"
         ]
         allowed.update((k, len(candidates)) for k in fits)
         if fits:
             candidates.append(unit)
-    held = [[a for a in u.ads if not a.flags and a.rent_until(day)] for u in candidates]
+            held.append(priced)
     ads = [a for unit_ads in held for a in unit_ads] + cluster
     evidence = [
         Evidence(

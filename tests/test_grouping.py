@@ -211,6 +211,24 @@ def test_placing_too_many_new_ads_for_the_search_returns_none(monkeypatch):
     assert placed(ads, [], list(range(6))) is None
 
 
+def test_a_young_unit_with_only_flagged_ads_is_not_weighed_against():
+    day = TODAY.isoformat()
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+
+    def state(ad_id: int, agent: str, rent: float, first: str, flags: list[str]) -> AdState:
+        return AdState(
+            ad_id, 1, None, "sim", agent, "whole", "2室1厅1卫", 53.0, "中楼层", 28, "南", first,
+            {first: rent, day: rent}, flags, created=first,
+        )  # fmt: skip
+
+    bait = state(1, "sim:A", 3000, yesterday, ["bait_low"])
+    unit = assign_units([bait], [], yesterday, None)[1][0]
+    new = state(2, "sim:B", 3010, day, [])
+    links, created = assign_units([new], [unit], day, None)
+    assert [link.ad.id for link in links] == [2]
+    assert links[0].unit is not unit and created == [links[0].unit]
+
+
 def later_tower(rng: random.Random, days: int) -> tuple[list[AdState], dict[int, int]]:
     """A plan in one floor band of a tower watched for ``days`` days: now and then a flat
     comes free and 1-4 of six agencies list it 0-2 days later at ±3 % of its rent."""
