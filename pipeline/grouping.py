@@ -42,6 +42,11 @@ LISTING_LAG = {0: 0.5, 1: 0.3, 2: 0.2}
 REPOST_RATE = 0.02
 #: Log-rent width added to a group's rent range when estimating the density of flats.
 RENT_MARGIN = 0.1
+#: The density of look-alike flats is the group's ads over MEAN_ADS_PER_FLAT over its
+#: log-rent width, times this: calibrated so that the model's expected number of flats
+#: (over its posterior) matches the true count on the simulated market's first day
+#: (seeds 3, 11, 17: 0.995 of it, against 1.037 unscaled; docs/units-history.md).
+DENSITY_SCALE = 0.5
 #: Most ads one flat is searched with, and the most candidate groups and search states a
 #: look-alike group may take before it is left to the one-by-one matching.
 MAX_GROUP = 6
@@ -170,7 +175,7 @@ class _Model:
         self.advertisers = advertisers
         logs = [math.log(a.rent) for a in ads]
         flats = max(1.0, len(ads) / MEAN_ADS_PER_FLAT)
-        self.log_density = math.log(flats / (max(logs) - min(logs) + RENT_MARGIN))
+        self.log_density = math.log(DENSITY_SCALE * flats / (max(logs) - min(logs) + RENT_MARGIN))
         dated = [a.created for a in ads if a.created is not None]
         self.window = max(today - min(dated) + 1, len(LISTING_LAG)) if dated else 1
 

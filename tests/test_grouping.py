@@ -183,16 +183,18 @@ def test_a_new_ad_joins_the_young_unit_it_is_likelier_to_advertise():
 
 
 def test_new_ads_far_from_every_unit_make_flats_of_their_own():
-    # A unit at 3000 from 2 days ago; today two new ads at 3150 and 3160 (5 % above it)
-    # by two advertisers: one fresh flat, not two more ads of the old one.
+    # A unit of two ads at 3000 and 3010 from 2 days ago; today two new ads at 3150 and
+    # 3160 (5 % above) by two other advertisers: one fresh flat, not two more ads of the
+    # old one (four ads of one flat would scatter more than agencies do).
     ads = [
         Evidence(3000, "X", days_ago(2)),
-        Evidence(3150, "Y", days_ago(0)),
-        Evidence(3160, "Z", days_ago(0)),
+        Evidence(3010, "Y", days_ago(2)),
+        Evidence(3150, "Z", days_ago(0)),
+        Evidence(3160, "W", days_ago(0)),
     ]
-    joined, fresh = placed(ads, [[0]], [1, 2]) or (None, None)
+    joined, fresh = placed(ads, [[0, 1]], [2, 3]) or (None, None)
     assert joined == [([], 0.0)]
-    assert [group for group, _ in fresh] == [[1, 2]]
+    assert [group for group, _ in fresh] == [[2, 3]]
 
 
 def test_an_advertiser_never_joins_a_unit_it_already_lists_and_the_caller_decides_the_rest():
