@@ -45,7 +45,8 @@ RENT_MARGIN = 0.1
 #: The density of look-alike flats is the group's ads over MEAN_ADS_PER_FLAT over its
 #: log-rent width, times this: calibrated so that the model's expected number of flats
 #: (over its posterior) matches the true count on the simulated market's first day
-#: (seeds 3, 11, 17: 0.995 of it, against 1.037 unscaled; docs/units-history.md).
+#: (seeds 3, 11, 17: 0.995 of it, against 1.037 unscaled; seeds 5, 7, 23, 13: 0.996
+#: against 1.039; docs/units-history.md).
 DENSITY_SCALE = 0.5
 #: Most ads one flat is searched with, and the most candidate groups and search states a
 #: look-alike group may take before it is left to the one-by-one matching.
