@@ -362,14 +362,7 @@ def _weigh(
             candidates.append(unit)
             held.append(priced)
     ads = [a for unit_ads in held for a in unit_ads] + cluster
-    evidence = [
-        Evidence(
-            a.rent_until(day) or 0.0,  # every ad here has a rent
-            a.agent,
-            date.fromisoformat(a.created).toordinal() if a.created else None,
-        )
-        for a in ads
-    ]
+    evidence = [_evidence(a, a.rent_until(day) or 0.0) for a in ads]  # every ad has a rent
     offset = len(ads) - len(cluster)
     members: list[list[int]] = []
     for unit_ads in held:
@@ -414,6 +407,12 @@ def _weigh(
             unit.ads.append(ad)
             links.append(Link(ad, unit, "match", reason, log_odds))
     return True
+
+
+def _evidence(ad: AdState, rent: float) -> Evidence:
+    """What the likelihood grouping weighs of an ad."""
+    created = date.fromisoformat(ad.created).toordinal() if ad.created else None
+    return Evidence(rent, ad.agent, created)
 
 
 def _count(n: int, noun: str) -> str:
@@ -468,14 +467,7 @@ def _group_first_day(
     today = date.fromisoformat(day).toordinal()
     made: list[UnitState] = []
     for cluster in attribute_clusters(priced):
-        evidence = [
-            Evidence(
-                rent_of[a.id] or 0.0,  # priced: never 0
-                a.agent,
-                date.fromisoformat(a.created).toordinal() if a.created else None,
-            )
-            for a in cluster
-        ]
+        evidence = [_evidence(a, rent_of[a.id] or 0.0) for a in cluster]  # priced: never 0
         groups = partition(
             evidence,
             today=today,

@@ -250,7 +250,9 @@ def place(
     groups: list[list[int]] = [list(u) for u in units]
     agents: list[set[str]] = [{a for i in u if (a := ads[i].agent)} for u in units]
     fixed = len(groups)
-    best: list[float | list[list[int]] | None] = [None, None]
+    new_set = set(new)
+    best_total: float | None = None
+    best_groups: list[list[int]] = []
     leaves = 0
 
     def fits(i: int, g: int) -> bool:
@@ -264,7 +266,6 @@ def place(
         rents = [ads[j].rent for j in group] + [ad.rent]
         return max(rents) / min(rents) - 1 <= max_span
 
-    new_set = set(new)
     # Every way of placing them is tried: give up at once when even a bound on their
     # number is over budget (each new ad joins a unit it may join, a group of the new
     # ads before it, or starts one).
@@ -275,42 +276,42 @@ def place(
             return None
 
     def walk(k: int) -> bool:
-        nonlocal leaves
+        nonlocal leaves, best_total, best_groups
         if k == len(new):
             leaves += 1
             if leaves > SEARCH_BUDGET:
                 return False
             total = sum(score(tuple(sorted(g))) for g in groups)
-            if best[0] is None or total > best[0]:  # type: ignore[operator]
-                best[0], best[1] = total, [list(g) for g in groups]
+            if best_total is None or total > best_total:
+                best_total, best_groups = total, [list(g) for g in groups]
             return True
-        i = new[k]
+        i, agent = new[k], ads[new[k]].agent
         for g in range(len(groups)):
             if fits(i, g):
                 groups[g].append(i)
-                if ads[i].agent:
-                    agents[g].add(ads[i].agent)
+                if agent:
+                    agents[g].add(agent)
                 ok = walk(k + 1)
                 groups[g].pop()
-                agents[g].discard(ads[i].agent or "")
+                if agent:
+                    agents[g].discard(agent)
                 if not ok:
                     return False
         groups.append([i])
-        agents.append({ads[i].agent} if ads[i].agent else set())
+        agents.append({agent} if agent else set())
         ok = walk(k + 1)
         groups.pop()
         agents.pop()
         return ok
 
-    if not walk(0) or best[1] is None:
+    if not walk(0) or best_total is None:
         return None
-    chosen: list[list[int]] = best[1]  # type: ignore[assignment]
 
     def gain(group: list[int], kept: Sequence[int]) -> float:
         added = group[len(kept) :]
         before = (score(tuple(sorted(kept))) if kept else 0.0) + sum(score((i,)) for i in added)
         return round(score(tuple(sorted(group))) - before, 3)
 
-    joined = [(g[len(u) :], gain(g, u)) for g, u in zip(chosen, units, strict=False)]
-    fresh = [(g, gain(g, [])) for g in chosen[fixed:]]
+    joined = [(g[len(u) :], gain(g, u)) for g, u in zip(best_groups, units, strict=False)]
+    fresh = [(g, gain(g, [])) for g in best_groups[fixed:]]
     return joined, fresh

@@ -100,6 +100,17 @@ def test_a_group_too_large_for_the_search_is_left_to_the_one_by_one_matching(fre
     assert market.row("丽晶国际", TODAY.isoformat())["units"] >= 1
 
 
+def plan_ad(
+    ad_id: int, agent: str, rents: dict[str, float], *, created: str, flags: list[str] | None = None
+) -> AdState:
+    """An ad of a 53 ㎡ 2室1厅1卫 on a middle floor of a 28-storey tower, first seen on the
+    first day of ``rents`` (the days it was seen, with its rent)."""
+    return AdState(
+        ad_id, 1, None, "sim", agent, "whole", "2室1厅1卫", 53.0, "中楼层", 28, "南", min(rents),
+        rents, flags or [], created=created,
+    )  # fmt: skip
+
+
 def tower(rng: random.Random, flats: int) -> tuple[list[AdState], dict[int, int]]:
     """The ads on the first day watched of one plan in one floor band of a tower: flats a
     few % apart in rent, each listed by 1-4 of six agencies at ±3 % within two days of
@@ -115,14 +126,8 @@ def tower(rng: random.Random, flats: int) -> tuple[list[AdState], dict[int, int]
                 put_up = rng.randint(0, put_up)  # reposted since under a new id
             created = (TODAY - timedelta(days=put_up)).isoformat()
             ad_id = len(ads)
-            ads.append(
-                AdState(
-                    ad_id, 1, None, "sim", f"sim:{agency}", "whole", "2室1厅1卫", 53.0,
-                    "中楼层", 28, "南", TODAY.isoformat(),
-                    {TODAY.isoformat(): round(rent * rng.uniform(0.97, 1.03) / 10) * 10},
-                    created=created,
-                )
-            )  # fmt: skip
+            asks = round(rent * rng.uniform(0.97, 1.03) / 10) * 10
+            ads.append(plan_ad(ad_id, f"sim:{agency}", {TODAY.isoformat(): asks}, created=created))
             flat_of[ad_id] = flat
     return ads, flat_of
 
@@ -217,15 +222,9 @@ def test_a_young_unit_with_only_flagged_ads_is_not_weighed_against():
     day = TODAY.isoformat()
     yesterday = (TODAY - timedelta(days=1)).isoformat()
 
-    def state(ad_id: int, agent: str, rent: float, first: str, flags: list[str]) -> AdState:
-        return AdState(
-            ad_id, 1, None, "sim", agent, "whole", "2室1厅1卫", 53.0, "中楼层", 28, "南", first,
-            {first: rent, day: rent}, flags, created=first,
-        )  # fmt: skip
-
-    bait = state(1, "sim:A", 3000, yesterday, ["bait_low"])
+    bait = plan_ad(1, "sim:A", {yesterday: 3000, day: 3000}, created=yesterday, flags=["bait_low"])
     unit = assign_units([bait], [], yesterday, None)[1][0]
-    new = state(2, "sim:B", 3010, day, [])
+    new = plan_ad(2, "sim:B", {day: 3010}, created=day)
     links, created = assign_units([new], [unit], day, None)
     assert [link.ad.id for link in links] == [2]
     assert links[0].unit is not unit and created == [links[0].unit]
@@ -247,11 +246,8 @@ def later_tower(rng: random.Random, days: int) -> tuple[list[AdState], dict[int,
                 asks = round(rent * rng.uniform(0.97, 1.03) / 10) * 10
                 seen = [(TODAY + timedelta(days=d)).isoformat() for d in range(up, days)]
                 ads.append(
-                    AdState(
-                        len(ads), 1, None, "sim", f"sim:{agency}", "whole", "2室1厅1卫", 53.0,
-                        "中楼层", 28, "南", seen[0], dict.fromkeys(seen, asks), created=seen[0],
-                    )
-                )  # fmt: skip
+                    plan_ad(len(ads), f"sim:{agency}", dict.fromkeys(seen, asks), created=seen[0])
+                )
                 flat_of[len(ads) - 1] = flat
     return ads, flat_of
 
