@@ -35,7 +35,9 @@ from pipeline.sim.market import WARMUP_DAYS, Truth  # noqa: E402
 
 
 def median_error_by_size(
-    db: sqlite_utils.Database, truth: dict[tuple[str, str], Truth]
+    db: sqlite_utils.Database,
+    truth: dict[tuple[str, str], Truth],
+    days: tuple[str, str] | None = None,
 ) -> dict[str, tuple[float, int]]:
     """median_rent MAPE per size class of the building-day (true empty flats): where the
     error is. In small buildings one unit more or less moves the median by a plan step."""
@@ -52,6 +54,8 @@ def median_error_by_size(
         estimate = rows.get((name, day))
         if t.vacant < 5 or not t.median_rent or not estimate:
             continue
+        if days and not days[0] <= day <= days[1]:
+            continue
         label = next(c[0] for c in classes if c[1] <= t.vacant <= c[2])
         errors[label].append(abs(estimate - t.median_rent) / t.median_rent)
     return {k: (statistics.fmean(v), len(v)) for k, v in errors.items() if v}
@@ -65,8 +69,11 @@ def score_seed(
     via_cli: bool = False,
     warmup: int = WARMUP_DAYS,
     drift: float = 0.0,
+    score_from: int = 1,
+    score_to: int | None = None,
 ) -> dict:
-    """Run one seed through the pipeline and score it (a worker of ``--seeds``)."""
+    """Run one seed through the pipeline and score it (a worker of ``--seeds``): the
+    building-days from the ``score_from``-th to the ``score_to``-th day watched."""
     with tempfile.TemporaryDirectory() as tmp:
         db_path = db_path or str(Path(tmp) / "sim.db")
         result = run_simulation(
@@ -79,9 +86,10 @@ def score_seed(
             drift=drift,
         )
         db = open_db(db_path)
-        scores = evaluate(db, result.truth)
-        by_size = median_error_by_size(db, result.truth)
-        floor = grouping_floor(db, result.market)
+        since, until = result.days[score_from - 1], result.days[(score_to or days) - 1]
+        scores = evaluate(db, result.truth, since=since, until=until)
+        by_size = median_error_by_size(db, result.truth, (since, until))
+        floor = grouping_floor(db, result.market, since=since, until=until)
         grouping = grouping_errors(db, result.market)
         db.close()
     return {
@@ -197,9 +205,34 @@ def main() -> None:
         help="chance per list page read that an ad further down jumps to the top while the "
         "crawl pages through (the crawl then misses it that day; default 0)",
     )
+    parser.add_argument(
+        "--score-from",
+        type=int,
+        default=1,
+        metavar="N",
+        help="score the building-days from the N-th day watched on (default 1); "
+        "with --days 60 --score-from 31, a city watched for a month already",
+    )
+    parser.add_argument(
+        "--score-to",
+        type=int,
+        metavar="N",
+        help="score the building-days up to the N-th day watched (default: the last)",
+    )
     args = parser.parse_args()
+    score_to = args.days if args.score_to is None else args.score_to
+    if not 1 <= args.score_from <= score_to <= args.days:
+        parser.error(
+            f"--score-from and --score-to must be days of the run, in order: 1 to {args.days}"
+        )
     score = functools.partial(
-        score_seed, scale=args.scale, via_cli=args.cli, warmup=args.warmup, drift=args.drift
+        score_seed,
+        scale=args.scale,
+        via_cli=args.cli,
+        warmup=args.warmup,
+        drift=args.drift,
+        score_from=args.score_from,
+        score_to=score_to,
     )
     if not args.seeds:
         print_one(args.days, score(args.days, args.seed, db_path=args.db))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
+import subprocess
+import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -343,3 +346,62 @@ def test_evaluate_gives_the_typical_median_rent_error_beside_its_mean(tmp_path):
     assert scores["median_rent_median_ape"] == 0.035
     assert scores["median_rent_within_3pct"] == 0.5
     assert scores["units_mape"] == 0.0 and scores["ads_mape"] == 1.0
+
+
+def test_evaluate_can_score_a_later_stretch_of_the_run_alone(tmp_path):
+    # A first day 40 % off, the second 2 % off: from the second day on, only 2 % counts.
+    db = open_db(tmp_path / "eval.db")
+    db["buildings"].insert({"id": 1, "name": "B1", "status": "verified"})
+    truth = {}
+    for day, off in (("2026-10-01", 0.40), ("2026-10-02", 0.02)):
+        db["building_daily"].insert(
+            {"building_id": 1, "date": day, "listings": 20, "units": 10, "units_low": 8,
+             "units_high": 20, "median_rent": 3000 * (1 + off)}
+        )  # fmt: skip
+        truth[("B1", day)] = Truth(vacant=10, median_rent=3000)
+    assert evaluate(db, truth)["median_rent_mape"] == 0.21
+    later = evaluate(db, truth, since="2026-10-02")
+    assert later["building_days"] == 1 and later["median_rent_mape"] == 0.02
+    first = evaluate(db, truth, until="2026-10-01")
+    assert first["building_days"] == 1 and first["median_rent_mape"] == 0.4
+
+
+def test_the_bounds_benchmark_makes_the_grouping_perfect_and_finds_the_lifecycles_mistakes():
+    script = Path(__file__).resolve().parent.parent / "bench" / "eval_bounds.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--seeds", "5", "--days", "4", "--scale", "0.3",
+         "--parts", "ours,all"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout  # fmt: skip
+    rows = {}
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0] == "5":
+            rows[cells[1]] = cells
+    ours, perfect = rows["ours"], rows["all"]
+
+    def pct(cell: str) -> float:
+        return float(cell.rstrip("%"))
+
+    # every ad grouped by its true flat: the count and the median come closer to the truth
+    assert pct(perfect[2]) < pct(ours[2])
+    assert pct(perfect[3]) < pct(ours[3])
+    phantoms, dropped, counted = (int(x) for x in ours[4].split(" / "))
+    assert counted > 0 and phantoms > 0 and dropped > 0
+    # leaving out the units of let flats and counting the dropped flats mends the median
+    assert pct(ours[7]) < pct(ours[3])
+
+
+def test_the_simulation_benchmark_refuses_to_score_from_a_day_outside_the_run():
+    script = Path(__file__).resolve().parent.parent / "bench" / "eval_sim.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "--days", "5", "--score-from", "9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    assert "--score-from and --score-to must be days of the run, in order: 1 to 5" in run.stderr

@@ -165,20 +165,30 @@ def _snapshot_via_cli(db_path: str | Path, day: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+def _within(day: str, since: str | None, until: str | None) -> bool:
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
 def _ape(estimate: float | None, truth: float) -> float | None:
     return None if estimate is None else abs(estimate - truth) / truth
 
 
 def evaluate(
-    db: sqlite_utils.Database, truth: dict[tuple[str, str], Truth], *, min_vacant: int = 5
+    db: sqlite_utils.Database,
+    truth: dict[tuple[str, str], Truth],
+    *,
+    min_vacant: int = 5,
+    since: str | None = None,
+    until: str | None = None,
 ) -> dict[str, Any]:
     """Errors of ``units``, the plain ad count and ``median_rent`` against the truth.
 
     Mean absolute percentage error over building-days with at least ``min_vacant`` truly
-    empty flats. A building outside the registry is found by the name the pipeline gave it.
-    ``median_rent``'s error is a tail (a building whose plans are far apart in price has
-    its median on the cliff between them), so its typical building-day is given too: the
-    median of the absolute percentage errors and the share of building-days within 3 %.
+    empty flats (from the day ``since`` to the day ``until``, when given). A building
+    outside the registry is found by the name the pipeline gave it. ``median_rent``'s
+    error is a tail (a building whose plans are far apart in price has its median on the
+    cliff between them), so its typical building-day is given too: the median of the
+    absolute percentage errors and the share of building-days within 3 %.
     """
     rows = {
         (r["name"], r["date"]): r
@@ -190,7 +200,7 @@ def evaluate(
     bias: list[float] = []
     missing = 0
     for (name, day), t in sorted(truth.items()):
-        if t.vacant < min_vacant:
+        if t.vacant < min_vacant or not _within(day, since, until):
             continue
         row = rows.get((name, day))
         if row is None or row["units"] is None:
@@ -225,7 +235,12 @@ def evaluate(
 
 
 def grouping_floor(
-    db: sqlite_utils.Database, market: Market, *, min_vacant: int = 5
+    db: sqlite_utils.Database,
+    market: Market,
+    *,
+    min_vacant: int = 5,
+    since: str | None = None,
+    until: str | None = None,
 ) -> dict[str, Any]:
     """The ``median_rent`` error left if de-duplication were perfect, and its parts.
 
@@ -233,7 +248,8 @@ def grouping_floor(
     are grouped by the flat they really advertise; a flat's rent is the median of its
     ads' rents that day and the building's median is taken over those flats, then
     scored like ``evaluate`` (MAPE over building-days with at least ``min_vacant`` truly
-    empty flats and at least one ad seen): ``median_rent_mape``. What remains comes from
+    empty flats and at least one ad seen, from ``since`` to ``until`` when given):
+    ``median_rent_mape``. What remains comes from
     what the ads show: flats not advertised yet (agencies list a flat up to two days
     after it empties), let flats whose ads linger, and agencies' prices a few % off the
     landlord's.
@@ -257,6 +273,8 @@ def grouping_floor(
     for key, t in sorted(market.truth.items()):
         ads = seen.get(key)
         if t.vacant < min_vacant or not t.median_rent or not ads:
+            continue
+        if not _within(key[1], since, until):
             continue
         errors["all"].append(
             _ape(_median_of_groups((flat, r) for flat, _, r in ads), t.median_rent)
