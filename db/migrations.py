@@ -368,3 +368,12 @@ def m006_run_completeness(db: sqlite_utils.Database) -> None:
     # from it is gone from the site, not lost to the list shifting while it was paged.
     db["runs"].add_column("site_total", int)
     db["runs"].add_column("distinct_listings", int)
+
+
+@migration
+def m007_days_watched(db: sqlite_utils.Database) -> None:
+    # The first day a successful crawl covered the building, and per snapshot row the
+    # days since: a building's first weeks watched carry the larger error (the flats on
+    # offer when watching began are grouped from one day's ads).
+    db["buildings"].add_column("first_watched", str)
+    db["building_daily"].add_column("days_watched", int)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,13 +52,14 @@ BUILDING_COLUMNS = (
     "median_days_on_market",
     "sources",
     "total_units",
+    "days_watched",
 )
 DISTRICT_COLUMNS = (
     "city",
     "district",
     "subdistrict",
     "date",
-    *BUILDING_COLUMNS[2:-1],
+    *BUILDING_COLUMNS[2 : BUILDING_COLUMNS.index("total_units")],
     "buildings",
 )
 
@@ -142,6 +143,22 @@ def covered_buildings(
             if is_complete:
                 complete.setdefault(b, set()).add(source)
     return covered, complete
+
+
+def mark_watched(
+    db: sqlite_utils.Database, building_ids: Iterable[int], day: str
+) -> dict[int, str]:
+    """Record ``day`` as the first day watched of the buildings it covered, unless an
+    earlier one is known; every building's first day watched (caller holds the
+    transaction)."""
+    db.conn.executemany(
+        "UPDATE buildings SET first_watched = ? WHERE id = ? "
+        "AND (first_watched IS NULL OR first_watched > ?)",
+        [(day, building_id, day) for building_id in building_ids],
+    )
+    return dict(
+        db.execute("SELECT id, first_watched FROM buildings WHERE first_watched IS NOT NULL")
+    )
 
 
 def observed_days(db: sqlite_utils.Database, start: str, end: str) -> list[str]:

@@ -29,7 +29,7 @@ from scrapers.errors import UnknownSource
 from scrapers.source import Source
 
 from .dates import day_range, parse_day
-from .dedup import AdState, UnitState, assign_units, units_low
+from .dedup import AdState, UnitState, assign_units, days_between, units_low
 from .lifecycle import BuildingLife, days_on_market, price_cut
 from .normalize import Ad, flag_ads, monthly_rent, normalize_area, normalize_orientation
 from .resolve import ResolveReport, resolve_listings
@@ -115,6 +115,7 @@ def snapshot_range(db: sqlite_utils.Database, since: str, until: str) -> list[Sn
 def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> None:
     info = snap_sql.buildings(db)
     covered, complete = snap_sql.covered_buildings(db, day, info)
+    first_watched = snap_sql.mark_watched(db, covered, day)
     start = _shift(day, -(WINDOW_DAYS - 1))
 
     listings = {row.id: row for row in unit_sql.window_listings(db, start, day)}
@@ -287,6 +288,7 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
             "vacancy_rate": round(measures["units"] / b.total_units, 4) if b.total_units else None,
             "sources": ",".join(sources),
             "total_units": b.total_units,
+            "days_watched": days_between(first_watched[building_id], day) + 1,
         }
         building_rows.append(row)
         report.buildings += 1

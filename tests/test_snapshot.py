@@ -73,6 +73,37 @@ def test_no_successful_observation_is_null_not_zero(fresh_db):
     assert m.row("星耀城", "2026-10-03")["units"] is None
 
 
+def test_days_watched_counts_from_a_buildings_first_covered_day(fresh_db):
+    m = _market(fresh_db)
+    # 丽晶国际 (江干) is watched from day 1; 星耀城 (滨江) only from day 3, when the city-wide
+    # scrape replaces the district one; day 2's scrape failed.
+    m.day("2026-10-01", [ad("a", "丽晶国际", rent=3000)], district="jianggan")
+    m.day("2026-10-02", [ad("a", "丽晶国际", rent=3000)], status="failed")
+    m.day("2026-10-03", [ad("a", "丽晶国际", rent=3000)])
+    m.day("2026-10-04", [ad("a", "丽晶国际", rent=3000)])
+    snapshot_range(fresh_db, "2026-10-01", "2026-10-04")
+    watched = {
+        (name, day): m.row(name, day)["days_watched"]
+        for name in ("丽晶国际", "星耀城")
+        for day in ("2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04")
+    }
+    assert watched == {
+        ("丽晶国际", "2026-10-01"): 1,
+        ("丽晶国际", "2026-10-02"): None,  # no data that day
+        ("丽晶国际", "2026-10-03"): 3,
+        ("丽晶国际", "2026-10-04"): 4,
+        ("星耀城", "2026-10-01"): None,
+        ("星耀城", "2026-10-02"): None,
+        ("星耀城", "2026-10-03"): 1,
+        ("星耀城", "2026-10-04"): 2,
+    }
+    first = dict(fresh_db.execute("SELECT name, first_watched FROM buildings"))
+    assert first == {"丽晶国际": "2026-10-01", "星耀城": "2026-10-03"}
+    # re-running a later day leaves the first day watched where it was
+    snapshot_day(fresh_db, "2026-10-04")
+    assert m.row("丽晶国际", "2026-10-04")["days_watched"] == 4
+
+
 def test_rerunning_a_day_gives_identical_rows(fresh_db):
     m = _market(fresh_db)
     x = ad("x", "丽晶国际", rent=3000, agent="X")

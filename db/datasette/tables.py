@@ -35,6 +35,7 @@ TABLES: dict[str, dict[str, object]] = {
             "district": "District (区), e.g. 上城 or 滨江.",
             "subdistrict": "Area within the district (板块), e.g. 九堡 or 钱江世纪城.",
             "total_units": "Flats in the building, where known; needed for the vacancy rate.",
+            "first_watched": "The first day a successful scrape covered the building.",
             "status": "verified: from the registry; unverified: created from a listing's 小区 name, to be checked.",
             "created_at": "When the row was created (UTC).",
         },
@@ -225,6 +226,7 @@ TABLES: dict[str, dict[str, object]] = {
             "date": "Observation day (Asia/Shanghai).",
             **_MEASURES,
             "total_units": "Flats in the building (from the registry), where known.",
+            "days_watched": "Days the building has been watched, this day included (1 on its first day). The first weeks carry the larger error: flats already on offer when watching began are told apart from one day's ads.",
         },
     },
     "district_daily": {
