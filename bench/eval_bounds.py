@@ -125,7 +125,7 @@ class TrueFlatGrouping:
             if flat is None or not self._in_scope(day, flat):
                 rest.append(ad)
                 continue
-            probe = _unit_of(ad)
+            probe = UnitState.of_ad(ad)
             unit = unit_of_flat.get((flat, probe.key))
             if unit is not None:
                 unit.ads.append(ad)
@@ -141,21 +141,6 @@ class TrueFlatGrouping:
             links += more_links
             created += more_units
         return links, created
-
-
-def _unit_of(ad: AdState) -> UnitState:
-    return UnitState(
-        id=None,
-        building_id=ad.building_id,
-        tenure=ad.tenure,
-        layout=ad.layout,
-        area=ad.area,
-        floor_band=ad.floor_band,
-        total_floors=ad.total_floors,
-        orientation=ad.orientation,
-        first_seen=ad.first_seen,
-        ads=[ad],
-    )
 
 
 class LifecycleCheck:

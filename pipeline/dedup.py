@@ -140,6 +140,22 @@ class UnitState:
     status: str | None = None
     gone_on: str | None = None
 
+    @classmethod
+    def of_ad(cls, ad: AdState) -> UnitState:
+        """A new unit holding ``ad`` alone, with the ad's look."""
+        return cls(
+            id=None,
+            building_id=ad.building_id,
+            tenure=ad.tenure,
+            layout=ad.layout,
+            area=ad.area,
+            floor_band=ad.floor_band,
+            total_floors=ad.total_floors,
+            orientation=ad.orientation,
+            first_seen=ad.first_seen,
+            ads=[ad],
+        )
+
     @property
     def key(self) -> tuple:
         return (self.tenure, self.layout, self.floor_band, self.total_floors, self.orientation)
@@ -428,18 +444,7 @@ def _start_unit(
     ad: AdState, by_key: dict[tuple, list[UnitState]], units: list[UnitState], links: list[Link]
 ) -> UnitState:
     """A new unit whose first ad is ``ad``, added to the lists."""
-    unit = UnitState(
-        id=None,
-        building_id=ad.building_id,
-        tenure=ad.tenure,
-        layout=ad.layout,
-        area=ad.area,
-        floor_band=ad.floor_band,
-        total_floors=ad.total_floors,
-        orientation=ad.orientation,
-        first_seen=ad.first_seen,
-        ads=[ad],
-    )
+    unit = UnitState.of_ad(ad)
     unit.reason = (
         f"{describe(unit)}; first ad {ad.source} {ad.id} by {_short(ad.agent)} on {ad.first_seen}"
     )
