@@ -21,10 +21,14 @@
   building without it being live, counted once in ``gone_units`` of that day; until
   then a returning ad continues the same unit (a page missed one day is not a letting).
 - Days on market: the day minus the unit's first day seen.
-- A price cut: one of the unit's ads is seen at a lower rent than at its previous sighting.
+- A price cut: one of the unit's ads is seen at a lower rent than at its previous sighting,
+  and none was in the CUT_FOLLOW_DAYS days before (agencies follow a cut a day or two
+  apart: one cut of the flat's price is counted once).
 """
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 from .dedup import AdState, UnitState, days_between, fits_unit
 
@@ -40,6 +44,8 @@ LEFTOVER_DAYS = 7
 GRACE_DAYS = 3
 #: A rent counts as cut when it falls by more than this fraction.
 CUT_MIN = 0.005
+#: Cuts of a unit's ads this many days apart or less are one cut of its flat's price.
+CUT_FOLLOW_DAYS = 2
 
 
 def seen_on(unit: UnitState, day: str) -> bool:
@@ -172,15 +178,23 @@ def _fits_any(ad: AdState, unit: UnitState, others: list[UnitState], day: str) -
     return any(o is not unit and o.key == unit.key and fits_unit(ad, o, day) for o in others)
 
 
+def _ad_cut_on(ad: AdState, day: str) -> bool:
+    """The ad is seen on ``day`` at a lower rent than at its previous sighting."""
+    today = ad.rents.get(day)
+    if not today:
+        return False
+    earlier = [d for d in ad.rents if d < day and ad.rents[d]]
+    return bool(earlier) and today < ad.rents[max(earlier)] * (1 - CUT_MIN)
+
+
 def price_cut(unit: UnitState, day: str) -> bool:
-    for ad in unit.ads:
-        today = ad.rents.get(day)
-        if not today:
-            continue
-        earlier = sorted(d for d in ad.rents if d < day and ad.rents[d])
-        if earlier and today < ad.rents[earlier[-1]] * (1 - CUT_MIN):
-            return True
-    return False
+    """The unit's price was cut on ``day``: one of its ads is cheaper than at its previous
+    sighting, and none of them was cut on the CUT_FOLLOW_DAYS days before (the agencies of
+    one flat follow its landlord's cut a day or two apart: one cut, counted once)."""
+    if not any(_ad_cut_on(ad, day) for ad in unit.ads):
+        return False
+    before = [_days_before(day, n) for n in range(1, CUT_FOLLOW_DAYS + 1)]
+    return not any(_ad_cut_on(ad, d) for ad in unit.ads for d in before)
 
 
 def days_on_market(unit: UnitState, day: str) -> int:
@@ -188,6 +202,8 @@ def days_on_market(unit: UnitState, day: str) -> int:
 
 
 def _day_before(day: str) -> str:
-    from datetime import date, timedelta
+    return _days_before(day, 1)
 
-    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+
+def _days_before(day: str, n: int) -> str:
+    return (date.fromisoformat(day) - timedelta(days=n)).isoformat()

@@ -440,3 +440,28 @@ def test_price_cut_is_counted(market):
     rows = run_days(market, {1: [before], 2: [after]})
     assert (rows[1]["price_cuts"], rows[2]["price_cuts"]) == (0, 1)
     assert rows[2]["units"] == 1
+
+
+def test_a_cut_that_the_agencies_follow_days_apart_is_counted_once(market):
+    # The landlord cuts 3,000 -> 2,800; agency X follows on day 2, Y on day 3, Z on day 4.
+    # A second cut (2,800 -> 2,650) on day 8, this time by every agency on the same day.
+    def ads(x: int, y: int, z: int) -> list:
+        return [
+            ad("x", "丽晶国际", rent=x, agent="X"),
+            ad("y", "丽晶国际", rent=y, agent="Y"),
+            ad("z", "丽晶国际", rent=z, agent="Z"),
+        ]
+
+    rows = run_days(
+        market,
+        {
+            1: ads(3000, 3030, 2990),
+            2: ads(2800, 3030, 2990),
+            3: ads(2800, 2830, 2990),
+            4: ads(2800, 2830, 2790),
+            5: ads(2800, 2830, 2790),
+            8: ads(2650, 2680, 2640),
+        },
+    )
+    assert [rows[n]["price_cuts"] for n in (1, 2, 3, 4, 5, 8)] == [0, 1, 0, 0, 0, 1]
+    assert all(rows[n]["units"] == 1 for n in rows)
