@@ -71,6 +71,7 @@ def score_seed(
     drift: float = 0.0,
     score_from: int = 1,
     score_to: int | None = None,
+    cut_chance: float = 0.0,
 ) -> dict:
     """Run one seed through the pipeline and score it (a worker of ``--seeds``): the
     building-days from the ``score_from``-th to the ``score_to``-th day watched."""
@@ -84,6 +85,7 @@ def score_seed(
             via_cli=via_cli,
             warmup=warmup,
             drift=drift,
+            cut_chance=cut_chance,
         )
         db = open_db(db_path)
         since, until = result.days[score_from - 1], result.days[(score_to or days) - 1]
@@ -154,16 +156,18 @@ def print_table(runs: list[dict]) -> None:
     """One markdown row per seed, then how many seeds meet each target."""
     print(
         "| seed | building-days | units | ad count | truth inside the bounds | median_rent "
-        "| perfect grouping | median_rent: median error, building-days within 3 % |"
+        "| perfect grouping | median_rent: median error, building-days within 3 % "
+        "| price cuts counted / true |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for run in runs:
         s, f = run["scores"], run["floor"]
         print(
             f"| {run['seed']} | {s['building_days']:,} | {s['units_mape']:.1%} | "
             f"{s['ads_mape']:.0%} | {s['within_bounds']:.1%} | {s['median_rent_mape']:.1%} | "
             f"{f['median_rent_mape']:.1%} | {s['median_rent_median_ape']:.1%}, "
-            f"{s['median_rent_within_3pct']:.0%} |"
+            f"{s['median_rent_within_3pct']:.0%} | "
+            f"{s['price_cuts_counted']:,} / {s['price_cuts_true']:,} |"
         )
     n = len(runs)
     units_ok = sum(r["scores"]["units_mape"] <= 0.10 for r in runs)
@@ -206,6 +210,14 @@ def main() -> None:
         "crawl pages through (the crawl then misses it that day; default 0)",
     )
     parser.add_argument(
+        "--cuts",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="landlords' daily chance of cutting the price of a flat on offer for two weeks "
+        "or more, by 3-10 %%, each agency following 0-2 days later (default 0: no cuts)",
+    )
+    parser.add_argument(
         "--score-from",
         type=int,
         default=1,
@@ -233,6 +245,7 @@ def main() -> None:
         drift=args.drift,
         score_from=args.score_from,
         score_to=score_to,
+        cut_chance=args.cuts,
     )
     if not args.seeds:
         print_one(args.days, score(args.days, args.seed, db_path=args.db))

@@ -5,7 +5,9 @@ plans, so many empty flats share layout, area and orientation; each empty flat l
 by 1–4 agencies a day or two apart at prices ±3 % apart, areas rounded differently;
 ads that outlive the letting; bait prices; reposts under new ids; building names
 spelled several ways and some buildings missing from the registry; and more ads
-city-wide than the site's 100-page list limit shows.
+city-wide than the site's 100-page list limit shows. With ``cut_chance`` (off by
+default) landlords of flats long on offer cut their price, and each agency follows a day
+or two apart.
 
 Everything follows from the seed: the same seed gives the same market, ads and truth.
 """
@@ -99,10 +101,16 @@ class SimAd:
 WARMUP_DAYS = 30
 
 
+#: A landlord cuts the price only of a flat on offer this many days or more.
+CUT_AFTER_DAYS = 14
+
+
 @dataclass(slots=True)
 class Truth:
     vacant: int
     median_rent: float | None
+    #: empty flats whose landlord cut the asking price that day
+    price_cuts: int = 0
 
 
 AGENCY_BRANDS = (
@@ -294,8 +302,19 @@ class Market:
         days: int = 30,
         scale: float = 1.0,
         warmup: int = WARMUP_DAYS,
+        cut_chance: float = 0.0,
     ) -> None:
+        """``cut_chance``: each day, the chance that the landlord of a flat on offer for
+        CUT_AFTER_DAYS or more cuts its price by 3–10 %; each agency's ad follows on the
+        day or up to two days later (0, the default: prices never change)."""
         self.rng = random.Random(seed)
+        self.cut_chance = cut_chance
+        # Its own stream, so that a market with cuts is otherwise the same market.
+        self._cut_rng = random.Random(seed * 7919 + 1)
+        #: (day index, flat, agency, factor): agencies' price updates still to come
+        self._pending_cuts: list[tuple[int, Flat, str, float]] = []
+        self._ads_by_flat: dict[int, list[SimAd]] | None = None
+        self._cuts_today: dict[str, int] = {}
         self.start = date.fromisoformat(start)
         self.days = days
         self.buildings = hangzhou(scale, seed)
@@ -422,6 +441,9 @@ class Market:
                             ad.end = day - 1 + rng.randint(2, 8)
                         else:
                             ad.end = day - 1 + rng.choice([0, 0, 1])
+        if self.cut_chance:
+            self._ads_by_flat = None  # ads changed since yesterday
+            self._cut_prices(day)
         # Reposts: an agency takes an ad down and puts the same flat up under a new id.
         for ad in list(self.ads):
             if ad.flat is not None and ad.end is None and ad.start < day and rng.random() < 0.02:
@@ -436,6 +458,38 @@ class Market:
             self._record_truth(day)
         return day
 
+    def _cut_prices(self, day: int) -> None:
+        """Landlords of flats long on offer cut their price; each agency follows 0–2 days
+        later, on whatever ad of the flat it shows then (a repost included)."""
+        rng = self._cut_rng
+        self._cuts_today = {}
+        for flat in self.flats:
+            if flat.vacant_since is None or day - flat.vacant_since < CUT_AFTER_DAYS:
+                continue
+            if rng.random() >= self.cut_chance:
+                continue
+            factor = 1 - rng.uniform(0.03, 0.10)
+            flat.rent = round(flat.rent * factor / 10) * 10
+            name = flat.building.name
+            self._cuts_today[name] = self._cuts_today.get(name, 0) + 1
+            for agency in sorted({a.agency for a in self._ads_of(flat)}):
+                self._pending_cuts.append((day + rng.choice([0, 0, 1, 2]), flat, agency, factor))
+        due = [p for p in self._pending_cuts if p[0] <= day]
+        self._pending_cuts = [p for p in self._pending_cuts if p[0] > day]
+        for _, flat, agency, factor in due:
+            for ad in self._ads_of(flat):
+                if ad.agency == agency:
+                    ad.rent = round(ad.rent * factor / 10) * 10
+
+    def _ads_of(self, flat: Flat) -> list[SimAd]:
+        """The flat's honest ads still up or still to go up."""
+        if self._ads_by_flat is None:
+            self._ads_by_flat = {}
+            for ad in self.ads:
+                if ad.flat is not None and ad.end is None and not ad.bait:
+                    self._ads_by_flat.setdefault(id(ad.flat), []).append(ad)
+        return self._ads_by_flat.get(id(flat), [])
+
     def _record_truth(self, day: int) -> None:
         by_building: dict[str, list[Flat]] = {}
         for flat in self.flats:
@@ -447,6 +501,7 @@ class Market:
             self.truth[(b.name, self.date_of(day))] = Truth(
                 vacant=len(flats),
                 median_rent=statistics.median(f.rent for f in flats) if flats else None,
+                price_cuts=self._cuts_today.get(b.name, 0),
             )
 
     def live_ads(self, day: int | None = None) -> list[SimAd]:

@@ -62,6 +62,7 @@ def run_simulation(
     via_cli: bool = False,
     warmup: int = WARMUP_DAYS,
     drift: float = 0.0,
+    cut_chance: float = 0.0,
 ) -> SimResult:
     """Simulate ``days`` days into ``db_path``: scrape each day from the sim server, snapshot it.
 
@@ -71,9 +72,13 @@ def run_simulation(
     unwatched, before the first day (0: every ad already up was never reposted).
     ``drift``: the server's chance per list page of an ad jumping to the top while the
     crawl pages through (see SimServer); the jumps are counted in ``result.drifted``.
+    ``cut_chance``: landlords' daily chance of cutting the price of a flat long on offer
+    (see Market; 0: prices never change).
     """
     started = time.perf_counter()
-    market = Market(seed=seed, start=start, days=days, scale=scale, warmup=warmup)
+    market = Market(
+        seed=seed, start=start, days=days, scale=scale, warmup=warmup, cut_chance=cut_chance
+    )
     db = open_db(db_path)
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "registry.csv"
@@ -197,6 +202,7 @@ def evaluate(
         )
     }
     units_err, ads_err, rent_err, low_ok, per_building = [], [], [], 0, {}
+    cuts_true = cuts_counted = cuts_off = 0
     bias: list[float] = []
     missing = 0
     for (name, day), t in sorted(truth.items()):
@@ -215,6 +221,9 @@ def evaluate(
         per_building.setdefault(name, []).append(u)
         if t.median_rent and row["median_rent"]:
             rent_err.append(_ape(row["median_rent"], t.median_rent))
+        cuts_true += t.price_cuts
+        cuts_counted += row["price_cuts"] or 0
+        cuts_off += abs((row["price_cuts"] or 0) - t.price_cuts)
     n = len(units_err)
     return {
         "building_days": n,
@@ -228,6 +237,11 @@ def evaluate(
             round(sum(e <= 0.03 for e in rent_err) / len(rent_err), 4) if rent_err else None
         ),
         "within_bounds": round(low_ok / n, 4) if n else None,
+        # landlords' price cuts against the flats counted in ``price_cuts``: totals, and
+        # the mean absolute difference per building-day
+        "price_cuts_true": cuts_true,
+        "price_cuts_counted": cuts_counted,
+        "price_cuts_mae": round(cuts_off / n, 4) if n else None,
         "units_mape_by_building": {
             k: round(statistics.fmean(v), 4) for k, v in sorted(per_building.items())
         },
