@@ -35,3 +35,8 @@ def day_range(since: str, until: str) -> list[str]:
     if end < start:
         raise InvalidDate(f"--since {since} is after {until}")
     return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+
+
+def shift_day(day: str, days: int) -> str:
+    """The day ``days`` after ``day`` (before it when negative)."""
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()

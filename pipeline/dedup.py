@@ -41,6 +41,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
+from .dates import shift_day
 from .grouping import Evidence, partition, place
 
 #: Area tolerance between two ads: this many ㎡ plus AREA_REL of the area. Each agency
@@ -64,6 +65,15 @@ REPOST_DAYS = 5
 #: look-alike ad of the same advertiser at another rent advertises another flat (an agency
 #: that let one flat in a tower often lists the next one of the same plan).
 REPOST_RENT_TOL = 0.01
+#: ... unless the price came down by at most this much while another advertiser's ad of
+#: the unit, still up, was cut within CUT_FOLLOW_DAYS: the landlord cut the price, and the
+#: agency reposted its ad at the new one.
+REPOST_CUT_MAX = 0.10
+#: A rent counts as cut when it falls by more than this fraction.
+CUT_MIN = 0.005
+#: Cuts of a unit's ads this many days apart or less are one cut of its flat's price (the
+#: agencies follow a landlord's cut a day or two apart).
+CUT_FOLLOW_DAYS = 2
 #: A unit takes new ads only while one of its ads was seen within this many days.
 ALIVE_DAYS = 3
 #: After the first days' matching, a new unit of at most this many ads may be unseen
@@ -116,6 +126,14 @@ class AdState:
     def last_seen_until(self, day: str) -> str | None:
         days = [d for d in self.rents if d <= day]
         return max(days) if days else None
+
+    def cut_on(self, day: str) -> bool:
+        """Seen on ``day`` at a rent more than CUT_MIN below its previous sighting's."""
+        today = self.rents.get(day)
+        if not today:
+            return False
+        earlier = [d for d in self.rents if d < day and self.rents[d]]
+        return bool(earlier) and today < self.rents[max(earlier)] * (1 - CUT_MIN)
 
     def rent_until(self, day: str) -> float | None:
         days = sorted((d for d in self.rents if d <= day and self.rents[d]), reverse=True)
@@ -576,7 +594,9 @@ def _score(ad: AdState, unit: UnitState, day: str) -> tuple[tuple[int, float], s
     if _advertiser_shows(ad, unit, day):
         return None  # one advertiser never lists one flat twice at once
     rent, unit_rent, gap = _rent_gap(ad, unit, day)
-    if ad.agent and (gap is None or gap <= RENT_TOL):
+    # A repost is judged against its old ad; the unit's other ads may not have followed a
+    # price cut yet, or may have followed one the repost's agency has not.
+    if ad.agent and (gap is None or gap <= RENT_TOL + REPOST_CUT_MAX):
         repost = _repost_of(ad, unit, day)
         if repost is not None:
             old, vanished, unlikeness = repost
@@ -640,7 +660,9 @@ def _repost_of(ad: AdState, unit: UnitState, day: str) -> tuple[AdState, str, fl
         new_rent, old_rent = ad.rent_until(day), old.rent_until(day)
         rent_gap = abs(new_rent - old_rent) / old_rent if new_rent and old_rent else RENT_TOL
         if new_rent and old_rent and rent_gap > REPOST_RENT_TOL:
-            continue
+            cut = new_rent < old_rent and rent_gap <= REPOST_CUT_MAX
+            if not (cut and _cut_by_others(unit, ad, day)):
+                continue
         area_gap = (
             abs(ad.area - old.area) if ad.area is not None and old.area is not None else AREA_TOL
         )
@@ -648,6 +670,15 @@ def _repost_of(ad: AdState, unit: UnitState, day: str) -> tuple[AdState, str, fl
         if best is None or unlike < best[2]:
             best = (old, vanished, unlike)
     return best
+
+
+def _cut_by_others(unit: UnitState, ad: AdState, day: str) -> bool:
+    """Another advertiser still shows the unit on ``day`` and cut its price within
+    CUT_FOLLOW_DAYS: the flat is on offer, and its landlord lowered the price."""
+    days = [shift_day(day, -n) for n in range(CUT_FOLLOW_DAYS + 1)]
+    return any(
+        a.agent != ad.agent and a.seen_on(day) and any(a.cut_on(d) for d in days) for a in unit.ads
+    )
 
 
 def _unseen_repost(

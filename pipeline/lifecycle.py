@@ -28,9 +28,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-from .dedup import AdState, UnitState, days_between, fits_unit
+from .dates import shift_day
+from .dedup import CUT_FOLLOW_DAYS, AdState, UnitState, days_between, fits_unit
 
 LINGER_DAYS = 2
 #: On a building whose crawl that day collected every ad the site listed, an ad missing
@@ -42,10 +41,6 @@ LINGER_DAYS_COMPLETE = 1
 #: so the window must reach back at least this far.
 LEFTOVER_DAYS = 7
 GRACE_DAYS = 3
-#: A rent counts as cut when it falls by more than this fraction.
-CUT_MIN = 0.005
-#: Cuts of a unit's ads this many days apart or less are one cut of its flat's price.
-CUT_FOLLOW_DAYS = 2
 
 
 def seen_on(unit: UnitState, day: str) -> bool:
@@ -178,23 +173,14 @@ def _fits_any(ad: AdState, unit: UnitState, others: list[UnitState], day: str) -
     return any(o is not unit and o.key == unit.key and fits_unit(ad, o, day) for o in others)
 
 
-def _ad_cut_on(ad: AdState, day: str) -> bool:
-    """The ad is seen on ``day`` at a lower rent than at its previous sighting."""
-    today = ad.rents.get(day)
-    if not today:
-        return False
-    earlier = [d for d in ad.rents if d < day and ad.rents[d]]
-    return bool(earlier) and today < ad.rents[max(earlier)] * (1 - CUT_MIN)
-
-
 def price_cut(unit: UnitState, day: str) -> bool:
     """The unit's price was cut on ``day``: one of its ads is cheaper than at its previous
     sighting, and none of them was cut on the CUT_FOLLOW_DAYS days before (the agencies of
     one flat follow its landlord's cut a day or two apart: one cut, counted once)."""
-    if not any(_ad_cut_on(ad, day) for ad in unit.ads):
+    if not any(ad.cut_on(day) for ad in unit.ads):
         return False
-    before = [_days_before(day, n) for n in range(1, CUT_FOLLOW_DAYS + 1)]
-    return not any(_ad_cut_on(ad, d) for ad in unit.ads for d in before)
+    before = [shift_day(day, -n) for n in range(1, CUT_FOLLOW_DAYS + 1)]
+    return not any(ad.cut_on(d) for ad in unit.ads for d in before)
 
 
 def days_on_market(unit: UnitState, day: str) -> int:
@@ -202,8 +188,4 @@ def days_on_market(unit: UnitState, day: str) -> int:
 
 
 def _day_before(day: str) -> str:
-    return _days_before(day, 1)
-
-
-def _days_before(day: str, n: int) -> str:
-    return (date.fromisoformat(day) - timedelta(days=n)).isoformat()
+    return shift_day(day, -1)

@@ -16,7 +16,6 @@ import statistics
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -28,7 +27,7 @@ from scrapers import registry
 from scrapers.errors import UnknownSource
 from scrapers.source import Source
 
-from .dates import day_range, parse_day
+from .dates import day_range, parse_day, shift_day
 from .dedup import AdState, UnitState, assign_units, days_between, units_low
 from .lifecycle import BuildingLife, days_on_market, price_cut
 from .normalize import Ad, flag_ads, monthly_rent, normalize_area, normalize_orientation
@@ -56,10 +55,6 @@ class SnapshotReport:
     ads_linked: int = 0
     seconds: float = 0.0
     resolve: ResolveReport = field(default_factory=ResolveReport)
-
-
-def _shift(day: str, days: int) -> str:
-    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
 def _quantile(values: list[float], q: float) -> float | None:
@@ -116,7 +111,7 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
     info = snap_sql.buildings(db)
     covered, complete = snap_sql.covered_buildings(db, day, info)
     first_watched = snap_sql.mark_watched(db, covered, day)
-    start = _shift(day, -(WINDOW_DAYS - 1))
+    start = shift_day(day, -(WINDOW_DAYS - 1))
 
     listings = {row.id: row for row in unit_sql.window_listings(db, start, day)}
     ads: dict[int, AdState] = {}

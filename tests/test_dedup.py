@@ -137,6 +137,34 @@ def test_an_advertisers_look_alike_ad_at_another_rent_is_not_a_repost(market):
     assert links["x-again"] == (links["ax"][0], "repost")
 
 
+@pytest.mark.parametrize(("y_cuts", "joins"), [(True, True), (False, False)])
+def test_an_ad_reposted_at_a_price_the_other_agency_just_cut_to_is_a_repost(market, y_cuts, joins):
+    # Flat A by X (3000) and Y (3010). On day 3 the landlord cuts: Y shows 2800 (or, in
+    # the control, keeps 3010); X takes its ad down and puts it up under a new id at 2790
+    # on day 4. With Y's cut it is the same flat at the new price; without it, X's cheaper
+    # look-alike is another flat (an agency lists the next flat of a plan at its own price).
+    x_old = ad("x-old", "丽晶国际", rent=3000, agent="X")
+    y_before = ad("y", "丽晶国际", rent=3010, agent="Y")
+    y_after = ad("y", "丽晶国际", rent=2800 if y_cuts else 3010, agent="Y")
+    x_new = ad("x-new", "丽晶国际", rent=2790, agent="X")
+    rows = run_days(
+        market,
+        {1: [x_old, y_before], 2: [x_old, y_before], 3: [y_after], 4: [y_after, x_new]},
+    )
+    links = {
+        code: (unit, kind)
+        for code, unit, kind in market.db.execute(
+            "SELECT l.listing_id, k.unit_id, k.kind FROM unit_links k "
+            "JOIN listings l ON l.id = k.listing_id"
+        )
+    }
+    if joins:
+        assert links["x-new"] == (links["x-old"][0], "repost")
+        assert rows[4]["units"] == 1
+    else:
+        assert links["x-new"][0] != links["x-old"][0] and links["x-new"][1] == "first"
+
+
 @pytest.mark.parametrize(("areas", "units"), [((52, 54), 1), ((52, 55), 2)])
 def test_agencies_round_a_flats_area_up_to_a_square_metre_each_way(market, areas, units):
     # A 53 ㎡ flat shows as 52 ㎡ on one agency's ad and 54 ㎡ on another's; 52 and 55 are
