@@ -11,6 +11,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from tests.cli_helpers import run_cli
 
@@ -80,3 +81,21 @@ def test_demo_replaces_its_own_database_and_refuses_any_other(tmp_path):
     assert "is not a demo database" in refused.output
     with sqlite3.connect(real_db) as conn:
         assert conn.execute("SELECT name FROM buildings").fetchall() == [("丽晶国际",)]
+
+
+@pytest.mark.parametrize("cuts", ["0.2", "0"])
+def test_demo_market_cuts_prices_and_counts_the_cuts_unless_told_not_to(tmp_path, cuts):
+    demo_db = tmp_path / "demo.db"
+    result = run_cli("demo", "--days", "3", "--no-serve", "--cuts", cuts, "--db", demo_db)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(demo_db) as conn:
+        counted = conn.execute("SELECT sum(price_cuts) FROM building_daily").fetchone()[0]
+        recorded = conn.execute("SELECT cut_chance FROM demo_market").fetchone()[0]
+    assert recorded == float(cuts)
+    match = re.search(r"Price cuts: (\d+) counted, (\d+) made by", result.output)
+    assert match, result.output
+    if cuts == "0":
+        assert counted == 0 and match.groups() == ("0", "0")
+    else:
+        # flats on offer two weeks or more before watching began are cut from the first day
+        assert counted > 0 and int(match.group(2)) > 0

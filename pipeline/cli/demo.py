@@ -50,6 +50,14 @@ def _free_port(host: str, wanted: int) -> int:
 @click.option("--start", default="2026-10-01", show_default=True, help="First simulated day.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the simulated market.")
 @click.option(
+    "--cuts",
+    default=0.04,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Landlords' daily chance of cutting the price of a flat on offer for two weeks or "
+    "more, by 3-10 % (0: prices never change).",
+)
+@click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address Datasette listens on."
 )
 @click.option(
@@ -60,12 +68,20 @@ def _free_port(host: str, wanted: int) -> int:
 )
 @click.option("--no-serve", is_flag=True, help="Stop after the simulation and the tables.")
 def demo_command(
-    db_path: str, days: int, start: str, seed: int, host: str, port: int, no_serve: bool
+    db_path: str,
+    days: int,
+    start: str,
+    seed: int,
+    cuts: float,
+    host: str,
+    port: int,
+    no_serve: bool,
 ) -> None:
     """Simulate a Hangzhou rental market on 127.0.0.1 and measure it end to end.
 
-    Buildings such as 丽晶国际 in 九堡 empty over the weeks; each empty flat is advertised
-    by several agents in the real Lianjia markup. Every simulated day goes through the
+    Buildings such as 丽晶国际 in 九堡 empty over the weeks, and landlords of flats long
+    on offer cut their price; each empty flat is advertised by several agents in the real
+    Lianjia markup. Every simulated day goes through the
     real `rentwatch scrape` and `rentwatch snapshot` code; then the buildings table and
     the estimate's error against the simulation's truth are printed, and Datasette
     serves the result with its charts until Ctrl-C.
@@ -93,7 +109,7 @@ def demo_command(
             f"{info['ads']} ads -> {info['units']} units"
         )
 
-    result = run_simulation(path, days=days, start=start, seed=seed, on_day=on_day)
+    result = run_simulation(path, days=days, start=start, seed=seed, on_day=on_day, cut_chance=cuts)
     db = open_db(path)
     with db.conn:
         db["demo_market"].insert(
@@ -101,6 +117,7 @@ def demo_command(
                 "seed": seed,
                 "start": start,
                 "days": days,
+                "cut_chance": cuts,
                 "note": "simulated data, not a real market",
             }
         )
@@ -111,6 +128,10 @@ def demo_command(
             f"Against the simulation's truth ({scores['building_days']} building-days with 5+ empty flats): "
             f"units off by {scores['units_mape']:.1%} on average, a plain ad count by {scores['ads_mape']:.1%}; "
             f"median rent off by {scores['median_rent_mape'] or 0:.1%}."
+        )
+        out.print(
+            f"Price cuts: {scores['price_cuts_counted']} counted, "
+            f"{scores['price_cuts_true']} made by the landlords."
         )
     out.print(f"{result.pages} pages scraped in {result.seconds:.0f} s.")
     db.close()
