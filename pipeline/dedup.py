@@ -600,11 +600,17 @@ def _score(ad: AdState, unit: UnitState, day: str) -> tuple[tuple[int, float], s
         repost = _repost_of(ad, unit, day)
         if repost is not None:
             old, vanished, unlikeness = repost
+            new_rent, old_rent = ad.rent_until(day), old.rent_until(day)
+            cut = (
+                f", at a price cut from {old_rent:g} to {new_rent:g} as another advertiser's"
+                if new_rent and old_rent and new_rent < old_rent * (1 - REPOST_RENT_TOL)
+                else ""
+            )
             return (
                 (0, unlikeness),
                 "repost",
                 f"repost: same advertiser {_short(ad.agent)} and {describe(unit)}; "
-                f"ad {old.id} last seen {vanished}, new ad {ad.id} from {ad.first_seen}",
+                f"ad {old.id} last seen {vanished}, new ad {ad.id} from {ad.first_seen}{cut}",
             )
     if gap is None or gap > RENT_TOL or not _within_span(ad, unit, day):
         return None

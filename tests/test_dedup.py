@@ -161,6 +161,11 @@ def test_an_ad_reposted_at_a_price_the_other_agency_just_cut_to_is_a_repost(mark
     if joins:
         assert links["x-new"] == (links["x-old"][0], "repost")
         assert rows[4]["units"] == 1
+        reason = market.db.execute(
+            "SELECT k.reason FROM unit_links k JOIN listings l ON l.id = k.listing_id "
+            "WHERE l.listing_id = 'x-new'"
+        ).fetchone()[0]
+        assert "at a price cut from 3000 to 2790 as another advertiser's" in reason
     else:
         assert links["x-new"][0] != links["x-old"][0] and links["x-new"][1] == "first"
 
