@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pipeline.snapshot as snapshot  # noqa: E402
 from db import open_db  # noqa: E402
 from pipeline.dedup import (  # noqa: E402
+    ALIVE_DAYS,
     AdState,
     Link,
     UnitState,
@@ -73,22 +74,23 @@ class TrueFlatGrouping:
             id(ad.flat) for ad in market.ad_by_code.values() if ad.flat and ad.start <= 0
         }
         self._conn: sqlite3.Connection | None = None
+        self._flats: dict[int, int | None] = {}
 
     def _flat_of(self, ads: list[AdState]) -> dict[int, int]:
         """listing id -> id() of the sim flat it advertises, bait left out."""
         if self._conn is None:
             self._conn = sqlite3.connect(self.db_path)
-        flats: dict[int, int] = {}
-        ids = [a.id for a in ads]
+        # A listing's flat never changes: ask the database only for listings not met yet.
+        ids = [a.id for a in ads if a.id not in self._flats]
         for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
             marks = ",".join("?" * len(chunk))
             for listing, code in self._conn.execute(
                 f"SELECT id, listing_id FROM listings WHERE id IN ({marks})", chunk
             ):
                 sim_ad = self.market.ad_by_code.get(code)
-                if sim_ad is not None and sim_ad.flat is not None and not sim_ad.bait:
-                    flats[listing] = id(sim_ad.flat)
-        return flats
+                honest = sim_ad is not None and sim_ad.flat is not None and not sim_ad.bait
+                self._flats[listing] = id(sim_ad.flat) if honest else None
+        return {a.id: flat for a in ads if (flat := self._flats.get(a.id)) is not None}
 
     def _in_scope(self, day: str, flat: int) -> bool:
         if self.part == "all":
@@ -112,7 +114,7 @@ class TrueFlatGrouping:
         unit_of_flat: dict[tuple[int, tuple], UnitState] = {}
         for unit in units:
             last = unit.last_seen_until(day)
-            if last is None or days_between(last, day) > 3:
+            if last is None or days_between(last, day) > ALIVE_DAYS:
                 continue
             for ad in unit.ads:
                 if ad.id in flat_of:

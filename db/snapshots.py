@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +73,8 @@ class BuildingInfo:
     subdistrict: str | None
     total_units: int | None
     status: str
+    #: the first day a successful run covered it (None: never yet)
+    first_watched: str | None
 
 
 def buildings(db: sqlite_utils.Database) -> dict[int, BuildingInfo]:
@@ -80,7 +82,7 @@ def buildings(db: sqlite_utils.Database) -> dict[int, BuildingInfo]:
         r[0]: BuildingInfo(*r)
         for r in db.execute(
             "SELECT id, name, COALESCE(city, ''), COALESCE(district, ''), subdistrict, total_units, "
-            "COALESCE(status, 'verified') FROM buildings"
+            "COALESCE(status, 'verified'), first_watched FROM buildings"
         ).fetchall()
     }
 
@@ -145,19 +147,12 @@ def covered_buildings(
     return covered, complete
 
 
-def mark_watched(
-    db: sqlite_utils.Database, building_ids: Iterable[int], day: str
-) -> dict[int, str]:
-    """Record ``day`` as the first day watched of the buildings it covered, unless an
-    earlier one is known; every building's first day watched (caller holds the
+def set_first_watched(db: sqlite_utils.Database, first_watched: dict[int, str]) -> None:
+    """Store buildings' first day watched (building id -> day; caller holds the
     transaction)."""
     db.conn.executemany(
-        "UPDATE buildings SET first_watched = ? WHERE id = ? "
-        "AND (first_watched IS NULL OR first_watched > ?)",
-        [(day, building_id, day) for building_id in building_ids],
-    )
-    return dict(
-        db.execute("SELECT id, first_watched FROM buildings WHERE first_watched IS NOT NULL")
+        "UPDATE buildings SET first_watched = ? WHERE id = ?",
+        [(day, building_id) for building_id, day in first_watched.items()],
     )
 
 

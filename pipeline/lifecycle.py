@@ -61,7 +61,7 @@ def _removed_since(
         return None
     # An advertiser with an ad up today replaced its old one (a repost): not a removal.
     active = {a.agent for a in seen if a.agent}
-    before_window = _day_before(window_start)
+    before_window = shift_day(window_start, -1)
     # advertiser -> the day its last ad of the unit was seen
     vanished: dict[str, str] = {}
     # the sources of the ads that vanished on each of those days
@@ -185,7 +185,3 @@ def price_cut(unit: UnitState, day: str) -> bool:
 
 def days_on_market(unit: UnitState, day: str) -> int:
     return days_between(unit.first_seen, day)
-
-
-def _day_before(day: str) -> str:
-    return shift_day(day, -1)

@@ -110,7 +110,12 @@ def snapshot_range(db: sqlite_utils.Database, since: str, until: str) -> list[Sn
 def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> None:
     info = snap_sql.buildings(db)
     covered, complete = snap_sql.covered_buildings(db, day, info)
-    first_watched = snap_sql.mark_watched(db, covered, day)
+    # A building covered today was first watched today unless it was watched before
+    # (re-running an earlier day moves its first day back).
+    first_watched = {b: min(info[b].first_watched or day, day) for b in covered if b in info}
+    snap_sql.set_first_watched(
+        db, {b: d for b, d in first_watched.items() if d != info[b].first_watched}
+    )
     start = shift_day(day, -(WINDOW_DAYS - 1))
 
     listings = {row.id: row for row in unit_sql.window_listings(db, start, day)}
