@@ -83,11 +83,11 @@ def load_source(name: str):
 
 
 def normaliser() -> tuple[Callable[[list], None], str]:
-    """Per-record normalisation from pipeline.normalize, as far as it exists in this tree."""
+    """Per-record normalisation from pipeline.units.normalize, as far as it exists in this tree."""
     try:
-        norm = importlib.import_module("pipeline.normalize")
+        norm = importlib.import_module("pipeline.units.normalize")
     except ImportError as exc:
-        return (lambda records: None), f"no pipeline.normalize ({exc}); parse only"
+        return (lambda records: None), f"no pipeline.units.normalize ({exc}); parse only"
     parts = [
         n for n in ("monthly_rent", "normalize_area", "normalize_orientation") if hasattr(norm, n)
     ]
@@ -101,7 +101,7 @@ def normaliser() -> tuple[Callable[[list], None], str]:
             if "normalize_orientation" in parts:
                 norm.normalize_orientation(r.orientation)
 
-    return apply, "pipeline.normalize: " + (", ".join(parts) or "nothing usable")
+    return apply, "pipeline.units.normalize: " + (", ".join(parts) or "nothing usable")
 
 
 # glibc mallopt parameters (malloc.h).

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pipeline.snapshot as snapshot  # noqa: E402
 from db import open_db  # noqa: E402
-from pipeline.dedup import (  # noqa: E402
+from pipeline.units.dedup import (  # noqa: E402
     ALIVE_DAYS,
     AdState,
     Link,
@@ -49,8 +49,8 @@ from pipeline.dedup import (  # noqa: E402
     days_between,
     describe,
 )
-from pipeline.sim import evaluate, run_simulation  # noqa: E402
-from pipeline.sim.market import Market  # noqa: E402
+from rentwatch.sim import evaluate, run_simulation  # noqa: E402
+from rentwatch.sim.market import Market  # noqa: E402
 
 PARTS = ("ours", "first-day", "later-flats", "later", "all")
 
@@ -243,7 +243,7 @@ def run(seed: int, part: str, days: int = 30, scale: float = 1.0) -> dict[str, A
             return oracle[0](*args, **kwargs)
 
         with (
-            mock.patch("pipeline.sim.run.Market", keep_market),
+            mock.patch("rentwatch.sim.run.Market", keep_market),
             mock.patch.object(snapshot, "_building_measures", lifecycle),
             mock.patch.object(snapshot, "assign_units", grouping),
         ):

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.dedup import AdState, assign_units  # noqa: E402
-from pipeline.sim.market import WARMUP_DAYS, Market  # noqa: E402
+from pipeline.units.dedup import AdState, assign_units  # noqa: E402
+from rentwatch.sim.market import WARMUP_DAYS, Market  # noqa: E402
 
 
 def first_day_ads(market: Market) -> dict[str, list[tuple[AdState, int]]]:

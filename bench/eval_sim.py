@@ -30,8 +30,8 @@ import sqlite_utils
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from db import open_db  # noqa: E402
-from pipeline.sim import evaluate, grouping_errors, grouping_floor, run_simulation  # noqa: E402
-from pipeline.sim.market import WARMUP_DAYS, Truth  # noqa: E402
+from rentwatch.sim import evaluate, grouping_errors, grouping_floor, run_simulation  # noqa: E402
+from rentwatch.sim.market import WARMUP_DAYS, Truth  # noqa: E402
 
 
 def median_error_by_size(

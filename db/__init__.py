@@ -3,6 +3,6 @@
 SQL lives here and nowhere else; pipeline steps call these functions.
 """
 
-from .connection import open_db
+from db.connection import open_db
 
 __all__ = ["open_db"]

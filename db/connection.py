@@ -34,7 +34,7 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
     # days of history). The cache (negative: KiB) grows only as pages are read.
     conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     if migrate:
-        from .migrations import apply_migrations
+        from db.migrations import apply_migrations
 
         apply_migrations(db)
     return db

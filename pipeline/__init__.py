@@ -1,2 +1,3 @@
-"""The jobs that turn stored pages into answers: crawl, ingest, reparse, resolve,
-normalize, de-duplicate, snapshot, the scheduler and the CLI."""
+"""The steps that turn stored pages into answers, in the order of the flow: collecting
+(:mod:`pipeline.collect`), buildings (:mod:`pipeline.buildings`), units
+(:mod:`pipeline.units`) and the daily snapshot (:mod:`pipeline.snapshot`)."""

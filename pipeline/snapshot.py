@@ -23,15 +23,20 @@ import sqlite_utils
 
 from db import snapshots as snap_sql
 from db import units as unit_sql
+from pipeline.buildings.resolve import ResolveReport, resolve_listings
+from pipeline.dates import day_range, parse_day, shift_day
+from pipeline.units.dedup import AdState, UnitState, assign_units, days_between, units_low
+from pipeline.units.lifecycle import BuildingLife, days_on_market, price_cut
+from pipeline.units.normalize import (
+    Ad,
+    flag_ads,
+    monthly_rent,
+    normalize_area,
+    normalize_orientation,
+)
 from scrapers import registry
 from scrapers.errors import UnknownSource
 from scrapers.source import Source
-
-from .dates import day_range, parse_day, shift_day
-from .dedup import AdState, UnitState, assign_units, days_between, units_low
-from .lifecycle import BuildingLife, days_on_market, price_cut
-from .normalize import Ad, flag_ads, monthly_rent, normalize_area, normalize_orientation
-from .resolve import ResolveReport, resolve_listings
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .errors import BlockedPage, NotAListingPage
-from .fontdigits import decode_font_digits
-from .htmltext import (
+from scrapers.errors import BlockedPage, NotAListingPage
+from scrapers.fontdigits import decode_font_digits
+from scrapers.htmltext import (
     clean_text,
     decode_html,
     find_area_text,
@@ -36,8 +36,8 @@ from .htmltext import (
     title_block_reason,
     url_block_reason,
 )
-from .record import ListingRecord, ListPage
-from .source import Capabilities, Politeness, Source, rebase
+from scrapers.record import ListingRecord, ListPage
+from scrapers.source import Capabilities, Politeness, Source, rebase
 
 ITEM_SELECTOR = "div.zu-itemmod"
 LINK_SELECTOR = "div.zu-info h3 a"

@@ -21,10 +21,10 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from . import registry
-from .errors import BlockedPage, LayoutChanged, NotAListingPage, ScrapeError
-from .fontdigits import decode_font_digits
-from .htmltext import (
+from scrapers import registry
+from scrapers.errors import BlockedPage, LayoutChanged, NotAListingPage, ScrapeError
+from scrapers.fontdigits import decode_font_digits
+from scrapers.htmltext import (
     agent_key,
     clean_text,
     decode_html,
@@ -37,8 +37,8 @@ from .htmltext import (
     parse_page,
     parse_range,
 )
-from .record import ListingRecord, ListPage
-from .source import Capabilities, Politeness, Source, rebase
+from scrapers.record import ListingRecord, ListPage
+from scrapers.source import Capabilities, Politeness, Source, rebase
 
 log = logging.getLogger(__name__)
 

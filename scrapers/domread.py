@@ -28,7 +28,7 @@ from typing import Protocol
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 try:
-    from . import _lexbor_read
+    from scrapers import _lexbor_read
 except ImportError as exc:  # not built (no C compiler), or selectolax without the symbols
     _lexbor_read = None
     COMPILED_MISSING: str | None = f"scrapers._lexbor_read is not available: {exc}"

@@ -13,8 +13,8 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .errors import BlockedPage, NotAListingPage
-from .htmltext import (
+from scrapers.errors import BlockedPage, NotAListingPage
+from scrapers.htmltext import (
     clean_text,
     decode_html,
     find_area_text,
@@ -33,8 +33,8 @@ from .htmltext import (
     title_block_reason,
     url_block_reason,
 )
-from .record import ListingRecord, ListPage
-from .source import Capabilities, Politeness, Source
+from scrapers.record import ListingRecord, ListPage
+from scrapers.source import Capabilities, Politeness, Source
 
 ITEM_SELECTOR = "div.houseList dl"
 TITLE_SELECTOR = "dd p.title a"

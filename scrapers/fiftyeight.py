@@ -21,9 +21,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .errors import BlockedPage, EmptyPage, LayoutChanged, NotAListingPage
-from .fontdigits import decode_font_digits
-from .htmltext import (
+from scrapers.errors import BlockedPage, EmptyPage, LayoutChanged, NotAListingPage
+from scrapers.fontdigits import decode_font_digits
+from scrapers.htmltext import (
     agent_key,
     clean_text,
     decode_html,
@@ -37,8 +37,8 @@ from .htmltext import (
     parse_range,
     tenure_from_text,
 )
-from .record import SHANGHAI, ListingRecord, ListPage
-from .source import Capabilities, Politeness, Source
+from scrapers.record import SHANGHAI, ListingRecord, ListPage
+from scrapers.source import Capabilities, Politeness, Source
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import struct
 
 from fontTools.ttLib import TTFont, TTLibError
 
-from .errors import PageError
+from scrapers.errors import PageError
 
 __all__ = ["FontDigitError", "decode_font_digits", "embedded_fonts", "font_digit_map"]
 

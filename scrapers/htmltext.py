@@ -16,9 +16,9 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .errors import EmptyPage, LayoutChanged
-from .record import ListingRecord, ListPage
-from .urls import rebase, url_block_reason  # noqa: F401 (re-exported for the site modules)
+from scrapers.errors import EmptyPage, LayoutChanged
+from scrapers.record import ListingRecord, ListPage
+from scrapers.urls import rebase, url_block_reason  # noqa: F401 (re-exported for the site modules)
 
 # Only the head of a page is searched for a declared charset, as browsers do.
 _CHARSET_SNIFF_BYTES = 4096

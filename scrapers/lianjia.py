@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .domread import tree_reads
-from .errors import BlockedPage, LayoutChanged, NotAListingPage
-from .htmltext import (
+from scrapers.domread import tree_reads
+from scrapers.errors import BlockedPage, LayoutChanged, NotAListingPage
+from scrapers.htmltext import (
     _AREA,
     _LAYOUT,
     agent_key,
@@ -46,10 +46,10 @@ from .htmltext import (
     title_block_reason,
     url_block_reason,
 )
-from .htmltext import BLOCK_TITLE_MARKERS as COMMON_BLOCK_TITLE_MARKERS
-from .htmltext import clean_text as _clean
-from .record import SHANGHAI, ListingRecord, ListPage
-from .source import Capabilities, Politeness, Source, rebase
+from scrapers.htmltext import BLOCK_TITLE_MARKERS as COMMON_BLOCK_TITLE_MARKERS
+from scrapers.htmltext import clean_text as _clean
+from scrapers.record import SHANGHAI, ListingRecord, ListPage
+from scrapers.source import Capabilities, Politeness, Source, rebase
 
 log = logging.getLogger(__name__)
 #: A description link as a card path holds it (a node, or its id).

@@ -6,8 +6,8 @@ import importlib
 import os
 from pathlib import Path
 
-from .errors import UnknownSource
-from .source import Source
+from scrapers.errors import UnknownSource
+from scrapers.source import Source
 
 #: name -> "module:Class". Modules load lazily so that one broken site never breaks the rest.
 _BUILTIN: dict[str, str] = {
@@ -40,14 +40,14 @@ def _load_declared() -> None:
 
 def add_declarative(path: str | Path) -> list[Source]:
     """Register the TOML source at ``path`` (a file, or every *.toml in a folder)."""
-    from .declarative import load_declarative_source, load_declarative_sources
+    from scrapers.declarative import load_declarative_source, load_declarative_sources
 
     path = Path(path)
     if path.is_dir():
         return list(load_declarative_sources(path))
     source = load_declarative_source(path)
     if source.name in _BUILTIN:
-        from .declarative import SourceDefinitionError
+        from scrapers.declarative import SourceDefinitionError
 
         raise SourceDefinitionError(
             f"{path}: name {source.name!r} is a built-in source; choose another name"

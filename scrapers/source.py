@@ -3,7 +3,7 @@
 A source is a small declaration (name, hosts, politeness) plus pure functions:
 URLs for a city, a district or one building, how to page, how to parse list
 and detail pages, and how to recognise the site's block pages. It never builds
-an HTTP client or touches the database: :mod:`pipeline.crawl` drives it.
+an HTTP client or touches the database: :mod:`pipeline.collect.crawl` drives it.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .errors import NotAListingPage
-from .record import ListingRecord, ListPage
-from .urls import rebase, url_block_reason  # noqa: F401 (rebase is part of this module's API)
+from scrapers.errors import NotAListingPage
+from scrapers.record import ListingRecord, ListPage
+from scrapers.urls import rebase, url_block_reason  # noqa: F401 (rebase is part of this module's API)
 
 _CITY_CODE = re.compile(r"^[a-z][a-z0-9-]*$")
 

@@ -13,8 +13,8 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .errors import BlockedPage, LayoutChanged, NotAListingPage
-from .htmltext import (
+from scrapers.errors import BlockedPage, LayoutChanged, NotAListingPage
+from scrapers.htmltext import (
     agent_key,
     clean_text,
     decode_html,
@@ -32,8 +32,8 @@ from .htmltext import (
     title_block_reason,
     url_block_reason,
 )
-from .record import ListingRecord, ListPage
-from .source import Capabilities, Politeness, Source
+from scrapers.record import ListingRecord, ListPage
+from scrapers.source import Capabilities, Politeness, Source
 
 ITEM_SELECTOR = "ul#houseList > li"
 TITLE_SELECTOR = "div.txt h3 a"

@@ -6,7 +6,7 @@ import sqlite3
 
 from click.testing import CliRunner, Result
 
-from pipeline.cli import main
+from rentwatch.cli import main
 
 
 def run_cli(*args: str, db_path=None) -> Result:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import ConfigError, load_config, parse_config
+from rentwatch.config import ConfigError, load_config, parse_config
 from tests.cli_helpers import run_cli
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "rentwatch.toml"

@@ -15,7 +15,7 @@ from tests.cli_helpers import run_cli, scrape_local
 from tests.lianjia_site import Card, LocalSite, paginate
 
 DAY = "2026-11-20"
-RENTWATCH = [sys.executable, "-c", "from pipeline.cli import main; main()"]
+RENTWATCH = [sys.executable, "-c", "from rentwatch.cli import main; main()"]
 
 
 def cards(n: int = 240) -> list[Card]:

@@ -15,7 +15,7 @@ import pytest
 
 from tests.cli_helpers import run_cli
 
-RENTWATCH = [sys.executable, "-c", "from pipeline.cli import main; main()"]
+RENTWATCH = [sys.executable, "-c", "from rentwatch.cli import main; main()"]
 
 
 def free_port() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from pipeline.cli import main
+from rentwatch.cli import main
 from tests.realpages import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")

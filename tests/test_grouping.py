@@ -1,4 +1,4 @@
-"""Grouping look-alike ads into flats by likelihood (pipeline.grouping): the first day
+"""Grouping look-alike ads into flats by likelihood (pipeline.units.grouping): the first day
 watched all at once, and each later day's new ads with the young units."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import grouping
-from pipeline.dedup import RENT_SPAN, AdState, assign_units
-from pipeline.grouping import Evidence, partition, place
+from pipeline.units import grouping
 from pipeline.snapshot import snapshot_day
+from pipeline.units.dedup import RENT_SPAN, AdState, assign_units
+from pipeline.units.grouping import Evidence, partition, place
 from tests.market import Market, ad, building
 
 TODAY = date(2026, 10, 1)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.normalize import (
+from pipeline.units.normalize import (
     Ad,
     flag_ads,
     monthly_rent,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from pipeline.cli import main
+from rentwatch.cli import main
 from tests.market import Market, building
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sim import pages as sim_pages
-from pipeline.sim.market import Market
+from rentwatch.sim import pages as sim_pages
+from rentwatch.sim.market import Market
 from scrapers.errors import EmptyPage, LayoutChanged
 from scrapers.htmltext import parse_page
 from scrapers.lianjia import ITEM_SELECTOR, BeikeSource, _list_region

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.names import name_key
-from pipeline.resolve import resolve_listings, suggest_match
+from pipeline.buildings.names import name_key
+from pipeline.buildings.resolve import resolve_listings, suggest_match
 from tests.market import Market, ad, building
 
 
@@ -81,7 +81,7 @@ def test_resolution_by_name_alias_site_id_fuzzy_and_new(market):
 def test_suggestion_and_manual_alias_wins(market, db_path):
     from click.testing import CliRunner
 
-    from pipeline.cli import main
+    from rentwatch.cli import main
 
     db = market.db
     market.day(

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import load_config
 from pipeline.dates import SHANGHAI
-from pipeline.scheduler import DayLog, database_lock, due_on
+from rentwatch.config import load_config
+from rentwatch.scheduler import DayLog, database_lock, due_on
 from tests.cli_helpers import run_cli
 from tests.lianjia_site import Card, LocalSite, paginate
 

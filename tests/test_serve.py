@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from db import open_db
-from db.datasette import build_metadata
-from db.datasette.tables import TABLES
+from rentwatch.datasette import build_metadata
+from rentwatch.datasette.tables import TABLES
 
 CONTRACT_TABLES = (
     "buildings",

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from db import open_db
-from pipeline.cli import main
-from pipeline.crawl import scrape
-from pipeline.sim import (
+from pipeline.collect.crawl import scrape
+from rentwatch.cli import main
+from rentwatch.sim import (
     Market,
     SimServer,
     evaluate,
@@ -24,9 +24,9 @@ from pipeline.sim import (
     grouping_floor,
     run_simulation,
 )
-from pipeline.sim.market import Truth
-from pipeline.sim.pages import registry_csv
-from pipeline.sim.run import SimCommandFailed, _rentwatch
+from rentwatch.sim.market import Truth
+from rentwatch.sim.pages import registry_csv
+from rentwatch.sim.run import SimCommandFailed, _rentwatch
 from scrapers.lianjia import house_code_time
 
 

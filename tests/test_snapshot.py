@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from pipeline.cli import main
 from pipeline.snapshot import snapshot_day, snapshot_range
+from rentwatch.cli import main
 from tests.market import Market, ad, building
 
 

@@ -35,8 +35,8 @@ Errors raised, part of the tree in :mod:`scrapers.errors`::
     ValueError                       a URL that is not http(s)
 """
 
-from .client import Fetcher
-from .retry import RetryBudgetExhausted
-from .types import FetchResult, FetchSettings
+from scrapers.fetch.client import Fetcher
+from scrapers.fetch.retry import RetryBudgetExhausted
+from scrapers.fetch.types import FetchResult, FetchSettings
 
 __all__ = ["FetchResult", "FetchSettings", "Fetcher", "RetryBudgetExhausted"]

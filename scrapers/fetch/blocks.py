@@ -19,7 +19,7 @@ import re
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from ..source import Source
+from scrapers.source import Source
 
 BLOCK_STATUSES = frozenset({401, 403, 418})
 

@@ -33,11 +33,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from db.pages import PageArchive
-
-from ..source import Source
-from .blocks import block_reason, redirect_reason
-from .decode import decode_body
-from .retry import (
+from scrapers.fetch.blocks import block_reason, redirect_reason
+from scrapers.fetch.decode import decode_body
+from scrapers.fetch.retry import (
     PAUSE_STATUSES,
     RETRY_STATUSES,
     RetryBudget,
@@ -47,10 +45,11 @@ from .retry import (
     is_retryable_error,
     parse_retry_after,
 )
-from .robots import RobotsCache
-from .throttle import HostSlot, Throttle
-from .transport import BodyTooLarge, LeanTransport, check_ca_path, too_large
-from .types import FetchResult, FetchSettings
+from scrapers.fetch.robots import RobotsCache
+from scrapers.fetch.throttle import HostSlot, Throttle
+from scrapers.fetch.transport import BodyTooLarge, LeanTransport, check_ca_path, too_large
+from scrapers.fetch.types import FetchResult, FetchSettings
+from scrapers.source import Source
 
 log = logging.getLogger(__name__)
 

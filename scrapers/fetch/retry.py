@@ -21,7 +21,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from ..errors import FetchError
+from scrapers.errors import FetchError
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 #: Statuses whose Retry-After also pauses every request to the host, not just this URL.

@@ -29,8 +29,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ..source import Politeness, Source
-from .types import FetchSettings
+from scrapers.fetch.types import FetchSettings
+from scrapers.source import Politeness, Source
 
 
 def politeness_for(settings: FetchSettings, url: str, source: Source | None = None) -> Politeness:

@@ -6,7 +6,7 @@ import os
 import ssl
 from dataclasses import dataclass, field
 
-from ..source import Politeness
+from scrapers.source import Politeness
 
 DEFAULT_USER_AGENT = "rentwatch/0.1 (+https://github.com/rentwatch/rentwatch; vacancy research)"
 

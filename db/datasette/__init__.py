@@ -1,5 +1,0 @@
-"""What the Datasette site shows: metadata, canned queries and dashboards (pure data + SQL)."""
-
-from .metadata import build_metadata
-
-__all__ = ["build_metadata"]

@@ -1,0 +1,454 @@
+"""Drive a source: plan its list URLs, fetch them politely, archive, parse, store.
+
+One scrape covers one or more *scopes* (the whole city, a district, a tracked
+building) and records one ``runs`` row per scope. A scope's data counts for the
+day only if its run ends ``ok``: a blocked, forbidden, failed or truncated scope
+leaves the affected buildings with no data (null), never with zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import sys
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import sqlite_utils
+
+from db.buildings import find_building, site_ids_for, tracked_buildings
+from db.pages import PageArchive
+from db.runs import RunCounts, finish_run, start_run
+from pipeline.collect.parse_store import StoredPage, parse_and_store
+from pipeline.dates import today_shanghai
+from scrapers.errors import BlockedPage, FetchError, LayoutChanged, PageError, ScrapeError
+from scrapers.fetch import Fetcher, FetchResult, FetchSettings
+from scrapers.record import ListPage
+from scrapers.registry import get_source
+from scrapers.source import Politeness, Source
+
+log = logging.getLogger(__name__)
+
+#: Worst first: the status of a whole scrape is the worst of its scopes'.
+_SEVERITY = {"failed": 5, "disallowed": 4, "blocked": 3, "partial": 2, "ok": 1}
+
+
+class ScopeError(ScrapeError):
+    """A scope that cannot be planned (an unknown building, a source without that query)."""
+
+
+@dataclass(slots=True)
+class Scope:
+    label: str
+    urls: list[str]
+    district: str | None = None
+    building_id: int | None = None
+    site_id: str | None = None
+
+
+@dataclass(slots=True)
+class ScopeResult:
+    run_id: int
+    label: str
+    status: str
+    message: str
+    pages: int
+    listings: int
+
+
+@dataclass(slots=True)
+class ScrapeReport:
+    source: str
+    as_of: str
+    scopes: list[ScopeResult] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        if not self.scopes:
+            return "ok"
+        return max((s.status for s in self.scopes), key=lambda s: _SEVERITY.get(s, 5))
+
+    @property
+    def listings(self) -> int:
+        return sum(s.listings for s in self.scopes)
+
+    @property
+    def pages(self) -> int:
+        return sum(s.pages for s in self.scopes)
+
+    @property
+    def message(self) -> str:
+        return "; ".join(f"{s.label}: {s.message}" for s in self.scopes if s.status != "ok") or (
+            f"{self.pages} pages, {self.listings} listings"
+        )
+
+
+def plan_scopes(
+    db: sqlite_utils.Database,
+    source: Source,
+    *,
+    city: str,
+    districts: list[str] | None = None,
+    buildings: list[str] | None = None,
+    tracked: bool = False,
+    base_url: str | None = None,
+) -> list[Scope]:
+    """What to ask the site for: the city, some districts, or some buildings."""
+    scopes: list[Scope] = []
+    for district in districts or []:
+        if not source.capabilities.district_query:
+            raise ScopeError(f"source {source.name} cannot query by district")
+        scopes.append(
+            Scope(
+                f"district {district}",
+                source.list_urls(city, district=district, base_url=base_url),
+                district=district,
+            )
+        )
+    wanted: list[tuple[int | None, str, str]] = []  # (building id, label, site id)
+    for name in buildings or []:
+        building_id = find_building(db, name, city=city)
+        if building_id is None:
+            # A raw site id (e.g. Lianjia's resblock id) is allowed: the building is unknown to us.
+            if name.lstrip("c").isdigit():
+                wanted.append((None, f"site id {name}", name))
+                continue
+            raise ScopeError(
+                f"no building {name!r} in the registry (import it with `rentwatch buildings import`)"
+            )
+        ids = site_ids_for(db, building_id, source.name)
+        if not ids:
+            raise ScopeError(
+                f"building {name!r} has no {source.name} id; add one in the registry CSV's site_ids "
+                f"column, e.g. {source.name}:<id>"
+            )
+        wanted.extend((building_id, f"building {name}", site_id) for site_id in ids)
+    if tracked:
+        found = tracked_buildings(db, source.name, city)
+        if not found:
+            raise ScopeError(f"no tracked buildings in {city} with a {source.name} id")
+        wanted.extend((t.building_id, f"building {t.name}", t.site_id) for t in found)
+    if wanted and not source.capabilities.building_query:
+        raise ScopeError(f"source {source.name} cannot query by building")
+    seen: set[str] = set()
+    for building_id, label, site_id in wanted:
+        if site_id in seen:
+            continue
+        seen.add(site_id)
+        scopes.append(
+            Scope(
+                label,
+                source.list_urls(city, building=site_id, base_url=base_url),
+                building_id=building_id,
+                site_id=site_id,
+            )
+        )
+    if not scopes:
+        scopes.append(Scope(f"city {city}", source.list_urls(city, base_url=base_url)))
+    return scopes
+
+
+def politeness_for(source: Source, delay: float | None, concurrency: int | None) -> Politeness:
+    base = source.politeness
+    return Politeness(
+        delay=base.delay if delay is None else delay,
+        jitter=base.jitter if (delay is None or delay > 0) else 0.0,
+        concurrency=base.concurrency if concurrency is None else concurrency,
+    )
+
+
+class _Progress:
+    """A rich progress bar on a terminal; one plain line per page otherwise (cron, CI, logs)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._bar = None
+        self._lines = enabled and not sys.stderr.isatty()
+        if enabled and sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=False
+            )
+        self._task = None
+        self._label = ""
+        self._done = 0
+        self._total = 0
+
+    def __enter__(self) -> _Progress:
+        if self._bar:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar:
+            self._bar.stop()
+
+    def scope(self, label: str) -> None:
+        self._label, self._done, self._total = label, 0, 1
+        if self._bar:
+            self._task = self._bar.add_task(label, total=1)
+
+    def add_total(self, n: int) -> None:
+        self._total += n
+        if self._bar and self._task is not None:
+            self._bar.update(self._task, total=self._total)
+
+    def page(self, url: str, outcome: str) -> None:
+        self._done += 1
+        if self._bar and self._task is not None:
+            self._bar.advance(self._task)
+        elif self._lines:
+            print(
+                f"{self._label}: page {self._done}/{self._total} {url}: {outcome}", file=sys.stderr
+            )
+
+
+@dataclass(slots=True)
+class _PageFailure:
+    status: str  # blocked | disallowed | failed
+    message: str
+
+
+def _store_fetched_page(
+    db: sqlite_utils.Database,
+    source: Source,
+    url: str,
+    result: FetchResult,
+    run_id: int,
+    as_of: str,
+) -> StoredPage | _PageFailure:
+    """Parse and store one fetched page, or say why the scope cannot go on."""
+    if result.disallowed:
+        host = urlsplit(url).netloc
+        return _PageFailure(
+            "disallowed",
+            f"robots.txt of {host} forbids {urlsplit(url).path} ({result.disallowed}); "
+            "nothing was fetched from it. Save pages in your browser and use "
+            "`rentwatch ingest`, or ask the site for permission",
+        )
+    if result.blocked:
+        return _PageFailure("blocked", f"blocked at {url}: {result.blocked}")
+    if not result.ok or result.body is None:
+        return _PageFailure(
+            "failed", f"could not fetch {url}: {result.error or f'HTTP {result.status}'}"
+        )
+    try:
+        return parse_and_store(
+            db,
+            source,
+            page_id=result.page_id,
+            body=result.body,
+            url=result.final_url or url,
+            kind="list",
+            as_of=as_of,
+            run_id=run_id,
+        )
+    except BlockedPage as exc:
+        return _PageFailure("blocked", f"blocked at {url}: {exc.reason}")
+    except LayoutChanged as exc:
+        where = f" (selector {exc.selector})" if exc.selector else ""
+        # Zero cards under a positive total is also how some sites answer a bot quietly.
+        return _PageFailure(
+            "failed", f"layout changed on {source.name}{where}, or a quiet block: {exc}"
+        )
+    except PageError as exc:
+        return _PageFailure("failed", f"{source.name} could not read {url}: {exc}")
+
+
+def _truncation(source: Source, page: ListPage) -> str | None:
+    if source.max_pages and page.total_pages and page.total_pages > source.max_pages:
+        return (
+            f"the site reports {page.total_pages} pages but serves only "
+            f"{source.max_pages}: split the query by --district or --building"
+        )
+    return None
+
+
+async def _crawl_scope(
+    db: sqlite_utils.Database,
+    fetcher: Fetcher,
+    source: Source,
+    scope: Scope,
+    run_id: int,
+    as_of: str,
+    progress: _Progress,
+) -> _ScopeCrawl:
+    """Fetch and store every list page of one scope."""
+    seen: set[str] = set()
+    pending = list(scope.urls)
+    pages = listings = 0
+    truncated: str | None = None
+    site_total: int | None = None
+    distinct: set[str] = set()
+    progress.add_total(len(pending) - 1)
+
+    async def fetch_one(url: str) -> tuple[str, FetchResult]:
+        return url, await fetcher.fetch(url, kind="list", source=source)
+
+    while pending:
+        batch = [u for u in dict.fromkeys(pending) if u not in seen]
+        pending = []
+        seen.update(batch)
+        tasks = [asyncio.create_task(fetch_one(u)) for u in batch]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                url, result = await next_done
+                stored = _store_fetched_page(db, source, url, result, run_id, as_of)
+                if isinstance(stored, _PageFailure):
+                    progress.page(url, stored.status)
+                    return _ScopeCrawl(stored.status, stored.message, pages, listings)
+                progress.page(url, f"{stored.listings} listings")
+                pages += 1
+                listings += stored.listings
+                if stored.page is None:
+                    continue
+                if site_total is None:
+                    site_total = stored.page.total_count
+                distinct.update(r.listing_id for r in stored.page.records)
+                truncated = truncated or _truncation(source, stored.page)
+                following = [u for u in source.following_urls(stored.page) if u not in seen]
+                progress.add_total(len(following))
+                pending.extend(following)
+        finally:
+            for task in tasks:
+                task.cancel()
+    status, message = (
+        ("partial", truncated) if truncated else ("ok", f"{pages} pages, {listings} listings")
+    )
+    return _ScopeCrawl(status, message, pages, listings, site_total, len(distinct))
+
+
+@dataclass(slots=True)
+class _ScopeCrawl:
+    status: str
+    message: str
+    pages: int
+    listings: int
+    #: The site's count of the scope's ads (first page read), and the distinct ads stored:
+    #: equal when the crawl missed none (none moved past it while it paged the list).
+    site_total: int | None = None
+    distinct: int = 0
+
+
+def _counts(before: dict, after: dict, pages: int, listings: int, status: str) -> RunCounts:
+    by_status = {
+        k: v - (before.get("pages_by_status") or {}).get(k, 0)
+        for k, v in (after.get("pages_by_status") or {}).items()
+    }
+    return RunCounts(
+        pages=pages,
+        listings=listings,
+        errors=after.get("errors", 0) - before.get("errors", 0) + (status == "failed"),
+        requests=after.get("requests", 0) - before.get("requests", 0),
+        bytes=after.get("bytes", 0) - before.get("bytes", 0),
+        retries=after.get("retries", 0) - before.get("retries", 0),
+        blocked=status == "blocked",
+        pages_by_status={k: v for k, v in by_status.items() if v},
+    )
+
+
+async def _scrape(
+    db: sqlite_utils.Database,
+    source: Source,
+    scopes: list[Scope],
+    *,
+    city: str,
+    as_of: str,
+    base_url: str | None,
+    settings: FetchSettings,
+    progress: bool,
+) -> ScrapeReport:
+    report = ScrapeReport(source.name, as_of)
+    archive = PageArchive(db)
+    stop_reason: str | None = None
+    async with Fetcher(settings, archive=archive, source_name=source.name, as_of=as_of) as fetcher:
+        with _Progress(progress) as bar:
+            for scope in scopes:
+                run_id = start_run(
+                    db,
+                    source=source.name,
+                    as_of=as_of,
+                    city=city,
+                    district=scope.district,
+                    building_id=scope.building_id,
+                    site_id=scope.site_id,
+                    base_url=base_url,
+                )
+                if stop_reason:
+                    status, message = "blocked", stop_reason
+                    finish_run(
+                        db, run_id, status=status, message=message, counts=RunCounts(blocked=True)
+                    )
+                    report.scopes.append(ScopeResult(run_id, scope.label, status, message, 0, 0))
+                    continue
+                fetcher.run_id = run_id
+                bar.scope(f"{source.name} {scope.label}")
+                before = dict(fetcher.stats)
+                try:
+                    crawl = await _crawl_scope(db, fetcher, source, scope, run_id, as_of, bar)
+                except FetchError as exc:
+                    crawl = _ScopeCrawl("failed", str(exc), 0, 0)
+                    stop_reason = f"skipped: {exc}"
+                status, message = crawl.status, crawl.message
+                counts = _counts(before, fetcher.stats, crawl.pages, crawl.listings, status)
+                counts.site_total, counts.distinct_listings = crawl.site_total, crawl.distinct
+                finish_run(db, run_id, status=status, message=message, counts=counts)
+                report.scopes.append(
+                    ScopeResult(run_id, scope.label, status, message, crawl.pages, crawl.listings)
+                )
+                if status in ("blocked", "disallowed") and stop_reason is None:
+                    # The host said no: asking again for the next scope would only annoy it.
+                    stop_reason = f"skipped: {source.name} {status} earlier in this run ({message})"
+        report.stats = dict(fetcher.stats)
+    return report
+
+
+def scrape(
+    db: sqlite_utils.Database,
+    source_name: str,
+    *,
+    city: str,
+    districts: list[str] | None = None,
+    buildings: list[str] | None = None,
+    tracked: bool = False,
+    base_url: str | None = None,
+    as_of: str | None = None,
+    delay: float | None = None,
+    concurrency: int | None = None,
+    settings: FetchSettings | None = None,
+    progress: bool = False,
+) -> ScrapeReport:
+    """Scrape one source for one day. The CLI and the scheduler both call this."""
+    source = get_source(source_name)
+    as_of = as_of or today_shanghai()
+    scopes = plan_scopes(
+        db,
+        source,
+        city=city,
+        districts=districts,
+        buildings=buildings,
+        tracked=tracked,
+        base_url=base_url,
+    )
+    settings = settings or FetchSettings()
+    if delay is not None or concurrency is not None:
+        # This run's override wins over the source's and the config's politeness for its hosts.
+        override = politeness_for(source, delay, concurrency)
+        hosts = {urlsplit(url).netloc for scope in scopes for url in scope.urls}
+        settings = dataclasses.replace(
+            settings, per_host={**settings.per_host, **dict.fromkeys(hosts, override)}
+        )
+    return asyncio.run(
+        _scrape(
+            db,
+            source,
+            scopes,
+            city=city,
+            as_of=as_of,
+            base_url=base_url,
+            settings=settings,
+            progress=progress,
+        )
+    )

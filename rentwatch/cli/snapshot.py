@@ -1,0 +1,103 @@
+"""``rentwatch snapshot``: (re)compute the daily building and district snapshots."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from db import open_db
+from db.snapshots import day_rows
+from pipeline.dates import InvalidDate, day_range, today_shanghai
+from pipeline.snapshot import snapshot_day
+from rentwatch.cli import main
+from rentwatch.cli.options import console as make_console
+from rentwatch.cli.options import day_callback, db_option
+
+
+def _fmt(value: object, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+@main.command("snapshot")
+@click.option(
+    "--date",
+    "day",
+    callback=day_callback,
+    help="Day to compute (YYYY-MM-DD); default today in Asia/Shanghai.",
+)
+@click.option(
+    "--since", callback=day_callback, help="Compute every day from this one to --date, in order."
+)
+@click.option(
+    "--limit", default=30, show_default=True, help="Buildings shown in the table (0: none)."
+)
+@db_option
+def snapshot_command(day: str | None, since: str | None, limit: int, db_path: str) -> None:
+    """(Re)compute building_daily and district_daily for a day (or a range).
+
+    Resolves new listings to buildings, flags bait and errors, groups ads into units
+    (flats), and writes one row per building and day; re-running gives the same rows.
+    A building no successful scrape covered that day gets a row of nulls, not zeros.
+    """
+    day = day or today_shanghai()
+    try:
+        days = day_range(since, day) if since else [day]
+    except InvalidDate as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+    db = open_db(db_path)
+    console = make_console()
+    for d in days:
+        report = snapshot_day(db, d)
+        console.print(
+            f"{d}: {report.buildings} buildings with data, {report.null_buildings} without; "
+            f"{report.listings} ads -> {report.units} units "
+            f"({report.units_low}-{report.units_high}), {report.new_units} new, "
+            f"{report.gone_units} gone, {report.flagged} ads flagged "
+            f"[{report.seconds:.2f}s]"
+        )
+        if report.resolve.new_buildings:
+            console.print(
+                f"  {report.resolve.new_buildings} building name(s) not in the registry: "
+                "see `rentwatch buildings unmatched`"
+            )
+    if limit:
+        print_day(console, db, days[-1], limit)
+
+
+def print_day(console: Console, db, day: str, limit: int) -> None:  # type: ignore[no-untyped-def]
+    rows = day_rows(db, day)
+    table = Table(title=f"Buildings on {day}", show_lines=False)
+    for name, justify in (
+        ("building", "left"),
+        ("district", "left"),
+        ("ads", "right"),
+        ("units", "right"),
+        ("low-high", "right"),
+        ("median rent", "right"),
+        ("元/㎡", "right"),
+        ("vacancy", "right"),
+        ("new", "right"),
+        ("gone", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in rows[:limit]:
+        table.add_row(
+            r["name"],
+            r["district"] or "",
+            _fmt(r["listings"]),
+            _fmt(r["units"]),
+            "—" if r["units"] is None else f"{r['units_low']}-{r['units_high']}",
+            _fmt(r["median_rent"]),
+            _fmt(r["median_rent_per_m2"], 1),
+            "—" if r["vacancy_rate"] is None else f"{r['vacancy_rate']:.1%}",
+            _fmt(r["new_units"]),
+            _fmt(r["gone_units"]),
+        )
+    if len(rows) > limit:
+        table.caption = f"{len(rows) - limit} more buildings in building_daily"
+    console.print(table)

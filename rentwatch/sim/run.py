@@ -1,0 +1,401 @@
+"""Run the simulated market through the real pipeline and score it against the truth.
+
+``run_simulation`` serves each simulated day on 127.0.0.1 and runs, per day,
+``rentwatch buildings import`` (the registry CSV the site serves, once),
+``rentwatch scrape lianjia --base-url … --as-of … --delay 0`` with every district (a
+city-wide list stops at 100 pages, so district queries are how every ad is seen), and
+``rentwatch snapshot --date …``. By default it calls the functions behind those
+commands in this process; with ``via_cli=True`` it runs the commands themselves, each
+in its own process, as a user or a cron job would.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from db import open_db
+from db.buildings import import_buildings, read_buildings_csv
+from pipeline.collect.crawl import scrape
+from pipeline.snapshot import snapshot_day
+from rentwatch.sim.market import WARMUP_DAYS, Market, Truth
+from rentwatch.sim.pages import registry_csv
+from rentwatch.sim.server import SimServer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class SimResult:
+    db_path: str
+    days: list[str]
+    truth: dict[tuple[str, str], Truth]
+    seconds: float
+    scrape_seconds: float
+    snapshot_seconds: float
+    pages: int
+    city_ads: list[int] = field(default_factory=list)  # live ads city-wide per day
+    drifted: int = 0  # ads that jumped to the top of a list while it was paged
+    market: Market | None = None
+
+
+def run_simulation(
+    db_path: str | Path,
+    days: int = 30,
+    start: str = "2026-10-01",
+    seed: int = 7,
+    *,
+    scale: float = 1.0,
+    on_day: Callable[[str, dict[str, Any]], None] | None = None,
+    via_cli: bool = False,
+    warmup: int = WARMUP_DAYS,
+    drift: float = 0.0,
+    cut_chance: float = 0.0,
+) -> SimResult:
+    """Simulate ``days`` days into ``db_path``: scrape each day from the sim server, snapshot it.
+
+    ``via_cli`` runs the ``rentwatch`` commands in their own processes instead of calling
+    their functions here (slower by the start of two processes a day); a command that
+    fails raises SimCommandFailed with its output. ``warmup``: days the market lives,
+    unwatched, before the first day (0: every ad already up was never reposted).
+    ``drift``: the server's chance per list page of an ad jumping to the top while the
+    crawl pages through (see SimServer); the jumps are counted in ``result.drifted``.
+    ``cut_chance``: landlords' daily chance of cutting the price of a flat long on offer
+    (see Market; 0: prices never change).
+    """
+    started = time.perf_counter()
+    market = Market(
+        seed=seed, start=start, days=days, scale=scale, warmup=warmup, cut_chance=cut_chance
+    )
+    db = open_db(db_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "registry.csv"
+        csv_path.write_text(registry_csv(market), encoding="utf-8")
+        if via_cli:
+            _rentwatch("buildings", "import", str(csv_path), "--db", str(db_path))
+        else:
+            import_buildings(db, read_buildings_csv(csv_path))
+    districts = sorted({b.district_slug for b in market.buildings})
+    result = SimResult(str(db_path), [], market.truth, 0.0, 0.0, 0.0, 0, market=market)
+    with SimServer(market, drift=drift) as server:
+        for _ in range(days):
+            index = market.advance()
+            day = market.date_of(index)
+            server.set_day(index)
+            result.city_ads.append(len(market.live_ads(index)))
+            t0 = time.perf_counter()
+            if via_cli:
+                status, pages = _scrape_via_cli(db_path, server.url, districts, day)
+                t1 = time.perf_counter()
+                ads, units = _snapshot_via_cli(db_path, day)
+            else:
+                report = scrape(
+                    db,
+                    "lianjia",
+                    city="hz",
+                    districts=districts,
+                    base_url=server.url,
+                    as_of=day,
+                    delay=0,
+                )
+                status, pages = report.status, report.pages
+                t1 = time.perf_counter()
+                snap = snapshot_day(db, day)
+                ads, units = snap.listings, snap.units
+            t2 = time.perf_counter()
+            result.scrape_seconds += t1 - t0
+            result.snapshot_seconds += t2 - t1
+            result.pages += pages
+            result.days.append(day)
+            if on_day:
+                on_day(day, {"scrape": status, "pages": pages, "ads": ads, "units": units})
+        result.drifted = server.drifted
+    db.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class SimCommandFailed(RuntimeError):
+    """A ``rentwatch`` command run by the simulation exited with an error."""
+
+
+def _rentwatch(*args: str) -> str:
+    """Run ``rentwatch ARGS`` in its own process (this interpreter); its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "rentwatch", *args], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SimCommandFailed(
+            f"rentwatch {' '.join(args)} exited with {done.returncode}: "
+            f"{(done.stderr or done.stdout).strip()[-2000:]}"
+        )
+    return done.stdout
+
+
+# The last lines of ``rentwatch scrape`` and ``rentwatch snapshot``.
+_SCRAPE_LINE = re.compile(r"^\S+ \d{4}-\d\d-\d\d: (\w+), (\d+) pages, \d+ listings$", re.M)
+_SNAPSHOT_LINE = re.compile(r"^\d{4}-\d\d-\d\d: .*?(\d+) ads -> (\d+) units", re.M)
+
+
+def _scrape_via_cli(
+    db_path: str | Path, base_url: str, districts: list[str], day: str
+) -> tuple[str, int]:
+    args = ["scrape", "lianjia", "--city", "hz", "--base-url", base_url, "--as-of", day]
+    for district in districts:
+        args += ["--district", district]
+    out = _rentwatch(*args, "--delay", "0", "--no-progress", "--db", str(db_path))
+    m = _SCRAPE_LINE.search(out)
+    if m is None:
+        raise SimCommandFailed(f"rentwatch scrape printed no summary line: {out[-500:]!r}")
+    return m.group(1), int(m.group(2))
+
+
+def _snapshot_via_cli(db_path: str | Path, day: str) -> tuple[int, int]:
+    out = _rentwatch("snapshot", "--date", day, "--limit", "0", "--db", str(db_path))
+    m = _SNAPSHOT_LINE.search(out)
+    if m is None:
+        raise SimCommandFailed(f"rentwatch snapshot printed no summary line: {out[-500:]!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _within(day: str, since: str | None, until: str | None) -> bool:
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
+def _ape(estimate: float | None, truth: float) -> float | None:
+    return None if estimate is None else abs(estimate - truth) / truth
+
+
+def evaluate(
+    db: sqlite_utils.Database,
+    truth: dict[tuple[str, str], Truth],
+    *,
+    min_vacant: int = 5,
+    since: str | None = None,
+    until: str | None = None,
+) -> dict[str, Any]:
+    """Errors of ``units``, the plain ad count and ``median_rent`` against the truth.
+
+    Mean absolute percentage error over building-days with at least ``min_vacant`` truly
+    empty flats (from the day ``since`` to the day ``until``, when given). A building
+    outside the registry is found by the name the pipeline gave it. ``median_rent``'s
+    error is a tail (a building whose plans are far apart in price has its median on the
+    cliff between them), so its typical building-day is given too: the median of the
+    absolute percentage errors and the share of building-days within 3 %.
+    """
+    rows = {
+        (r["name"], r["date"]): r
+        for r in db.query(
+            "SELECT b.name, d.* FROM building_daily d JOIN buildings b ON b.id = d.building_id"
+        )
+    }
+    units_err, ads_err, rent_err, low_ok, per_building = [], [], [], 0, {}
+    cuts_true = cuts_counted = cuts_off = 0
+    bias: list[float] = []
+    missing = 0
+    for (name, day), t in sorted(truth.items()):
+        if t.vacant < min_vacant or not _within(day, since, until):
+            continue
+        row = rows.get((name, day))
+        if row is None or row["units"] is None:
+            missing += 1
+            continue
+        u = _ape(row["units"], t.vacant)
+        a = _ape(row["listings"], t.vacant)
+        units_err.append(u)
+        bias.append((row["units"] - t.vacant) / t.vacant)
+        ads_err.append(a)
+        low_ok += row["units_low"] <= t.vacant <= row["units_high"]
+        per_building.setdefault(name, []).append(u)
+        if t.median_rent and row["median_rent"]:
+            rent_err.append(_ape(row["median_rent"], t.median_rent))
+        cuts_true += t.price_cuts
+        cuts_counted += row["price_cuts"] or 0
+        cuts_off += abs((row["price_cuts"] or 0) - t.price_cuts)
+    n = len(units_err)
+    return {
+        "building_days": n,
+        "missing_building_days": missing,
+        "units_mape": round(statistics.fmean(units_err), 4) if n else None,
+        "units_bias": round(statistics.fmean(bias), 4) if n else None,
+        "ads_mape": round(statistics.fmean(ads_err), 4) if n else None,
+        "median_rent_mape": round(statistics.fmean(rent_err), 4) if rent_err else None,
+        "median_rent_median_ape": round(statistics.median(rent_err), 4) if rent_err else None,
+        "median_rent_within_3pct": (
+            round(sum(e <= 0.03 for e in rent_err) / len(rent_err), 4) if rent_err else None
+        ),
+        "within_bounds": round(low_ok / n, 4) if n else None,
+        # landlords' price cuts against the flats counted in ``price_cuts``: totals, and
+        # the mean absolute difference per building-day
+        "price_cuts_true": cuts_true,
+        "price_cuts_counted": cuts_counted,
+        "price_cuts_mae": round(cuts_off / n, 4) if n else None,
+        "units_mape_by_building": {
+            k: round(statistics.fmean(v), 4) for k, v in sorted(per_building.items())
+        },
+    }
+
+
+def grouping_floor(
+    db: sqlite_utils.Database,
+    market: Market,
+    *,
+    min_vacant: int = 5,
+    since: str | None = None,
+    until: str | None = None,
+) -> dict[str, Any]:
+    """The ``median_rent`` error left if de-duplication were perfect, and its parts.
+
+    Each building-day's observed ads (bait ads left out by the simulation's own flag)
+    are grouped by the flat they really advertise; a flat's rent is the median of its
+    ads' rents that day and the building's median is taken over those flats, then
+    scored like ``evaluate`` (MAPE over building-days with at least ``min_vacant`` truly
+    empty flats and at least one ad seen, from ``since`` to ``until`` when given):
+    ``median_rent_mape``. What remains comes from
+    what the ads show: flats not advertised yet (agencies list a flat up to two days
+    after it empties), let flats whose ads linger, and agencies' prices a few % off the
+    landlord's.
+
+    Two more figures take only the ads of flats still empty that day, as a perfect
+    lifecycle would: grouped by their true flat (``empty_only_mape``: what the lingering
+    ads of let flats cost is the difference from ``median_rent_mape``), and grouped by
+    the pipeline's units (``units_empty_only_mape``: what the grouping costs is the
+    difference from ``empty_only_mape``).
+    """
+    seen: dict[tuple[str, str], list[tuple[int, int | None, float]]] = {}
+    for code, day, rent, unit_id in db.execute(
+        "SELECT l.listing_id, o.date, o.rent, l.unit_id FROM listing_observations o "
+        "JOIN listings l ON l.id = o.listing_id WHERE o.rent IS NOT NULL"
+    ):
+        ad = market.ad_by_code.get(code)
+        if ad is None or ad.flat is None or ad.bait:
+            continue
+        seen.setdefault((ad.flat.building.name, day), []).append((id(ad.flat), unit_id, rent))
+    errors: dict[str, list[float]] = {"all": [], "empty": [], "units_empty": []}
+    for key, t in sorted(market.truth.items()):
+        ads = seen.get(key)
+        if t.vacant < min_vacant or not t.median_rent or not ads:
+            continue
+        if not _within(key[1], since, until):
+            continue
+        errors["all"].append(
+            _ape(_median_of_groups((flat, r) for flat, _, r in ads), t.median_rent)
+        )
+        empty = market.empty_flats.get(key, frozenset())
+        still = [(flat, unit, r) for flat, unit, r in ads if flat in empty]
+        if still:
+            by_flat = _median_of_groups((flat, r) for flat, _, r in still)
+            by_unit = _median_of_groups((unit or -i, r) for i, (_, unit, r) in enumerate(still))
+            errors["empty"].append(_ape(by_flat, t.median_rent))
+            errors["units_empty"].append(_ape(by_unit, t.median_rent))
+
+    def mape(values: list[float]) -> float | None:
+        return round(statistics.fmean(values), 4) if values else None
+
+    return {
+        "building_days": len(errors["all"]),
+        "median_rent_mape": mape(errors["all"]),
+        "empty_only_building_days": len(errors["empty"]),
+        "empty_only_mape": mape(errors["empty"]),
+        "units_empty_only_mape": mape(errors["units_empty"]),
+    }
+
+
+def _median_of_groups(pairs: Iterable[tuple[Any, float]]) -> float:
+    """The median over groups of each group's median rent."""
+    groups: dict[Any, list[float]] = {}
+    for key, rent in pairs:
+        groups.setdefault(key, []).append(rent)
+    return statistics.median(statistics.median(r) for r in groups.values())
+
+
+def grouping_errors(db: sqlite_utils.Database, market: Market) -> dict[str, Any]:
+    """How the units group the ads the crawl saw, against the flats the ads advertise.
+
+    Per flat and day with an ad seen (bait ads left out, by the simulation's own flag):
+    ``split`` is the share of flat-days whose ads sit in two or more units (the flat is
+    counted more than once), ``merged`` the share whose units hold another flat's ads too
+    (a flat is lost in the count). Flats whose ads were already up on the crawl's first
+    day (``first_day``: they all appear at once, so timing tells nothing) are scored
+    apart from the flats advertised later (``later``). ``reposts``: links of kind repost,
+    and how many of them went to a unit holding no earlier ad of the same flat by the
+    same agency; ``unseen_reposts``: links of kind unseen_repost (the old ad was never
+    seen), and how many went to a unit holding no other ad of the same flat.
+    """
+    seen = db.execute(
+        "SELECT l.listing_id, l.unit_id, o.date FROM listing_observations o "
+        "JOIN listings l ON l.id = o.listing_id WHERE l.unit_id IS NOT NULL"
+    ).fetchall()
+    first_day = min((day for _, _, day in seen), default=None)
+    units_of: dict[tuple[int, str], set[int]] = {}
+    flats_in: dict[tuple[int, str], set[int]] = {}
+    flat_first: dict[int, str] = {}
+    for code, unit_id, day in seen:
+        ad = market.ad_by_code.get(code)
+        if ad is None or ad.flat is None or ad.bait:
+            continue
+        flat = id(ad.flat)
+        units_of.setdefault((flat, day), set()).add(unit_id)
+        flats_in.setdefault((unit_id, day), set()).add(flat)
+        flat_first[flat] = min(flat_first.get(flat, day), day)
+    counts = {"first_day": [0, 0, 0], "later": [0, 0, 0]}  # flat-days, split, merged
+    for (flat, day), units in units_of.items():
+        tally = counts["first_day" if flat_first[flat] == first_day else "later"]
+        tally[0] += 1
+        tally[1] += len(units) > 1
+        tally[2] += any(len(flats_in[(u, day)]) > 1 for u in units)
+
+    unit_ads: dict[int, list[tuple[str, str]]] = {}
+    for code, unit_id, first_seen in db.execute(
+        "SELECT listing_id, unit_id, first_seen FROM listings WHERE unit_id IS NOT NULL"
+    ):
+        unit_ads.setdefault(unit_id, []).append((code, first_seen))
+    tallies = {"repost": [0, 0], "unseen_repost": [0, 0]}  # links, wrong
+    for code, unit_id, first_seen, kind in db.execute(
+        "SELECT l.listing_id, k.unit_id, l.first_seen, k.kind FROM unit_links k "
+        "JOIN listings l ON l.id = k.listing_id WHERE k.kind IN ('repost', 'unseen_repost')"
+    ):
+        ad = market.ad_by_code.get(code)
+        if ad is None or ad.flat is None:
+            continue
+        tally = tallies[kind]
+        tally[0] += 1
+        if kind == "repost":
+            earlier = (
+                market.ad_by_code.get(other)
+                for other, other_first in unit_ads.get(unit_id, [])
+                if other != code and other_first and first_seen and other_first < first_seen
+            )
+            right = any(
+                o is not None and o.flat is ad.flat and o.agency == ad.agency for o in earlier
+            )
+        else:
+            others = (market.ad_by_code.get(o) for o, _ in unit_ads.get(unit_id, []) if o != code)
+            right = any(o is not None and o.flat is ad.flat for o in others)
+        tally[1] += not right
+
+    def shares(tally: list[int]) -> dict[str, Any]:
+        n, split, merged = tally
+        return {
+            "flat_days": n,
+            "split": round(split / n, 4) if n else None,
+            "merged": round(merged / n, 4) if n else None,
+        }
+
+    return {
+        "first_day": shares(counts["first_day"]),
+        "later": shares(counts["later"]),
+        "reposts": dict(zip(("links", "wrong"), tallies["repost"], strict=True)),
+        "unseen_reposts": dict(zip(("links", "wrong"), tallies["unseen_repost"], strict=True)),
+    }
