@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.units import grouping
 from pipeline.snapshot import snapshot_day
+from pipeline.units import grouping
 from pipeline.units.dedup import RENT_SPAN, AdState, assign_units
 from pipeline.units.grouping import Evidence, partition, place
 from tests.market import Market, ad, building
