@@ -30,8 +30,8 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
     conn.execute("PRAGMA busy_timeout=30000")
     # A day's observations go into the (listing_id, date) key at one place per listing,
     # spread over the whole history; with SQLite's default 2 MB cache each insert re-reads
-    # its pages (bench/bench_snapshot.py: 0.63 s -> 0.31 s for 52,131 observations over 30
-    # days of history). The cache (negative: KiB) grows only as pages are read.
+    # its pages (measured in docs/performance.md, Snapshots). The cache (negative: KiB)
+    # grows only as pages are read.
     conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     if migrate:
         from db.migrations import apply_migrations

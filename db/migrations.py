@@ -348,7 +348,8 @@ def m004_unit_links(db: sqlite_utils.Database) -> None:
 @migration
 def m005_title_trigger_and_run_site_id(db: sqlite_utils.Database) -> None:
     # The daily upsert sets every listing's title; rewriting its search row each time made a
-    # day's write four times slower than it needs to be. Only a changed title touches the index.
+    # day's write several times slower (docs/performance.md, Snapshots). Only a changed
+    # title touches the index.
     db.execute("DROP TRIGGER IF EXISTS listings_fts_update")
     db.execute(
         "CREATE TRIGGER listings_fts_update AFTER UPDATE OF id, title ON listings "

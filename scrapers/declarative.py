@@ -2,7 +2,7 @@
 
 A TOML file names the site, its URLs, the CSS selector of one listing card and,
 for each record field, where in the card the value is and how to clean it. The
-format is described in the README ("Declarative sources") and shown by
+format is described in docs/sources.md ("Declarative sources") and shown by
 ``scrapers/sources/example_lianjia.toml``. Loading checks the whole file and
 names the key at fault; parsing follows the same rules as the hand-written
 sources: block pages, foreign pages and cards that no longer match raise.

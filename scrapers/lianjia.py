@@ -372,11 +372,10 @@ class BeikeSource(LianjiaSource):
 # -- house codes -----------------------------------------------------------------
 # A house code is two letters for the city and a time-ordered 64-bit id: the id shifted
 # right by 23 bits counts milliseconds from Twitter's snowflake epoch (2010-11-04
-# 01:42:54.657 UTC). On the saved Hangzhou list 22 cards say to the day when they were
-# published ("3天前发布"), and the day the id gives agrees on 21 of them
-# (tests/test_parse_lianjia.py); the other, published "3天前" under an id of 2019-07-11,
-# had been put up again under its old id. So a list page tells when each ad was
-# created, also for ads that were up long before we first saw them.
+# 01:42:54.657 UTC). The day an id gives agrees with the day the card says it was
+# published ("3天前发布") on the saved pages (tests/test_parse_lianjia.py; the check is in
+# docs/units-method.md, Units). So a list page tells when each ad was created, also for
+# ads that were up long before we first saw them.
 _HOUSE_CODE = re.compile(r"([A-Z]{2})(\d{1,19})")
 _CODE_EPOCH = datetime(2010, 11, 4, 1, 42, 54, 657000, tzinfo=UTC)
 _CODE_TIME_SHIFT = 23

@@ -50,7 +50,7 @@ class Source(ABC):
     capabilities: ClassVar[Capabilities] = Capabilities()
     #: The most list pages the site serves for one query (Lianjia: 100).
     max_pages: ClassVar[int | None] = None
-    #: True where no real saved page confirmed the markup (README says so too).
+    #: True where no real saved page confirmed the markup (docs/sources.md says so too).
     unverified: ClassVar[bool] = False
 
     #: HTTP statuses that mean the site refused us rather than answered.
