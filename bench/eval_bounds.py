@@ -38,17 +38,13 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pipeline.snapshot as snapshot  # noqa: E402
 from db import open_db  # noqa: E402
-from pipeline.units.dedup import (  # noqa: E402
-    ALIVE_DAYS,
-    AdState,
-    Link,
-    UnitState,
-    assign_units,
-    days_between,
-    describe,
-)
+from pipeline.dates import days_between  # noqa: E402
+from pipeline.snapshot import Strategies  # noqa: E402
+from pipeline.snapshot.measures import building_measures  # noqa: E402
+from pipeline.units.dedup import assign_units, describe  # noqa: E402
+from pipeline.units.model import AdState, Link, UnitState  # noqa: E402
+from pipeline.units.params import DEFAULT_PARAMS, MarketParams  # noqa: E402
 from rentwatch.sim import evaluate, run_simulation  # noqa: E402
 from rentwatch.sim.market import Market  # noqa: E402
 
@@ -109,12 +105,13 @@ class TrueFlatGrouping:
         first_watched: str | None = None,
         *,
         at_once: bool = True,
+        params: MarketParams = DEFAULT_PARAMS,
     ) -> tuple[list[Link], list[UnitState]]:
         flat_of = self._flat_of([*new_ads, *(a for u in units for a in u.ads)])
         unit_of_flat: dict[tuple[int, tuple], UnitState] = {}
         for unit in units:
             last = unit.last_seen_until(day)
-            if last is None or days_between(last, day) > ALIVE_DAYS:
+            if last is None or days_between(last, day) > params.alive_days:
                 continue
             for ad in unit.ads:
                 if ad.id in flat_of:
@@ -139,22 +136,24 @@ class TrueFlatGrouping:
             unit_of_flat[(flat, probe.key)] = probe
             links.append(Link(ad, probe, "first", "the flat it advertises (sim)", 0.0))
         if rest:
-            more_links, more_units = assign_units(rest, units, day, first_watched, at_once=at_once)
+            more_links, more_units = assign_units(
+                rest, units, day, first_watched, at_once=at_once, params=params
+            )
             links += more_links
             created += more_units
         return links, created
 
 
 class LifecycleCheck:
-    """Wraps ``snapshot._building_measures`` to keep, per building-day, each unit with an
-    ad seen: whether it was counted, its ads seen (ids) and its rent that day."""
+    """The snapshot's lifecycle strategy (``building_measures``), keeping per building-day
+    each unit with an ad seen: whether it was counted, its ads seen (ids) and its rent
+    that day."""
 
     def __init__(self) -> None:
         self.days: dict[tuple[int, str], list[tuple[bool, list[int], float | None]]] = {}
-        self._measures = snapshot._building_measures
 
     def __call__(self, units: list[UnitState], ads_today: list[AdState], day: str, *args: Any):
-        result = self._measures(units, ads_today, day, *args)
+        result = building_measures(units, ads_today, day, *args)
         counted = {id(u) for u, _ in result[1]}
         rows = []
         for unit in units:
@@ -242,12 +241,11 @@ def run(seed: int, part: str, days: int = 30, scale: float = 1.0) -> dict[str, A
                 oracle.append(TrueFlatGrouping(db_path, market_box[0], part))
             return oracle[0](*args, **kwargs)
 
-        with (
-            mock.patch("rentwatch.sim.run.Market", keep_market),
-            mock.patch.object(snapshot, "_building_measures", lifecycle),
-            mock.patch.object(snapshot, "assign_units", grouping),
-        ):
-            result = run_simulation(db_path, days=days, seed=seed, scale=scale)
+        strategies = Strategies(grouping=grouping, lifecycle=lifecycle)
+        with mock.patch("rentwatch.sim.run.Market", keep_market):
+            result = run_simulation(
+                db_path, days=days, seed=seed, scale=scale, strategies=strategies
+            )
         db = open_db(db_path)
         scores = evaluate(db, result.truth)
         db.close()

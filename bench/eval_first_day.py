@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.units.dedup import AdState, assign_units  # noqa: E402
+from pipeline.units.dedup import assign_units  # noqa: E402
+from pipeline.units.model import AdState  # noqa: E402
 from rentwatch.sim.market import WARMUP_DAYS, Market  # noqa: E402
 
 

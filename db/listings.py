@@ -44,7 +44,9 @@ _COPIED = (
     "listed_date",
 )
 _DESCRIPTIVE = (*_COPIED, "layout", "is_apartment", "is_promoted", "extra")
-_COLUMNS = ("source", "listing_id", *_DESCRIPTIVE, "first_seen", "last_seen")
+#: created_on is the site's creation day of the ad, a function of its id: any record of
+#: the ad may fill it (a reparse of an older page too), none clears it.
+_COLUMNS = ("source", "listing_id", *_DESCRIPTIVE, "first_seen", "last_seen", "created_on")
 
 _UPSERT_LISTING = (
     f"INSERT INTO listings ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
@@ -55,6 +57,7 @@ _UPSERT_LISTING = (
     )
     + ", first_seen = MIN(listings.first_seen, excluded.first_seen)"
     ", last_seen = MAX(listings.last_seen, excluded.last_seen)"
+    ", created_on = COALESCE(excluded.created_on, listings.created_on)"
 )
 
 # The WHERE true lets SQLite tell the upsert clause from a join (see "Parsing Ambiguity" in its docs).
@@ -85,7 +88,7 @@ def _listing_row(record: ListingRecord, as_of: str) -> list[Any]:
     values.append(
         json.dumps(record.extra, ensure_ascii=False, sort_keys=True) if record.extra else None
     )
-    values.extend([as_of, as_of])
+    values.extend([as_of, as_of, record.created_on])
     return values
 
 

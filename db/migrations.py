@@ -378,3 +378,28 @@ def m007_days_watched(db: sqlite_utils.Database) -> None:
     # offer when watching began are grouped from one day's ads).
     db["buildings"].add_column("first_watched", str)
     db["building_daily"].add_column("days_watched", int)
+
+
+@migration
+def m008_listings_created_on(db: sqlite_utils.Database) -> None:
+    # The day the site created the ad, when its id says so (Lianjia and Beike house codes
+    # are time-ordered ids), stored at parse time so the snapshot no longer asks the parsers.
+    db["listings"].add_column("created_on", str)
+    # Backfill of the ads stored before: the house-code clock of scrapers.lianjia
+    # (house_code_time) as it stood when this migration shipped, in SQL because db/ imports
+    # nothing from scrapers/ (tests/test_created_on.py checks that both agree). Two
+    # letters and at most 19 digits within a 64-bit integer; the id shifted right by 23
+    # bits counts milliseconds from 2010-11-04 01:42:54.657 UTC; the day is Shanghai's;
+    # years outside 2014-2099 are old numeric codes, not times. `rentwatch reparse` also
+    # fills the column, through the parsers.
+    day = (
+        "date((1288834974657 + (CAST(substr(listing_id, 3) AS INTEGER) >> 23) + 28800000) "
+        "/ 1000, 'unixepoch')"
+    )
+    db.execute(
+        f"UPDATE listings SET created_on = CASE WHEN CAST(strftime('%Y', {day}) AS INTEGER) "
+        f"BETWEEN 2014 AND 2099 THEN {day} END "
+        "WHERE source IN ('lianjia', 'beike') AND listing_id GLOB '[A-Z][A-Z][0-9]*' "
+        "AND substr(listing_id, 3) NOT GLOB '*[^0-9]*' AND length(listing_id) <= 21 "
+        "AND (length(listing_id) < 21 OR substr(listing_id, 3) <= '9223372036854775807')"
+    )

@@ -201,3 +201,16 @@ def day_rows(db: sqlite_utils.Database, day: str) -> list[dict[str, Any]]:
             [day],
         )
     )
+
+
+def building_days(db: sqlite_utils.Database, start: str, before: str) -> dict[int, set[str]]:
+    """The days from ``start`` up to (not including) ``before`` on which each building had
+    data, read from their snapshot rows."""
+    out: dict[int, set[str]] = {}
+    for building_id, d in db.execute(
+        "SELECT building_id, date FROM building_daily WHERE date >= ? AND date < ? "
+        "AND listings IS NOT NULL",
+        [start, before],
+    ).fetchall():
+        out.setdefault(building_id, set()).add(d)
+    return out

@@ -36,11 +36,14 @@ class WindowListing:
     subdistrict: str | None
     flags: str | None
     rent_monthly: float | None
+    #: the day the site created the ad, when its id says (stored at parse time)
+    created_on: str | None = None
 
 
 _LISTING_COLUMNS = (
     "id, listing_id, building_id, unit_id, source, agent_key, tenure, is_apartment, layout, rooms, area, "
-    "floor_band, total_floors, orientation, rent_text, rent_high, first_seen, subdistrict, flags, rent_monthly"
+    "floor_band, total_floors, orientation, rent_text, rent_high, first_seen, subdistrict, flags, rent_monthly, "
+    "created_on"
 )
 
 

@@ -40,3 +40,8 @@ def day_range(since: str, until: str) -> list[str]:
 def shift_day(day: str, days: int) -> str:
     """The day ``days`` after ``day`` (before it when negative)."""
     return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def days_between(a: str, b: str) -> int:
+    """Days from ``a`` to ``b`` (negative when ``b`` is earlier)."""
+    return (date.fromisoformat(b) - date.fromisoformat(a)).days

@@ -229,6 +229,8 @@ class LianjiaSource(Source):
             records = [r for r in (self._parse_card(card, url) for card in cards) if r is not None]
         self._check_required(records, len(cards), url)
 
+        for record in records:
+            record.created_on = self.created_on(record.listing_id)
         next_urls: list[str] = []
         if current_page in (None, 1) and total_pages and total_pages > 1:
             if not template or "{page}" not in template:
@@ -326,6 +328,7 @@ class LianjiaSource(Source):
             url=url,
             title=title,
             tenure=tenure_from_text(title),
+            created_on=self.created_on(code_m.group(1)),
         )
         subtitle = node_text(tree.css_first("div.content__subtitle"))
         date_m = _LISTED_DATE.search(subtitle)

@@ -51,6 +51,9 @@ class ListingRecord:
     brand: str | None = None
     listed_text: str | None = None  # "3天前维护", "房源上架时间 2019-08-31"
     listed_date: str | None = None  # ISO date when the page gives one exactly
+    #: The day (ISO, Asia/Shanghai) the site created the ad, when its id says so
+    #: (Source.created_on); the de-duplication uses it. None where the id carries no time.
+    created_on: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:

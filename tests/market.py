@@ -13,8 +13,10 @@ import sqlite_utils
 from db.buildings import BuildingRow, import_buildings
 from db.listings import save_records
 from db.runs import RunCounts, finish_run, start_run
+from scrapers.errors import UnknownSource
 from scrapers.htmltext import agent_key
 from scrapers.record import ListingRecord
+from scrapers.registry import get_source
 
 
 def building(
@@ -79,7 +81,16 @@ def ad(
         orientation=orientation,
         agent_key=agent_key(agent),
         brand=agent,
+        created_on=_created_on(source, listing_id),
     )
+
+
+def _created_on(source: str, listing_id: str) -> str | None:
+    """What the source's parser would record: the ad's creation day, when its id says."""
+    try:
+        return get_source(source).created_on(listing_id)
+    except UnknownSource:
+        return None
 
 
 @dataclass

@@ -7,27 +7,40 @@ import random
 import subprocess
 import sys
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from pipeline.snapshot import snapshot_day
-from pipeline.units import grouping
-from pipeline.units.dedup import RENT_SPAN, AdState, assign_units
+from pipeline.units.dedup import AdState, assign_units
 from pipeline.units.grouping import Evidence, partition, place
+from pipeline.units.params import DEFAULT_PARAMS
 from tests.market import Market, ad, building
 
 TODAY = date(2026, 10, 1)
 
 
-def grouped(ads: list[Evidence], *, joinable=lambda i, j: True, advertisers: int = 6):
+RENT_SPAN = DEFAULT_PARAMS.rent_span
+#: A search budget too small for the groups below.
+SMALL_BUDGET = replace(DEFAULT_PARAMS, search_budget=10)
+
+
+def grouped(
+    ads: list[Evidence],
+    *,
+    joinable=lambda i, j: True,
+    advertisers: int = 6,
+    params=DEFAULT_PARAMS,
+):
     return partition(
         ads,
         today=TODAY.toordinal(),
         advertisers=advertisers,
         joinable=joinable,
         max_span=RENT_SPAN,
+        params=params,
     )
 
 
@@ -84,16 +97,15 @@ def test_the_days_ads_went_up_outweigh_a_small_price_difference():
     assert split(undated) == [(0, 2), (1, 3)]
 
 
-def test_a_group_too_large_for_the_search_is_left_to_the_one_by_one_matching(fresh_db, monkeypatch):
+def test_a_group_too_large_for_the_search_is_left_to_the_one_by_one_matching(fresh_db):
     ads = [Evidence(3000 + 5 * i, f"A{i}", days_ago(2)) for i in range(8)]
-    monkeypatch.setattr(grouping, "SEARCH_BUDGET", 10)
-    assert grouped(ads, advertisers=8) is None
+    assert grouped(ads, advertisers=8, params=SMALL_BUDGET) is None
     # ... and the snapshot still gives every ad a unit, by the day-to-day matching
     market = Market(fresh_db)
     market.registry(building("丽晶国际", total_units=300))
     listings = [ad(f"a{i}", "丽晶国际", rent=3000 + 5 * i, agent=f"A{i}") for i in range(8)]
     market.day(TODAY.isoformat(), listings)
-    snapshot_day(market.db, TODAY.isoformat())
+    snapshot_day(market.db, TODAY.isoformat(), params=SMALL_BUDGET)
     links = market.db.execute("SELECT kind, reason FROM unit_links").fetchall()
     assert len(links) == 8
     assert not any(reason.startswith("first day watched") for _, reason in links)
@@ -158,7 +170,15 @@ def test_grouping_at_once_finds_more_flats_than_one_by_one_matching(seed):
     assert sum(at_once) / len(at_once) > sum(one_by_one) / len(one_by_one) + 0.03
 
 
-def placed(ads, units, new, *, can_join=lambda i, u: True, joinable=lambda i, j: True):
+def placed(
+    ads,
+    units,
+    new,
+    *,
+    can_join=lambda i, u: True,
+    joinable=lambda i, j: True,
+    params=DEFAULT_PARAMS,
+):
     return place(
         ads,
         units,
@@ -168,6 +188,7 @@ def placed(ads, units, new, *, can_join=lambda i, u: True, joinable=lambda i, j:
         can_join=can_join,
         joinable=joinable,
         max_span=RENT_SPAN,
+        params=params,
     )
 
 
@@ -212,10 +233,9 @@ def test_an_advertiser_never_joins_a_unit_it_already_lists_and_the_caller_decide
     assert joined == [([], 0.0)] and [group for group, _ in fresh] == [[1]]
 
 
-def test_placing_too_many_new_ads_for_the_search_returns_none(monkeypatch):
+def test_placing_too_many_new_ads_for_the_search_returns_none():
     ads = [Evidence(3000 + 5 * i, f"A{i}", days_ago(0)) for i in range(6)]
-    monkeypatch.setattr(grouping, "SEARCH_BUDGET", 10)
-    assert placed(ads, [], list(range(6))) is None
+    assert placed(ads, [], list(range(6)), params=SMALL_BUDGET) is None
 
 
 def test_a_young_unit_with_only_flagged_ads_is_not_weighed_against():

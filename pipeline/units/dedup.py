@@ -9,10 +9,10 @@ The evidence against a merge is therefore as important as the evidence for it:
 
 - one advertiser (source + agent key) never lists one flat twice at the same time, so a
   new ad never joins a unit that already has a live ad of the same advertiser;
-- a flat's ads appear together: an ad joins a unit only if it went up within JOIN_DAYS
+- a flat's ads appear together: an ad joins a unit only if it went up within ``join_days``
   of the unit's first ad, and the unit is still live;
 - a *repost* (an advertiser's ad vanishes and the same advertiser lists the same
-  attributes at the same rent under a new id within REPOST_DAYS) is the same flat,
+  attributes at the same rent under a new id within ``repost_days``) is the same flat,
   whatever else;
 - on the first day a building is watched, every ad already up appears at once, many of
   them reposted under new ids at any time before: each set of look-alike ads is then
@@ -20,14 +20,14 @@ The evidence against a merge is therefore as important as the evidence for it:
 - a repost whose old ad vanished the day before the building was first watched cannot be
   seen as one: on the next day, an ad left alone (or with one other) after the day's
   matching, of an advertiser new to a look-alike unit that was already up on the first
-  day and put up more than JOIN_DAYS apart from that unit's ads, joins it as an *unseen
+  day and put up more than ``join_days`` apart from that unit's ads, joins it as an *unseen
   repost*.
 
 On other days a repost joins the unit whose vanished ad it copies best (rent, area, days
 between); the day's other new ads of each set of look-alikes are weighed together, with
 the young units they fit, by the same likelihood (pipeline.units.grouping.place): each joins
 one of those units or makes a flat of its own with some of the others. A new unit of one
-or two ads left after that may then be unseen reposts. A set of more than JOINT_MAX new
+or two ads left after that may then be unseen reposts. A set of more than ``joint_max`` new
 ads, or over the search budget, goes one by one in the order the ads went up, each to
 the unit with the smallest rent gap plus time gap.
 Assignment is incremental and stable: an ad keeps its unit once given, so re-running a
@@ -37,186 +37,41 @@ day gives the same units.
 from __future__ import annotations
 
 import dataclasses
-import statistics
-from dataclasses import dataclass, field
 from datetime import date
 
-from pipeline.dates import shift_day
+from pipeline.dates import days_between, shift_day
 from pipeline.units.grouping import Evidence, partition, place
+from pipeline.units.model import AdState, Link, UnitState
+from pipeline.units.params import DEFAULT_PARAMS, MarketParams
 
-#: Area tolerance between two ads: this many ㎡ plus AREA_REL of the area. Each agency
-#: rounds or measures the flat's area its own way, up to about 1 ㎡ off, so two ads of one
-#: flat can be 2 ㎡ apart (52 and 54 for a 53 ㎡ flat).
-AREA_TOL = 2.0
-AREA_REL = 0.01
-#: Rent tolerance relative to the unit's median ad rent: agencies ask a few % around the
-#: landlord's price, so two ads of one flat can be about 6 % apart.
-RENT_TOL = 0.06
-#: All the ads of one flat lie within this fraction of one another (max / min - 1): each
-#: asks a few % around the landlord's price, so a unit never spans more than about 6 %
-#: (plus rounding to 10 元), whatever its median.
-RENT_SPAN = 0.065
-#: A new ad joins a unit only within this many days of the unit's first ad.
-JOIN_DAYS = 2
-#: An advertiser's ad that vanished at most this many days before a look-alike new ad
-#: of the same advertiser appeared is a repost of the same flat.
-REPOST_DAYS = 5
-#: A repost copies its old ad: the same rent, give or take this fraction (rounding). A
-#: look-alike ad of the same advertiser at another rent advertises another flat (an agency
-#: that let one flat in a tower often lists the next one of the same plan).
-REPOST_RENT_TOL = 0.01
-#: ... unless the price came down by at most this much while another advertiser's ad of
-#: the unit, still up, was cut within CUT_FOLLOW_DAYS: the landlord cut the price, and the
-#: agency reposted its ad at the new one.
-REPOST_CUT_MAX = 0.10
-#: A rent counts as cut when it falls by more than this fraction.
-CUT_MIN = 0.005
-#: Cuts of a unit's ads this many days apart or less are one cut of its flat's price (the
-#: agencies follow a landlord's cut a day or two apart).
-CUT_FOLLOW_DAYS = 2
-#: A unit takes new ads only while one of its ads was seen within this many days.
-ALIVE_DAYS = 3
-#: After the first days' matching, a new unit of at most this many ads may be unseen
-#: reposts of a flat already on offer: one reposted ad, or two of a flat's ads reposted
-#: about the same time (merging such a pair into a look-alike flat by mistake costs the
-#: estimates less than splitting a flat: docs/units-history.md).
-UNSEEN_GROUP_MAX = 2
-#: Reposts come back within a day or two of their old ad vanishing, so an ad first seen
-#: more than this many days after the building was first watched would have shown its
-#: old ad vanishing (see _unseen_repost).
-UNSEEN_REPOST_DAYS = 1
-#: At most this many new look-alike ads of a day are weighed together (the search tries
-#: every way of placing them); more go one by one, each to its best unit.
-JOINT_MAX = 8
+__all__ = [
+    "AdState",
+    "Link",
+    "UnitState",
+    "area_close",
+    "assign_units",
+    "attribute_clusters",
+    "days_between",
+    "describe",
+    "fits_unit",
+    "units_low",
+]
 
 
-def days_between(a: str, b: str) -> int:
-    return (date.fromisoformat(b) - date.fromisoformat(a)).days
-
-
-@dataclass(slots=True, eq=False)
-class AdState:
-    """One ad as the snapshot of a day sees it."""
-
-    id: int
-    building_id: int
-    unit_id: int | None
-    source: str
-    agent: str | None  # "source:agent_key", or None when the page named no advertiser
-    tenure: str  # whole | shared
-    layout: str | None
-    area: float | None
-    floor_band: str | None
-    total_floors: int | None
-    orientation: str | None
-    first_seen: str
-    rents: dict[str, float | None] = field(default_factory=dict)  # window day -> monthly rent
-    flags: list[str] = field(default_factory=list)  # flags on the snapshot day
-    subdistrict: str | None = None
-    #: The day the site created the ad, when its id says (Source.created_on), else None.
-    created: str | None = None
-
-    @property
-    def key(self) -> tuple:
-        return (self.tenure, self.layout, self.floor_band, self.total_floors, self.orientation)
-
-    def seen_on(self, day: str) -> bool:
-        return day in self.rents
-
-    def last_seen_until(self, day: str) -> str | None:
-        days = [d for d in self.rents if d <= day]
-        return max(days) if days else None
-
-    def cut_on(self, day: str) -> bool:
-        """Seen on ``day`` at a rent more than CUT_MIN below its previous sighting's."""
-        today = self.rents.get(day)
-        if not today:
-            return False
-        earlier = [d for d in self.rents if d < day and self.rents[d]]
-        return bool(earlier) and today < self.rents[max(earlier)] * (1 - CUT_MIN)
-
-    def rent_until(self, day: str) -> float | None:
-        days = sorted((d for d in self.rents if d <= day and self.rents[d]), reverse=True)
-        return self.rents[days[0]] if days else None
-
-
-@dataclass(slots=True, eq=False)
-class UnitState:
-    id: int | None
-    building_id: int
-    tenure: str
-    layout: str | None
-    area: float | None
-    floor_band: str | None
-    total_floors: int | None
-    orientation: str | None
-    first_seen: str
-    ads: list[AdState] = field(default_factory=list)
-    #: (first_seen, advertiser) of the unit's ads not seen in the window (seen before it)
-    outside: list[tuple[str, str | None]] = field(default_factory=list)
-    reason: str | None = None
-    status: str | None = None
-    gone_on: str | None = None
-
-    @classmethod
-    def of_ad(cls, ad: AdState) -> UnitState:
-        """A new unit holding ``ad`` alone, with the ad's look."""
-        return cls(
-            id=None,
-            building_id=ad.building_id,
-            tenure=ad.tenure,
-            layout=ad.layout,
-            area=ad.area,
-            floor_band=ad.floor_band,
-            total_floors=ad.total_floors,
-            orientation=ad.orientation,
-            first_seen=ad.first_seen,
-            ads=[ad],
-        )
-
-    @property
-    def key(self) -> tuple:
-        return (self.tenure, self.layout, self.floor_band, self.total_floors, self.orientation)
-
-    def unflagged_rents(self, day: str) -> list[float]:
-        """The latest rents up to ``day`` of the unit's unflagged ads."""
-        return [r for a in self.ads if not a.flags and (r := a.rent_until(day))]
-
-    def rent_on(self, day: str) -> float | None:
-        """Median of the unit's unflagged ads' latest rents up to ``day``."""
-        rents = self.unflagged_rents(day)
-        if not rents:
-            rents = [r for a in self.ads if (r := a.rent_until(day))]
-        return statistics.median(rents) if rents else None
-
-    def last_seen_until(self, day: str) -> str | None:
-        days = [d for a in self.ads if (d := a.last_seen_until(day))]
-        return max(days) if days else None
-
-
-@dataclass(slots=True)
-class Link:
-    ad: AdState
-    unit: UnitState
-    kind: str  # first | match | repost | unseen_repost
-    reason: str
-    score: float
-
-
-def area_close(a: float | None, b: float | None) -> bool:
+def area_close(a: float | None, b: float | None, p: MarketParams) -> bool:
     if a is None or b is None:
         return a is None and b is None
-    return abs(a - b) <= AREA_TOL + AREA_REL * max(a, b)
+    return abs(a - b) <= p.area_tol + p.area_rel * max(a, b)
 
 
-def fits_unit(ad: AdState, unit: UnitState, day: str) -> bool:
+def fits_unit(ad: AdState, unit: UnitState, day: str, p: MarketParams) -> bool:
     """The ad could be one of the unit's flat's ads, whenever it appeared: same look (the
     caller compares keys), area and rent within the tolerances, and the unit has no other
     ad of the same advertiser up on ``day``."""
-    if not area_close(ad.area, unit.area) or _advertiser_shows(ad, unit, day):
+    if not area_close(ad.area, unit.area, p) or _advertiser_shows(ad, unit, day):
         return False
     gap = _rent_gap(ad, unit, day)[2]
-    return gap is None or gap <= RENT_TOL
+    return gap is None or gap <= p.rent_tol
 
 
 def _advertiser_shows(ad: AdState, unit: UnitState, day: str) -> bool:
@@ -234,15 +89,15 @@ def _rent_gap(
     return rent, unit_rent, abs(rent - unit_rent) / unit_rent if rent and unit_rent else None
 
 
-def _within_span(ad: AdState, unit: UnitState, day: str) -> bool:
-    """Whether the ad's rent keeps all the unit's unflagged ads within RENT_SPAN of one
+def _within_span(ad: AdState, unit: UnitState, day: str, p: MarketParams) -> bool:
+    """Whether the ad's rent keeps all the unit's unflagged ads within ``rent_span`` of one
     another: the ads of one flat scatter around one price, so every one of them, not only
     the unit's median, lies close to the others."""
     rent = ad.rent_until(day)
     if not rent:
         return True
     rents = [*unit.unflagged_rents(day), rent]
-    return max(rents) / min(rents) - 1 <= RENT_SPAN
+    return max(rents) / min(rents) - 1 <= p.rent_span
 
 
 def describe(unit: UnitState) -> str:
@@ -268,6 +123,7 @@ def assign_units(
     first_watched: str | None = None,
     *,
     at_once: bool = True,
+    params: MarketParams = DEFAULT_PARAMS,
 ) -> tuple[list[Link], list[UnitState]]:
     """Give each new ad of one building a unit; returns the links and the units created.
 
@@ -280,15 +136,17 @@ def assign_units(
     into flats all at once (_group_first_day), later with the young units they may join
     (_match_jointly). ``at_once=False`` takes every ad one by one instead, each to the
     best unit it fits (to measure what weighing at once gains: bench/eval_first_day.py).
+    ``params``: the tolerances and the grouping model's priors.
     """
+    p = params
     by_key: dict[tuple, list[UnitState]] = {}
     for unit in units:
         by_key.setdefault(unit.key, []).append(unit)
     links: list[Link] = []
     created: list[UnitState] = []
     grouped: list[UnitState] = []
-    if at_once and first_watched == day and not any(_alive(unit, day) for unit in units):
-        new_ads, grouped = _group_first_day(new_ads, day, by_key, units, links)
+    if at_once and first_watched == day and not any(_alive(unit, day, p) for unit in units):
+        new_ads, grouped = _group_first_day(new_ads, day, by_key, units, links, p)
     # In the order they went up: a flat's ads then meet the unit its first ad started,
     # instead of a look-alike's that happens to be next in price.
     order = sorted(
@@ -303,7 +161,7 @@ def assign_units(
     )
     pending: list[AdState] = []
     for ad in order:
-        best = _best_unit(ad, by_key, day)
+        best = _best_unit(ad, by_key, day, p)
         if (
             at_once
             and (best is None or best[2] != "repost")
@@ -314,20 +172,20 @@ def assign_units(
         else:
             _take(ad, best, by_key, units, links, created)
     if pending:
-        _match_jointly(pending, day, by_key, units, links, created)
+        _match_jointly(pending, day, by_key, units, links, created, p)
     if first_watched is not None:
         # Units the first day's grouping made weighed the unseen reposts already.
-        _join_unseen_reposts(links, created, units, by_key, day, first_watched)
+        _join_unseen_reposts(links, created, units, by_key, day, first_watched, p)
     return links, [*grouped, *created]
 
 
 def _best_unit(
-    ad: AdState, by_key: dict[tuple, list[UnitState]], day: str
+    ad: AdState, by_key: dict[tuple, list[UnitState]], day: str, p: MarketParams
 ) -> tuple[tuple[int, float], UnitState, str, str] | None:
     """(rank and score, unit, kind, reason) of the best unit for the ad, or None."""
     best: tuple[tuple[int, float], UnitState, str, str] | None = None
     for unit in by_key.get(ad.key, []):
-        found = _score(ad, unit, day)
+        found = _score(ad, unit, day, p)
         if found and (best is None or found[0] < best[0]):
             best = (found[0], unit, found[1], found[2])
     return best
@@ -357,18 +215,19 @@ def _match_jointly(
     units: list[UnitState],
     links: list[Link],
     created: list[UnitState],
+    p: MarketParams,
 ) -> None:
     """Give the day's new ads (reposts placed already) units, each set of look-alikes
     at once by likelihood (pipeline.units.grouping.place): each ad joins a young unit or
     makes a flat of its own with some of the others."""
     agents = {a.agent for u in units for a in u.ads} | {a.agent for a in pending}
     advertisers = len(agents - {None})
-    for cluster in attribute_clusters(pending):
-        if len(cluster) > JOINT_MAX or not _weigh(
-            cluster, day, advertisers, by_key, units, links, created
+    for cluster in attribute_clusters(pending, p):
+        if len(cluster) > p.joint_max or not _weigh(
+            cluster, day, advertisers, by_key, units, links, created, p
         ):
             for ad in cluster:
-                _take(ad, _best_unit(ad, by_key, day), by_key, units, links, created)
+                _take(ad, _best_unit(ad, by_key, day, p), by_key, units, links, created)
 
 
 def _weigh(
@@ -379,6 +238,7 @@ def _weigh(
     units: list[UnitState],
     links: list[Link],
     created: list[UnitState],
+    p: MarketParams,
 ) -> bool:
     """Place one set of look-alike new ads by likelihood; False when over budget."""
     candidates: list[UnitState] = []
@@ -389,7 +249,7 @@ def _weigh(
         if not priced:
             continue  # only flagged or unpriced ads: no flat to weigh new ads against
         fits = [
-            k for k, ad in enumerate(cluster) if (f := _score(ad, unit, day)) and f[1] == "match"
+            k for k, ad in enumerate(cluster) if (f := _score(ad, unit, day, p)) and f[1] == "match"
         ]
         allowed.update((k, len(candidates)) for k in fits)
         if fits:
@@ -409,8 +269,9 @@ def _weigh(
         today=date.fromisoformat(day).toordinal(),
         advertisers=advertisers,
         can_join=lambda i, u: (i - offset, u) in allowed,
-        joinable=lambda i, j: area_close(ads[i].area, ads[j].area),
-        max_span=RENT_SPAN,
+        joinable=lambda i, j: area_close(ads[i].area, ads[j].area, p),
+        max_span=p.rent_span,
+        params=p,
     )
     if found is None:
         return False
@@ -422,7 +283,7 @@ def _weigh(
     )
     for unit, (adds, log_odds) in zip(candidates, joined, strict=True):
         for i in adds:
-            matched = _score(ads[i], unit, day)
+            matched = _score(ads[i], unit, day, p)
             reason = (matched[2] if matched else f"same {describe(unit)}") + (
                 f"; {weighed}: likelier this unit's flat than one of its own "
                 f"(log-likelihood ratio {log_odds:+.1f})"
@@ -453,9 +314,9 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _alive(unit: UnitState, day: str) -> bool:
+def _alive(unit: UnitState, day: str, p: MarketParams) -> bool:
     last = unit.last_seen_until(day)
-    return last is not None and days_between(last, day) <= ALIVE_DAYS
+    return last is not None and days_between(last, day) <= p.alive_days
 
 
 def _start_unit(
@@ -478,6 +339,7 @@ def _group_first_day(
     by_key: dict[tuple, list[UnitState]],
     units: list[UnitState],
     links: list[Link],
+    p: MarketParams,
 ) -> tuple[list[AdState], list[UnitState]]:
     """Group the ads of a building's first day watched into units, each set of
     look-alikes at once by likelihood (pipeline.units.grouping); returns the ads left to the
@@ -489,14 +351,15 @@ def _group_first_day(
     advertisers = len({a.agent or f"?{a.id}" for a in new_ads})
     today = date.fromisoformat(day).toordinal()
     made: list[UnitState] = []
-    for cluster in attribute_clusters(priced):
+    for cluster in attribute_clusters(priced, p):
         evidence = [_evidence(a, rent_of[a.id] or 0.0) for a in cluster]  # priced: never 0
         groups = partition(
             evidence,
             today=today,
             advertisers=advertisers,
-            joinable=lambda i, j, c=cluster: area_close(c[i].area, c[j].area),
-            max_span=RENT_SPAN,
+            joinable=lambda i, j, c=cluster: area_close(c[i].area, c[j].area, p),
+            max_span=p.rent_span,
+            params=p,
         )
         if groups is None:
             left.extend(cluster)
@@ -533,21 +396,22 @@ def _join_unseen_reposts(
     by_key: dict[tuple, list[UnitState]],
     day: str,
     first_watched: str,
+    p: MarketParams,
 ) -> None:
-    """Move each of the day's new units of at most UNSEEN_GROUP_MAX ads into the unit
+    """Move each of the day's new units of at most ``unseen_group_max`` ads into the unit
     whose unseen reposts they are (see _unseen_repost); updates the lists in place.
 
     Only after the whole day's matching: a fresh flat's ads put up together have by then
-    met in one unit. What is left in a unit of one ad, or of two put up within JOIN_DAYS
+    met in one unit. What is left in a unit of one ad, or of two put up within ``join_days``
     of each other (two of a flat's ads reposted about the same time), may be reposts of a
     flat already on offer. Earlier units move first, so an ad never joins a unit that
     moves away after it.
     """
     for unit in list(created):
-        if len(unit.ads) > UNSEEN_GROUP_MAX:
+        if len(unit.ads) > p.unseen_group_max:
             continue
         others = [u for u in by_key.get(unit.key, []) if u is not unit]
-        found = _unseen_reposts_of(unit, others, day, first_watched)
+        found = _unseen_reposts_of(unit, others, day, first_watched, p)
         if found is None:
             continue
         target, joins = found
@@ -561,20 +425,20 @@ def _join_unseen_reposts(
 
 
 def _unseen_reposts_of(
-    unit: UnitState, candidates: list[UnitState], day: str, first_watched: str
+    unit: UnitState, candidates: list[UnitState], day: str, first_watched: str, p: MarketParams
 ) -> tuple[UnitState, list[tuple[AdState, tuple]]] | None:
     """The candidate unit that every ad of ``unit`` joins as an unseen repost, each with
     its link (found by the first ad; the others must fit it with the first ones added),
     or None."""
     first_ad, *rest = unit.ads
-    first = _unseen_repost(first_ad, candidates, day, first_watched)
+    first = _unseen_repost(first_ad, candidates, day, first_watched, p)
     if first is None:
         return None
     target = first[1]
     trial = dataclasses.replace(target, ads=[*target.ads, first_ad])
     joins: list[tuple[AdState, tuple]] = [(first_ad, first)]
     for ad in rest:
-        found = _unseen_repost(ad, [trial], day, first_watched)
+        found = _unseen_repost(ad, [trial], day, first_watched, p)
         if found is None:
             return None
         trial.ads.append(ad)
@@ -582,28 +446,30 @@ def _unseen_reposts_of(
     return target, joins
 
 
-def _score(ad: AdState, unit: UnitState, day: str) -> tuple[tuple[int, float], str, str] | None:
+def _score(
+    ad: AdState, unit: UnitState, day: str, p: MarketParams
+) -> tuple[tuple[int, float], str, str] | None:
     """((rank, score), kind, reason) of the ad joining the unit, or None when it cannot.
 
     Any repost ranks before any match; within each, the lower score wins.
     """
-    if not area_close(ad.area, unit.area):
+    if not area_close(ad.area, unit.area, p):
         return None
-    if not _alive(unit, day):
+    if not _alive(unit, day, p):
         return None
     if _advertiser_shows(ad, unit, day):
         return None  # one advertiser never lists one flat twice at once
     rent, unit_rent, gap = _rent_gap(ad, unit, day)
     # A repost is judged against its old ad; the unit's other ads may not have followed a
     # price cut yet, or may have followed one the repost's agency has not.
-    if ad.agent and (gap is None or gap <= RENT_TOL + REPOST_CUT_MAX):
-        repost = _repost_of(ad, unit, day)
+    if ad.agent and (gap is None or gap <= p.rent_tol + p.repost_cut_max):
+        repost = _repost_of(ad, unit, day, p)
         if repost is not None:
             old, vanished, unlikeness = repost
             new_rent, old_rent = ad.rent_until(day), old.rent_until(day)
             cut = (
                 f", at a price cut from {old_rent:g} to {new_rent:g} as another advertiser's"
-                if new_rent and old_rent and new_rent < old_rent * (1 - REPOST_RENT_TOL)
+                if new_rent and old_rent and new_rent < old_rent * (1 - p.repost_rent_tol)
                 else ""
             )
             return (
@@ -612,10 +478,10 @@ def _score(ad: AdState, unit: UnitState, day: str) -> tuple[tuple[int, float], s
                 f"repost: same advertiser {_short(ad.agent)} and {describe(unit)}; "
                 f"ad {old.id} last seen {vanished}, new ad {ad.id} from {ad.first_seen}{cut}",
             )
-    if gap is None or gap > RENT_TOL or not _within_span(ad, unit, day):
+    if gap is None or gap > p.rent_tol or not _within_span(ad, unit, day, p):
         return None
     lag, timing = _listing_lag(ad, unit)
-    if lag > JOIN_DAYS:
+    if lag > p.join_days:
         return None
     agents = sorted({_short(a.agent) for a in unit.ads if a.agent})
     reason = (
@@ -623,7 +489,7 @@ def _score(ad: AdState, unit: UnitState, day: str) -> tuple[tuple[int, float], s
         f"advertiser {_short(ad.agent)} not yet on the unit (has {', '.join(agents) or 'none'}), "
         f"{timing}"
     )
-    return (1, gap / RENT_TOL + lag / JOIN_DAYS), "match", reason
+    return (1, gap / p.rent_tol + lag / p.join_days), "match", reason
 
 
 def _listing_lag(ad: AdState, unit: UnitState) -> tuple[int, str]:
@@ -643,7 +509,9 @@ def _listing_lag(ad: AdState, unit: UnitState) -> tuple[int, str]:
     )
 
 
-def _repost_of(ad: AdState, unit: UnitState, day: str) -> tuple[AdState, str, float] | None:
+def _repost_of(
+    ad: AdState, unit: UnitState, day: str, p: MarketParams
+) -> tuple[AdState, str, float] | None:
     """The unit's vanished ad that ``ad`` reposts, when there is one: (old ad, its last
     day seen, how unlike the two are).
 
@@ -661,34 +529,35 @@ def _repost_of(ad: AdState, unit: UnitState, day: str) -> tuple[AdState, str, fl
         if not vanished:
             continue
         gap_days = days_between(vanished, ad.first_seen)
-        if not 0 < gap_days <= REPOST_DAYS:
+        if not 0 < gap_days <= p.repost_days:
             continue
         new_rent, old_rent = ad.rent_until(day), old.rent_until(day)
-        rent_gap = abs(new_rent - old_rent) / old_rent if new_rent and old_rent else RENT_TOL
-        if new_rent and old_rent and rent_gap > REPOST_RENT_TOL:
-            cut = new_rent < old_rent and rent_gap <= REPOST_CUT_MAX
-            if not (cut and _cut_by_others(unit, ad, day)):
+        rent_gap = abs(new_rent - old_rent) / old_rent if new_rent and old_rent else p.rent_tol
+        if new_rent and old_rent and rent_gap > p.repost_rent_tol:
+            cut = new_rent < old_rent and rent_gap <= p.repost_cut_max
+            if not (cut and _cut_by_others(unit, ad, day, p)):
                 continue
         area_gap = (
-            abs(ad.area - old.area) if ad.area is not None and old.area is not None else AREA_TOL
+            abs(ad.area - old.area) if ad.area is not None and old.area is not None else p.area_tol
         )
-        unlike = rent_gap / RENT_TOL + area_gap / AREA_TOL + (gap_days - 1) / REPOST_DAYS
+        unlike = rent_gap / p.rent_tol + area_gap / p.area_tol + (gap_days - 1) / p.repost_days
         if best is None or unlike < best[2]:
             best = (old, vanished, unlike)
     return best
 
 
-def _cut_by_others(unit: UnitState, ad: AdState, day: str) -> bool:
+def _cut_by_others(unit: UnitState, ad: AdState, day: str, p: MarketParams) -> bool:
     """Another advertiser still shows the unit on ``day`` and cut its price within
-    CUT_FOLLOW_DAYS: the flat is on offer, and its landlord lowered the price."""
-    days = [shift_day(day, -n) for n in range(CUT_FOLLOW_DAYS + 1)]
+    ``cut_follow_days``: the flat is on offer, and its landlord lowered the price."""
+    days = [shift_day(day, -n) for n in range(p.cut_follow_days + 1)]
     return any(
-        a.agent != ad.agent and a.seen_on(day) and any(a.cut_on(d) for d in days) for a in unit.ads
+        a.agent != ad.agent and a.seen_on(day) and any(a.cut_on(d, p.cut_min) for d in days)
+        for a in unit.ads
     )
 
 
 def _unseen_repost(
-    ad: AdState, units: list[UnitState], day: str, first_watched: str
+    ad: AdState, units: list[UnitState], day: str, first_watched: str, p: MarketParams
 ) -> tuple[tuple[int, float], UnitState, str, str] | None:
     """The unit ``ad`` is a repost of, when its old ad vanished before we first watched
     the building: ((rank, score), unit, kind, reason), or None.
@@ -699,34 +568,34 @@ def _unseen_repost(
     one that reposts on the next day an ad that vanished the day before watching began.
     Such an ad, left alone (or with one other) after the day's matching, joins a
     look-alike unit that was already up on the first day and is still live, from an
-    advertiser the unit never had, when it was first seen at most UNSEEN_REPOST_DAYS
-    after the first day watched, went up more than JOIN_DAYS apart from the unit's ads
+    advertiser the unit never had, when it was first seen at most ``unseen_repost_days``
+    after the first day watched, went up more than ``join_days`` apart from the unit's ads
     (else it would have matched) and its area and rent fit (within the tolerances and
     the unit's span). The closest rent wins. Tried and not taken on the simulated market
     (docs/units-history.md): only reaching back to ads put up the day before watching
     began; only joining units whose ads went up before the ad; leaving an ad alone when
     two candidates fit about as well.
     """
-    if not ad.agent or days_between(first_watched, ad.first_seen) > UNSEEN_REPOST_DAYS:
+    if not ad.agent or days_between(first_watched, ad.first_seen) > p.unseen_repost_days:
         return None
     rent = ad.rent_until(day)
     best: tuple[tuple[int, float], UnitState, str, str] | None = None
     for unit in units:
-        if unit.first_seen > first_watched or not area_close(ad.area, unit.area):
+        if unit.first_seen > first_watched or not area_close(ad.area, unit.area, p):
             continue
-        if not _alive(unit, day):
+        if not _alive(unit, day, p):
             continue
         if any(a.agent == ad.agent for a in unit.ads if a is not ad) or any(
             agent == ad.agent for _, agent in unit.outside
         ):
             continue
         lag, timing = _listing_lag(ad, unit)
-        if lag <= JOIN_DAYS:
+        if lag <= p.join_days:
             continue  # a match, had it fitted
         _, unit_rent, gap = _rent_gap(ad, unit, day)
-        if (gap is not None and gap > RENT_TOL) or not _within_span(ad, unit, day):
+        if (gap is not None and gap > p.rent_tol) or not _within_span(ad, unit, day, p):
             continue
-        score = (gap or 0.0) / RENT_TOL
+        score = (gap or 0.0) / p.rent_tol
         if best is None or score < best[0][1]:
             best = (
                 (2, score),
@@ -740,7 +609,7 @@ def _unseen_repost(
     return best
 
 
-def attribute_clusters(ads: list[AdState]) -> list[list[AdState]]:
+def attribute_clusters(ads: list[AdState], p: MarketParams = DEFAULT_PARAMS) -> list[list[AdState]]:
     """Groups of look-alike ads: same key and areas chained within the area tolerance."""
     by_key: dict[tuple, list[AdState]] = {}
     for ad in ads:
@@ -750,7 +619,7 @@ def attribute_clusters(ads: list[AdState]) -> list[list[AdState]]:
         group.sort(key=lambda a: (a.area is None, a.area or 0.0, a.id))
         current: list[AdState] = []
         for ad in group:
-            if current and not area_close(current[-1].area, ad.area):
+            if current and not area_close(current[-1].area, ad.area, p):
                 clusters.append(current)
                 current = []
             current.append(ad)
@@ -759,7 +628,7 @@ def attribute_clusters(ads: list[AdState]) -> list[list[AdState]]:
     return clusters
 
 
-def units_low(ads: list[AdState]) -> int:
+def units_low(ads: list[AdState], params: MarketParams = DEFAULT_PARAMS) -> int:
     """The fewest distinct flats these live ads can be.
 
     Within a cluster of look-alike ads, one advertiser's co-live ads are different flats,
@@ -767,7 +636,7 @@ def units_low(ads: list[AdState]) -> int:
     (an ad with no advertiser counts as an advertiser of its own).
     """
     total = 0
-    for cluster in attribute_clusters(ads):
+    for cluster in attribute_clusters(ads, params):
         counts: dict[str, int] = {}
         for ad in cluster:
             agent = ad.agent or f"?{ad.id}"

@@ -5,13 +5,13 @@ around its landlord's price, so taking ads one by one and giving each the neares
 puts many a flat's ad in its look-alike's unit. Here a whole set of look-alike ads is
 weighed at once, for every candidate flat:
 
-- how many ads a flat has and from which advertisers (ADS_PER_FLAT; any set of that
+- how many ads a flat has and from which advertisers (``ads_per_flat``; any set of that
   many of the building's advertisers is equally likely, and one advertiser never lists
   one flat twice);
 - how close its ads' rents are (each ad asks the flat's rent times a noise of about
-  RENT_SIGMA in log terms; no flat's ads span more than the caller's ``max_span``);
-- when its ads went up (a flat's agencies list it within a few days, LISTING_LAG, and
-  since then each ad was reposted, taking that day's date, at REPOST_RATE a day);
+  ``rent_sigma`` in log terms; no flat's ads span more than the caller's ``max_span``);
+- when its ads went up (a flat's agencies list it within a few days, ``listing_lag``, and
+  since then each ad was reposted, taking that day's date, at ``repost_rate`` a day);
 - against one flat more: the density of look-alike flats on the rent axis.
 
 ``partition`` splits the ads of a building's first day watched, when every ad already
@@ -28,33 +28,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-#: Share of flats with 1, 2, 3, 4 … ads at once (a flat is usually given to a few
-#: agencies); more than listed here: TAIL_SHARE, halving with each further ad.
-ADS_PER_FLAT = {1: 0.2, 2: 0.3, 3: 0.3, 4: 0.2}
-TAIL_SHARE = 0.02
-#: Mean of ADS_PER_FLAT: turns a group's ad count into an expected count of flats.
-MEAN_ADS_PER_FLAT = 2.5
-#: Standard deviation of an ad's log rent around its flat's (agencies ask about ±3 %).
-RENT_SIGMA = 0.0175
-#: Share of a flat's first ads put up 0, 1, 2 days after its first one.
-LISTING_LAG = {0: 0.5, 1: 0.3, 2: 0.2}
-#: Chance a day that an agency takes its ad down and puts it up again under a new id.
-REPOST_RATE = 0.02
-#: Log-rent width added to a group's rent range when estimating the density of flats.
-RENT_MARGIN = 0.1
-#: The density of look-alike flats is the group's ads over MEAN_ADS_PER_FLAT over its
-#: log-rent width, times this: calibrated so that the model's expected number of flats
-#: (over its posterior) matches the true count on the simulated market's first day
-#: (seeds 3, 11, 17: 0.995 of it, against 1.037 unscaled; seeds 5, 7, 23, 13: 0.996
-#: against 1.039; docs/units-history.md).
-DENSITY_SCALE = 0.5
-#: Most ads one flat is searched with, and the most candidate groups and search states a
-#: look-alike group may take before it is left to the one-by-one matching.
-MAX_GROUP = 6
-SEARCH_BUDGET = 100_000
-#: The search recurses once per group placed: more look-alike ads than this at once are
-#: left to the one-by-one matching too.
-SEARCH_DEPTH = 400
+from pipeline.units.params import DEFAULT_PARAMS, MarketParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +54,7 @@ def partition(
     advertisers: int,
     joinable: Callable[[int, int], bool],
     max_span: float,
+    params: MarketParams = DEFAULT_PARAMS,
 ) -> list[Group] | None:
     """The likeliest split of look-alike ads into flats, or None when over budget.
 
@@ -90,10 +65,10 @@ def partition(
     n = len(ads)
     if n == 0:
         return []
-    if n > SEARCH_DEPTH:
+    if n > params.search_depth:
         return None
     order = sorted(range(n), key=lambda i: (ads[i].rent, i))
-    model = _Model(ads, today, max(advertisers, 1))
+    model = _Model(ads, today, max(advertisers, 1), params)
     candidates: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     score_of: dict[int, float] = {}  # mask of positions -> that group's score
     enumerated = 0
@@ -101,12 +76,12 @@ def partition(
     def grow(members: list[int], agents: set[str]) -> bool:
         nonlocal enumerated
         enumerated += 1
-        if enumerated > SEARCH_BUDGET:
+        if enumerated > params.search_budget:
             return False
         mask = sum(1 << p for p in members)
         score_of[mask] = model.score([order[p] for p in members])
         candidates[members[0]].append((mask, score_of[mask]))
-        if len(members) >= MAX_GROUP:
+        if len(members) >= params.max_group:
             return True
         low = ads[order[members[0]]].rent
         for p in range(members[-1] + 1, n):
@@ -125,7 +100,7 @@ def partition(
         agent = ads[order[p]].agent
         if not grow([p], {agent} if agent else set()):
             return None
-    best = _search(candidates, n)
+    best = _search(candidates, n, params.search_budget)
     if best is None:
         return None
     groups = []
@@ -137,7 +112,7 @@ def partition(
     return sorted(groups, key=lambda g: g.members)
 
 
-def _search(candidates: list[list[tuple[int, float]]], n: int) -> list[int] | None:
+def _search(candidates: list[list[tuple[int, float]]], n: int, budget: int) -> list[int] | None:
     """The set of candidate groups covering every ad once with the highest total score.
 
     Each state is the set of ads still to place; its lowest ad goes in one of the groups
@@ -148,7 +123,7 @@ def _search(candidates: list[list[tuple[int, float]]], n: int) -> list[int] | No
     def best(rest: int) -> tuple[float, tuple[int, ...]] | None:
         if rest in memo:
             return memo[rest]
-        if len(memo) > SEARCH_BUDGET:
+        if len(memo) > budget:
             return None
         low = (rest & -rest).bit_length() - 1
         found: tuple[float, tuple[int, ...]] | None = None
@@ -170,19 +145,30 @@ def _search(candidates: list[list[tuple[int, float]]], n: int) -> list[int] | No
 class _Model:
     """Log-likelihood of a set of ads being the ads of one flat (up to a constant)."""
 
-    def __init__(self, ads: Sequence[Evidence], today: int, advertisers: int) -> None:
+    def __init__(
+        self, ads: Sequence[Evidence], today: int, advertisers: int, params: MarketParams
+    ) -> None:
         self.ads = ads
         self.today = today
         self.advertisers = advertisers
+        self.ads_per_flat = dict(params.ads_per_flat)
+        self.tail_share = params.tail_share
+        self.listing_lag = dict(params.listing_lag)
+        self.repost_rate = params.repost_rate
+        self.sigma = params.rent_sigma
         logs = [math.log(a.rent) for a in ads]
-        flats = max(1.0, len(ads) / MEAN_ADS_PER_FLAT)
-        self.log_density = math.log(DENSITY_SCALE * flats / (max(logs) - min(logs) + RENT_MARGIN))
+        flats = max(1.0, len(ads) / params.mean_ads_per_flat)
+        self.log_density = math.log(
+            params.density_scale * flats / (max(logs) - min(logs) + params.rent_margin)
+        )
         dated = [a.created for a in ads if a.created is not None]
-        self.window = max(today - min(dated) + 1, len(LISTING_LAG)) if dated else 1
+        self.window = max(today - min(dated) + 1, len(self.listing_lag)) if dated else 1
 
     def score(self, members: Sequence[int]) -> float:
         n = len(members)
-        share = ADS_PER_FLAT.get(n) or TAIL_SHARE * 0.5 ** (n - 1 - max(ADS_PER_FLAT))
+        share = self.ads_per_flat.get(n) or self.tail_share * 0.5 ** (
+            n - 1 - max(self.ads_per_flat)
+        )
         score = math.log(share) - math.log(math.comb(max(self.advertisers, n), n))
         score += self.log_density + self._rents(members) + self._days(members)
         return score
@@ -194,9 +180,10 @@ class _Model:
         logs = [math.log(self.ads[i].rent) for i in members]
         mean = sum(logs) / n
         squares = sum((x - mean) ** 2 for x in logs)
+        sigma = self.sigma
         return (
-            -squares / (2 * RENT_SIGMA**2)
-            - (n - 1) * math.log(RENT_SIGMA * math.sqrt(2 * math.pi))
+            -squares / (2 * sigma**2)
+            - (n - 1) * math.log(sigma * math.sqrt(2 * math.pi))
             - 0.5 * math.log(n)
         )
 
@@ -210,9 +197,9 @@ class _Model:
         first = days[0]
         score = -math.log(self.window)
         up = max(0, self.today - first)
-        reposted = 1 - math.exp(-REPOST_RATE * up)
+        reposted = 1 - math.exp(-self.repost_rate * up)
         for day in days[1:]:
-            lag = LISTING_LAG.get(day - first, 0.0)
+            lag = self.listing_lag.get(day - first, 0.0)
             score += math.log((1 - reposted) * lag + reposted / (up + 1))
         return score
 
@@ -227,6 +214,7 @@ def place(
     can_join: Callable[[int, int], bool],
     joinable: Callable[[int, int], bool],
     max_span: float,
+    params: MarketParams = DEFAULT_PARAMS,
 ) -> tuple[list[tuple[list[int], float]], list[tuple[list[int], float]]] | None:
     """The likeliest way to give new ads flats among units already made, or None when
     over budget.
@@ -239,7 +227,7 @@ def place(
     the log-likelihood ratio of that against each new ad being a flat of its own (a
     unit taking none: 0).
     """
-    model = _Model(ads, today, max(advertisers, 1))
+    model = _Model(ads, today, max(advertisers, 1), params)
     score_of: dict[tuple[int, ...], float] = {}
 
     def score(members: tuple[int, ...]) -> float:
@@ -257,7 +245,7 @@ def place(
 
     def fits(i: int, g: int) -> bool:
         ad, group = ads[i], groups[g]
-        if len(group) >= MAX_GROUP or (ad.agent is not None and ad.agent in agents[g]):
+        if len(group) >= params.max_group or (ad.agent is not None and ad.agent in agents[g]):
             return False
         if g < fixed and not can_join(i, g):
             return False
@@ -272,14 +260,14 @@ def place(
     ways = 1
     for k, i in enumerate(new):
         ways *= 1 + k + sum(can_join(i, u) for u in range(fixed))
-        if ways > SEARCH_BUDGET:
+        if ways > params.search_budget:
             return None
 
     def walk(k: int) -> bool:
         nonlocal leaves, best_total, best_groups
         if k == len(new):
             leaves += 1
-            if leaves > SEARCH_BUDGET:
+            if leaves > params.search_budget:
                 return False
             total = sum(score(tuple(sorted(g))) for g in groups)
             if best_total is None or total > best_total:

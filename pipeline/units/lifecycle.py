@@ -2,45 +2,36 @@
 
 - A unit is *seen* on a day when one of its ads was observed that day.
 - A lingering ad does not keep a unit alive for ever: a unit is *lingering* on a day
-  when other advertisers' ads of it have vanished (the last of them LINGER_DAYS or more
-  days before; LINGER_DAYS_COMPLETE when that day's crawl of its source collected every
+  when other advertisers' ads of it have vanished (the last of them ``linger_days`` or more
+  days before; ``linger_days_complete`` when that day's crawl of its source collected every
   ad the site listed, so that the ad is gone from the site, not skipped by the crawl),
   at least as many advertisers have removed it as still show it, and every ad still
   seen was already up before that sibling vanished (no fresh ad). An advertiser
   whose old ad vanished but who shows the unit under a new id (a repost) has not removed
   it. A lingering unit is not counted, nor in the medians: its flat was most likely let.
 - Leftover ads of a let flat are assumed to come down within a week. A lingering unit
-  whose ads are still up LEFTOVER_DAYS after the others vanished is a look-alike flat
+  whose ads are still up ``leftover_days`` after the others vanished is a look-alike flat
   that had been merged into the unit while both were on offer, and it is live again,
   unless one of its ads fits another unit on offer (same look, area and rent within the
   dedup tolerances, no live ad of the same advertiser): then it is an ad of that flat,
   already counted.
 - A unit is *live* on a day when it is seen and not lingering (or lingering and back as
   such a look-alike flat). ``units`` counts live units.
-- A unit is *gone* on the day that makes GRACE_DAYS successful observation days of its
+- A unit is *gone* on the day that makes ``grace_days`` successful observation days of its
   building without it being live, counted once in ``gone_units`` of that day; until
   then a returning ad continues the same unit (a page missed one day is not a letting).
 - Days on market: the day minus the unit's first day seen.
 - A price cut: one of the unit's ads is seen at a lower rent than at its previous sighting,
-  and none was in the CUT_FOLLOW_DAYS days before (agencies follow a cut a day or two
+  and none was in the ``cut_follow_days`` days before (agencies follow a cut a day or two
   apart: one cut of the flat's price is counted once).
 """
 
 from __future__ import annotations
 
-from pipeline.dates import shift_day
-from pipeline.units.dedup import CUT_FOLLOW_DAYS, AdState, UnitState, days_between, fits_unit
-
-LINGER_DAYS = 2
-#: On a building whose crawl that day collected every ad the site listed, an ad missing
-#: from it is gone from the site, not skipped while the list shifted: one day is enough.
-LINGER_DAYS_COMPLETE = 1
-#: A lingering unit's ads still up this many days after its other ads vanished advertise
-#: a look-alike flat of their own (a let flat's leftover ads come down within a week).
-#: An ad last seen before the snapshot's window counts as vanished WINDOW_DAYS (8) ago,
-#: so the window must reach back at least this far.
-LEFTOVER_DAYS = 7
-GRACE_DAYS = 3
+from pipeline.dates import days_between, shift_day
+from pipeline.units.dedup import fits_unit
+from pipeline.units.model import AdState, UnitState
+from pipeline.units.params import DEFAULT_PARAMS, MarketParams
 
 
 def seen_on(unit: UnitState, day: str) -> bool:
@@ -48,13 +39,13 @@ def seen_on(unit: UnitState, day: str) -> bool:
 
 
 def _removed_since(
-    unit: UnitState, day: str, window_start: str, complete: frozenset[str] = frozenset()
+    unit: UnitState, day: str, window_start: str, complete: frozenset[str], p: MarketParams
 ) -> int | None:
     """Days since a lingering unit's other advertisers removed it; None when not lingering.
 
     ``complete``: the sources whose crawl of the building on ``day`` collected every ad
     the site listed; an ad of theirs missing that day counts as removed after
-    LINGER_DAYS_COMPLETE days instead of LINGER_DAYS.
+    ``linger_days_complete`` days instead of ``linger_days``.
     """
     seen = [a for a in unit.ads if a.seen_on(day)]
     if not seen:
@@ -82,7 +73,7 @@ def _removed_since(
     latest = max(vanished.values())
     since = days_between(latest, day)
     sure = latest in sources_on and sources_on[latest] <= complete
-    if since < (LINGER_DAYS_COMPLETE if sure else LINGER_DAYS):
+    if since < (p.linger_days_complete if sure else p.linger_days):
         return None
     # A let flat loses most of its ads within a day or two, and only a few linger; when
     # most advertisers still show the unit, the ones that left stopped for another reason
@@ -106,8 +97,10 @@ class BuildingLife:
         units: list[UnitState],
         window_start: str,
         complete: dict[str, frozenset[str]] | None = None,
+        params: MarketParams = DEFAULT_PARAMS,
     ) -> None:
         self.units = units
+        self.params = params
         self.window_start = window_start
         #: day -> sources whose crawl of the building that day missed no ad (see
         #: _removed_since); days not in it count as incomplete.
@@ -121,7 +114,13 @@ class BuildingLife:
             seen = seen_on(unit, day)
             self._state[key] = (
                 seen,
-                _removed_since(unit, day, self.window_start, self.complete.get(day, frozenset()))
+                _removed_since(
+                    unit,
+                    day,
+                    self.window_start,
+                    self.complete.get(day, frozenset()),
+                    self.params,
+                )
                 if seen
                 else None,
             )
@@ -131,7 +130,7 @@ class BuildingLife:
         seen, since = self._seen_and_removed(unit, day)
         if not seen or since is None:
             return seen
-        if since < LEFTOVER_DAYS:
+        if since < self.params.leftover_days:
             return False
         if day not in self._back:
             self._back[day] = self._leftovers_back(day)
@@ -145,7 +144,7 @@ class BuildingLife:
             seen, since = self._seen_and_removed(unit, day)
             if seen and since is None:
                 live.append(unit)
-            elif seen and since >= LEFTOVER_DAYS:
+            elif seen and since >= self.params.leftover_days:
                 leftovers.append(unit)
         # Oldest first, each checked against the units on offer and the ones already back,
         # so two look-alike leftovers of one flat (its ads were spread over two merged
@@ -153,34 +152,38 @@ class BuildingLife:
         back: set[int] = set()
         for unit in sorted(leftovers, key=lambda u: (u.first_seen, u.id or 0)):
             ads = [a for a in unit.ads if a.seen_on(day)]
-            if not any(_fits_any(a, unit, live, day) for a in ads):
+            if not any(_fits_any(a, unit, live, day, self.params) for a in ads):
                 live.append(unit)
                 back.add(id(unit))
         return back
 
     def gone_on(self, unit: UnitState, observed_days: list[str]) -> bool:
-        """True when the last GRACE_DAYS observed days (ending with the snapshot day) are the
-        first GRACE_DAYS days without the unit live: it was live on the observed day before them."""
-        if len(observed_days) < GRACE_DAYS + 1:
+        """True when the last ``grace_days`` observed days (ending with the snapshot day) are the
+        first ``grace_days`` days without the unit live: it was live on the observed day before them."""
+        grace = self.params.grace_days
+        if len(observed_days) < grace + 1:
             return False
-        before, after = observed_days[-GRACE_DAYS - 1], observed_days[-GRACE_DAYS:]
+        before, after = observed_days[-grace - 1], observed_days[-grace:]
         if not self.live_on(unit, before):
             return False
         return not any(self.live_on(unit, d) for d in after)
 
 
-def _fits_any(ad: AdState, unit: UnitState, others: list[UnitState], day: str) -> bool:
-    return any(o is not unit and o.key == unit.key and fits_unit(ad, o, day) for o in others)
+def _fits_any(
+    ad: AdState, unit: UnitState, others: list[UnitState], day: str, p: MarketParams
+) -> bool:
+    return any(o is not unit and o.key == unit.key and fits_unit(ad, o, day, p) for o in others)
 
 
-def price_cut(unit: UnitState, day: str) -> bool:
+def price_cut(unit: UnitState, day: str, params: MarketParams = DEFAULT_PARAMS) -> bool:
     """The unit's price was cut on ``day``: one of its ads is cheaper than at its previous
-    sighting, and none of them was cut on the CUT_FOLLOW_DAYS days before (the agencies of
+    sighting, and none of them was cut on the ``cut_follow_days`` days before (the agencies of
     one flat follow its landlord's cut a day or two apart: one cut, counted once)."""
-    if not any(ad.cut_on(day) for ad in unit.ads):
+    cut_min = params.cut_min
+    if not any(ad.cut_on(day, cut_min) for ad in unit.ads):
         return False
-    before = [shift_day(day, -n) for n in range(1, CUT_FOLLOW_DAYS + 1)]
-    return not any(ad.cut_on(d) for ad in unit.ads for d in before)
+    before = [shift_day(day, -n) for n in range(1, params.cut_follow_days + 1)]
+    return not any(ad.cut_on(d, cut_min) for ad in unit.ads for d in before)
 
 
 def days_on_market(unit: UnitState, day: str) -> int:

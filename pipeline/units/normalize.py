@@ -5,12 +5,12 @@ Pure functions; the snapshot applies them to what is stored.
 Trimming rule (Boeing & Waddell 2017 dropped rents below the 0.2th and above the 99.8th
 percentile city-wide; rentwatch makes it per building, where the spread is much tighter):
 an ad is flagged and left out of units and medians when
-- its area is outside AREA_MIN..AREA_MAX ㎡ (5..500) — ``area_out_of_range``;
-- its monthly rent is below CITY_RENT_FLOOR (300 元) or above CITY_RENT_CEILING
+- its area is outside ``area_min``..``area_max`` ㎡ (5..500) — ``area_out_of_range``;
+- its monthly rent is below ``city_rent_floor`` (300 元) or above ``city_rent_ceiling``
   (200,000 元) — ``rent_out_of_range``;
-- its rent per ㎡ is below median/SPREAD or above median*SPREAD (SPREAD = 2) of the
+- its rent per ㎡ is below median/``spread`` or above median*``spread`` (``spread`` = 2) of the
   building's own whole-flat ads with rent and area that day, when the building has at
-  least MIN_PEERS (3) such ads — ``bait_low`` / ``rent_high``. Honest ads of one
+  least ``min_peers`` (3) such ads — ``bait_low`` / ``rent_high``. Honest ads of one
   building differ per ㎡ by plan, floor and landlord by about +-30 %; a bait asks a
   quarter to a third of the price, which a factor of 2.5 let through when the flat's
   plan is dear per ㎡ (a 38 % bait of such a flat is above 40 % of the median).
@@ -25,10 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-AREA_MIN, AREA_MAX = 5.0, 500.0
-CITY_RENT_FLOOR, CITY_RENT_CEILING = 300.0, 200_000.0
-SPREAD = 2.0
-MIN_PEERS = 3
+from pipeline.units.params import DEFAULT_PARAMS, MarketParams
 
 #: Per-period multipliers to 元 per month.
 _PERIODS: tuple[tuple[re.Pattern[str], str, float], ...] = (
@@ -154,25 +151,26 @@ class Ad:
     whole: bool
 
 
-def flag_ads(ads: Iterable[Ad]) -> dict[int, list[str]]:
+def flag_ads(ads: Iterable[Ad], params: MarketParams = DEFAULT_PARAMS) -> dict[int, list[str]]:
     """Flags of one building's ads on one day (key -> flags, only ads with a flag)."""
+    p = params
     ads = list(ads)
     flags: dict[int, list[str]] = {}
     for ad in ads:
-        if ad.area is not None and not (AREA_MIN <= ad.area <= AREA_MAX):
+        if ad.area is not None and not (p.area_min <= ad.area <= p.area_max):
             flags.setdefault(ad.key, []).append("area_out_of_range")
-        if ad.rent is not None and not (CITY_RENT_FLOOR <= ad.rent <= CITY_RENT_CEILING):
+        if ad.rent is not None and not (p.city_rent_floor <= ad.rent <= p.city_rent_ceiling):
             flags.setdefault(ad.key, []).append("rent_out_of_range")
     per_m2 = {
         ad.key: ad.rent / ad.area
         for ad in ads
         if ad.whole and ad.rent and ad.area and ad.key not in flags
     }
-    if len(per_m2) >= MIN_PEERS:
+    if len(per_m2) >= p.min_peers:
         median = statistics.median(per_m2.values())
         for key, value in per_m2.items():
-            if value < median / SPREAD:
+            if value < median / p.spread:
                 flags.setdefault(key, []).append("bait_low")
-            elif value > median * SPREAD:
+            elif value > median * p.spread:
                 flags.setdefault(key, []).append("rent_high")
     return flags

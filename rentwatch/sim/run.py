@@ -28,7 +28,7 @@ import sqlite_utils
 from db import open_db
 from db.buildings import import_buildings, read_buildings_csv
 from pipeline.collect.crawl import scrape
-from pipeline.snapshot import snapshot_day
+from pipeline.snapshot import DEFAULT_STRATEGIES, Strategies, snapshot_day
 from rentwatch.sim.market import WARMUP_DAYS, Market, Truth
 from rentwatch.sim.pages import registry_csv
 from rentwatch.sim.server import SimServer
@@ -62,6 +62,7 @@ def run_simulation(
     warmup: int = WARMUP_DAYS,
     drift: float = 0.0,
     cut_chance: float = 0.0,
+    strategies: Strategies = DEFAULT_STRATEGIES,
 ) -> SimResult:
     """Simulate ``days`` days into ``db_path``: scrape each day from the sim server, snapshot it.
 
@@ -72,7 +73,8 @@ def run_simulation(
     ``drift``: the server's chance per list page of an ad jumping to the top while the
     crawl pages through (see SimServer); the jumps are counted in ``result.drifted``.
     ``cut_chance``: landlords' daily chance of cutting the price of a flat long on offer
-    (see Market; 0: prices never change).
+    (see Market; 0: prices never change). ``strategies``: the snapshot's grouping and
+    lifecycle (bench/eval_bounds.py puts the simulation's truth in; in-process only).
     """
     started = time.perf_counter()
     market = Market(
@@ -111,7 +113,7 @@ def run_simulation(
                 )
                 status, pages = report.status, report.pages
                 t1 = time.perf_counter()
-                snap = snapshot_day(db, day)
+                snap = snapshot_day(db, day, strategies=strategies)
                 ads, units = snap.listings, snap.units
             t2 = time.perf_counter()
             result.scrape_seconds += t1 - t0
