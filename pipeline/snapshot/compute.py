@@ -148,8 +148,8 @@ def compute(
     for listing_id, obs_day, rent in inp.observations:
         ad = ads.get(listing_id)
         if ad is not None:
-            row = listings[listing_id]
-            ad.rents[obs_day] = monthly_rent(rent, row.rent_text, row.rent_high)
+            stored = listings[listing_id]
+            ad.rents[obs_day] = monthly_rent(rent, stored.rent_text, stored.rent_high)
     today_by_building: dict[int, list[AdState]] = defaultdict(list)
     for ad in ads.values():
         if ad.seen_on(day):
@@ -264,8 +264,8 @@ def _flag(
         for ad in ads_today:
             ad.flags = flags.get(ad.id, [])
             text = ",".join(ad.flags) or None
-            row = listings[ad.id]
-            if text != row.flags or ad.rents[day] != row.rent_monthly:
+            stored = listings[ad.id]
+            if text != stored.flags or ad.rents[day] != stored.rent_monthly:
                 updates.append((text, ad.rents[day], ad.id))
             report.flagged += bool(ad.flags)
     return updates

@@ -34,7 +34,7 @@ def mode(values: list[str | None]) -> str | None:
 
 
 def unit_rent_today(unit: UnitState, day: str) -> float | None:
-    rents = [a.rents[day] for a in unit.ads if a.seen_on(day) and not a.flags and a.rents[day]]
+    rents = [r for a in unit.ads if a.seen_on(day) and not a.flags and (r := a.rents[day])]
     return statistics.median(rents) if rents else None
 
 

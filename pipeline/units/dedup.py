@@ -31,7 +31,8 @@ or two ads left after that may then be unseen reposts. A set of more than ``join
 ads, or over the search budget, goes one by one in the order the ads went up, each to
 the unit with the smallest rent gap plus time gap.
 Assignment is incremental and stable: an ad keeps its unit once given, so re-running a
-day gives the same units.
+day gives the same units. The tolerances are fields of MarketParams
+(pipeline.units.params), passed in; the value types are in pipeline.units.model.
 """
 
 from __future__ import annotations

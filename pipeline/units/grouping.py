@@ -20,6 +20,8 @@ their days say less than a fresh flat's). ``place`` gives a later day's new ads 
 flats: a young unit's, or one of their own, with the units' ads kept together. Both
 search exactly; a set too large for the search budget is left to the one-by-one
 matching.
+
+The numbers are fields of MarketParams (pipeline.units.params), passed in.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@
 - A price cut: one of the unit's ads is seen at a lower rent than at its previous sighting,
   and none was in the ``cut_follow_days`` days before (agencies follow a cut a day or two
   apart: one cut of the flat's price is counted once).
+
+The numbers are fields of MarketParams (pipeline.units.params), passed in.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ class BuildingLife:
             seen, since = self._seen_and_removed(unit, day)
             if seen and since is None:
                 live.append(unit)
-            elif seen and since >= self.params.leftover_days:
+            elif seen and since is not None and since >= self.params.leftover_days:
                 leftovers.append(unit)
         # Oldest first, each checked against the units on offer and the ones already back,
         # so two look-alike leftovers of one flat (its ads were spread over two merged

@@ -50,7 +50,10 @@ class AdState:
         if not today:
             return False
         earlier = [d for d in self.rents if d < day and self.rents[d]]
-        return bool(earlier) and today < self.rents[max(earlier)] * (1 - cut_min)
+        if not earlier:
+            return False
+        before = self.rents[max(earlier)]
+        return before is not None and today < before * (1 - cut_min)
 
     def rent_until(self, day: str) -> float | None:
         days = sorted((d for d in self.rents if d <= day and self.rents[d]), reverse=True)

@@ -11,9 +11,10 @@ an ad is flagged and left out of units and medians when
 - its rent per ㎡ is below median/``spread`` or above median*``spread`` (``spread`` = 2) of the
   building's own whole-flat ads with rent and area that day, when the building has at
   least ``min_peers`` (3) such ads — ``bait_low`` / ``rent_high``. Honest ads of one
-  building differ per ㎡ by plan, floor and landlord by about +-30 %; a bait asks a
-  quarter to a third of the price, which a factor of 2.5 let through when the flat's
-  plan is dear per ㎡ (a 38 % bait of such a flat is above 40 % of the median).
+  building differ per ㎡ by plan, floor and landlord by much less; a bait asks a quarter
+  to a third of the price (why 2 and not 2.5: docs/units-history.md).
+
+The numbers are fields of MarketParams (pipeline.units.params), passed in.
 """
 
 from __future__ import annotations

@@ -175,7 +175,8 @@ class MarketParams:
         7,
         "sim",
         "a lingering unit's ads still up after this many days advertise a look-alike flat "
-        f"(let flats' leftover ads come down within a week); {SIM_NOTE}",
+        "(let flats' leftover ads come down within a week; the snapshot's window, "
+        f"pipeline.snapshot.load.WINDOW_DAYS, must reach back further); {SIM_NOTE}",
     )
     grace_days: int = _param(
         3,
