@@ -229,8 +229,6 @@ class LianjiaSource(Source):
             records = [r for r in (self._parse_card(card, url) for card in cards) if r is not None]
         self._check_required(records, len(cards), url)
 
-        for record in records:
-            record.created_on = self.created_on(record.listing_id)
         next_urls: list[str] = []
         if current_page in (None, 1) and total_pages and total_pages > 1:
             if not template or "{page}" not in template:
@@ -273,6 +271,7 @@ class LianjiaSource(Source):
             listing_id=listing_id,
             url=join_url(page_url, href),
             title=title,
+            created_on=self.created_on(listing_id),
             tenure="building" if is_apartment else tenure_from_clean_text(title),
             is_apartment=is_apartment,
             is_promoted=_clean(ad_type if ad_type is not None else _attr(card, "data-ad_type"))
@@ -718,6 +717,7 @@ def _read_cards_together(
             listing_id=listing_id,
             url=join_url(page_url, href),
             title=title,
+            created_on=source.created_on(listing_id),
             tenure="building" if is_apartment else tenure_from_clean_text(title),
             is_apartment=is_apartment,
             is_promoted=(ad_type if ad_type and ad_type.isalnum() else _clean(ad_type))
