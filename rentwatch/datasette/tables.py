@@ -186,6 +186,8 @@ TABLES: dict[str, dict[str, object]] = {
             "brand": "Brand apartment operator, if any.",
             "listed_text": "Listing date as shown, e.g. 3天前维护.",
             "listed_date": "Listing date where the site gives one.",
+            "created_on": "The day the site created the ad, where its id tells (Lianjia and "
+            "Beike house codes); the de-duplication uses it.",
             "first_seen": "First day rentwatch saw the ad.",
             "last_seen": "Last day rentwatch saw the ad.",
             "flags": "Normalization flags, e.g. bait_low, area_out_of_range: such ads are left out of medians.",
