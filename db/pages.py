@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlite_utils
 
+from db.connection import inserted_id
+
 
 def content_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
@@ -101,7 +103,7 @@ class PageArchive:
                     "skipped" if (blocked or digest is None) else "pending",
                 ],
             )
-            return int(cursor.lastrowid)
+            return inserted_id(cursor)
 
     def body(self, digest: str) -> bytes:
         row = self.db.execute(
@@ -162,4 +164,6 @@ class PageArchive:
             f"blocked, block_reason, error FROM pages WHERE {' AND '.join(where)} ORDER BY id"
         )
         for row in self.db.execute(sql, params).fetchall():
-            yield ArchivedPage(*row[:9], bool(row[9]), row[10], row[11])
+            page = ArchivedPage(*row)
+            page.blocked = bool(page.blocked)  # stored as 0/1
+            yield page

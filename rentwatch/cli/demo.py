@@ -111,7 +111,7 @@ def demo_command(
     result = run_simulation(path, days=days, start=start, seed=seed, on_day=on_day, cut_chance=cuts)
     db = open_db(path)
     with db.conn:
-        db["demo_market"].insert(
+        db.table("demo_market").insert(
             {
                 "seed": seed,
                 "start": start,
