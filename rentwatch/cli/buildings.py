@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from db import open_db
-from db.buildings import RegistryError, import_buildings, read_buildings_csv
+from db.buildings import import_buildings
+from pipeline.buildings.registry_csv import RegistryError, read_buildings_csv
 from rentwatch.cli import main
 from rentwatch.cli.options import db_option
 

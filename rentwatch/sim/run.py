@@ -26,7 +26,8 @@ from typing import Any
 import sqlite_utils
 
 from db import open_db
-from db.buildings import import_buildings, read_buildings_csv
+from db.buildings import import_buildings
+from pipeline.buildings.registry_csv import read_buildings_csv
 from pipeline.collect.crawl import scrape
 from pipeline.snapshot import snapshot_day
 from rentwatch.sim.market import WARMUP_DAYS, Market, Truth
