@@ -33,7 +33,7 @@ class ArchivedPage:
     kind: str | None
     as_of: str | None
     status: int | None
-    content_hash: str | None
+    content_hash: str  # pages_for_reparse reads only pages with a body
     blocked: bool
     block_reason: str | None
     error: str | None
@@ -135,6 +135,24 @@ class PageArchive:
         self.db.execute(
             "UPDATE pages SET parse_status = ?, records = ?, parse_error = ? WHERE id = ?",
             ["ok" if ok else "error", records, error, page_id],
+        )
+
+    def mark_blocked(self, page_id: int, reason: str) -> None:
+        """A page the parser recognised as a block page: not content, never parsed again."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE pages SET blocked = 1, block_reason = ?, parse_status = 'skipped' WHERE id = ?",
+                [reason, page_id],
+            )
+
+    def unusable_pages(self, run_id: int) -> int:
+        """Pages of a run that brought no content: blocked, failed, or not a 200 answer."""
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM pages WHERE run_id = ? AND (blocked = 1 OR content_hash IS NULL "
+                "OR status IS NULL OR status != 200)",
+                [run_id],
+            ).fetchone()[0]
         )
 
     def pages_for_reparse(

@@ -129,6 +129,12 @@ def recent_runs(db: sqlite_utils.Database, limit: int = 20) -> list[dict[str, An
     return list(db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]))
 
 
+def run_status(db: sqlite_utils.Database, run_id: int) -> tuple[str, str | None] | None:
+    """A run's (status, message), or None if there is no such run."""
+    row = db.execute("SELECT status, message FROM runs WHERE id = ?", [run_id]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def set_status(db: sqlite_utils.Database, run_id: int, status: str, message: str | None) -> None:
     with db.conn:
         db.execute(
