@@ -201,3 +201,15 @@ def day_rows(db: sqlite_utils.Database, day: str) -> list[dict[str, Any]]:
             [day],
         )
     )
+
+
+def days_with_data(db: sqlite_utils.Database, start: str, day: str) -> dict[int, set[str]]:
+    """Days in [start, day) on which each building had data (from its snapshot rows)."""
+    out: dict[int, set[str]] = {}
+    for building_id, d in db.execute(
+        "SELECT building_id, date FROM building_daily WHERE date >= ? AND date < ? "
+        "AND listings IS NOT NULL",
+        [start, day],
+    ).fetchall():
+        out.setdefault(building_id, set()).add(d)
+    return out

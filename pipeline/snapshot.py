@@ -205,7 +205,7 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
     units_by_building: dict[int, list[UnitState]] = defaultdict(list)
     for unit in units.values():
         units_by_building[unit.building_id].append(unit)
-    observed = _observed_days(db, start, day)
+    observed = snap_sql.days_with_data(db, start, day)
     for building_id, ads_today in sorted(today_by_building.items()):
         new = [
             a
@@ -313,18 +313,6 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
     unit_sql.update_units(db, unit_updates)
     district_rows = [_district_row(k, acc, day) for k, acc in sorted(pooled.items())]
     snap_sql.replace_day(db, day, building_rows, district_rows)
-
-
-def _observed_days(db: sqlite_utils.Database, start: str, day: str) -> dict[int, set[str]]:
-    """Earlier days of the window on which each building had data (from their snapshot rows)."""
-    out: dict[int, set[str]] = defaultdict(set)
-    for building_id, d in db.execute(
-        "SELECT building_id, date FROM building_daily WHERE date >= ? AND date < ? "
-        "AND listings IS NOT NULL",
-        [start, day],
-    ).fetchall():
-        out[building_id].add(d)
-    return out
 
 
 def _first_watched(
