@@ -21,7 +21,6 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scrapers import registry
 from scrapers.errors import BlockedPage, LayoutChanged, NotAListingPage, ScrapeError
 from scrapers.fontdigits import decode_font_digits
 from scrapers.htmltext import (
@@ -48,7 +47,6 @@ __all__ = [
     "FieldSpec",
     "SourceDefinitionError",
     "load_declarative_source",
-    "load_declarative_sources",
 ]
 
 #: The folder of TOML sources shipped with rentwatch.
@@ -666,33 +664,3 @@ def _paging(table: Any, where: str) -> Paging:
             f'{where}: [paging] total_pages needs a page_url template such as "{{path}}pg{{n}}/"'
         )
     return paging
-
-
-def load_declarative_sources(
-    folder: str | Path, *, register: bool = True
-) -> list[DeclarativeSource]:
-    """Load every ``*.toml`` in ``folder`` (sorted) and, by default, register each source.
-
-    A name already used by a built-in source, or by two files, is an error.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise SourceDefinitionError(f"{folder}: not a folder of TOML source definitions")
-    sources: list[DeclarativeSource] = []
-    seen: dict[str, str] = {}
-    for path in sorted(folder.glob("*.toml")):
-        source = load_declarative_source(path)
-        if source.name in seen:
-            raise SourceDefinitionError(
-                f"{path}: name {source.name!r} is already used by {seen[source.name]}"
-            )
-        seen[source.name] = str(path)
-        if source.name in registry._BUILTIN:
-            raise SourceDefinitionError(
-                f"{path}: name {source.name!r} is a built-in source; choose another name"
-            )
-        sources.append(source)
-    if register:
-        for source in sources:
-            registry.register(source)
-    return sources
