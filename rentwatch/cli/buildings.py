@@ -7,7 +7,7 @@ import click
 from db import open_db
 from db.buildings import import_buildings
 from pipeline.buildings.registry_csv import RegistryError, read_buildings_csv
-from rentwatch.cli import main
+from rentwatch.cli.group import main
 from rentwatch.cli.options import db_option
 
 

@@ -9,7 +9,7 @@ import click
 
 from db import open_db
 from db.demo import is_demo_database, record_demo_market
-from rentwatch.cli import main
+from rentwatch.cli.group import main
 from rentwatch.cli.options import console
 
 

@@ -8,7 +8,7 @@ from rich.table import Table
 from db import open_db
 from db.observations import ManualObservation, compare, save
 from pipeline.observations import ObservationError, read_csv, resolve_building
-from rentwatch.cli import main
+from rentwatch.cli.group import main
 from rentwatch.cli.options import console, day_callback, db_option
 
 

@@ -10,7 +10,7 @@ from db import open_db
 from db.snapshots import day_rows
 from pipeline.dates import InvalidDate, day_range, today_shanghai
 from pipeline.snapshot import snapshot_day
-from rentwatch.cli import main
+from rentwatch.cli.group import main
 from rentwatch.cli.options import console as make_console
 from rentwatch.cli.options import day_callback, db_option
 
