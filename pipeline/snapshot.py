@@ -285,7 +285,7 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
             frozenset(complete.get(building_id, ())),
         )
         sources = sorted({a.source for a in ads_today} | covered[building_id])
-        row = {
+        daily = {
             "building_id": building_id,
             "date": day,
             "listings": len(ads_today),
@@ -295,14 +295,14 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
             "total_units": b.total_units,
             "days_watched": days_between(first_watched[building_id], day) + 1,
         }
-        building_rows.append(row)
+        building_rows.append(daily)
         report.buildings += 1
-        report.listings += row["listings"]
-        report.units += row["units"]
-        report.units_low += row["units_low"]
-        report.units_high += row["units_high"]
-        report.new_units += row["new_units"]
-        report.gone_units += row["gone_units"]
+        report.listings += daily["listings"]
+        report.units += daily["units"]
+        report.units_low += daily["units_low"]
+        report.units_high += daily["units_high"]
+        report.new_units += daily["new_units"]
+        report.gone_units += daily["gone_units"]
         subdistrict = b.subdistrict or _mode([a.subdistrict for a in ads_today]) or ""
         for area_key in {(b.city, b.district, ""), (b.city, b.district, subdistrict)}:
             acc = pooled.setdefault(area_key, {"rows": [], "whole": [], "shared": []})
@@ -331,7 +331,7 @@ def _first_watched(
 
 
 def _unit_rent_today(unit: UnitState, day: str) -> float | None:
-    rents = [a.rents[day] for a in unit.ads if a.seen_on(day) and not a.flags and a.rents[day]]
+    rents = [rent for a in unit.ads if a.seen_on(day) and not a.flags and (rent := a.rents[day])]
     return statistics.median(rents) if rents else None
 
 

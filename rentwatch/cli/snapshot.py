@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
@@ -69,7 +70,7 @@ def snapshot_command(day: str | None, since: str | None, limit: int, db_path: st
         print_day(console, db, days[-1], limit)
 
 
-def print_day(console: Console, db, day: str, limit: int) -> None:  # type: ignore[no-untyped-def]
+def print_day(console: Console, db: sqlite_utils.Database, day: str, limit: int) -> None:
     rows = day_rows(db, day)
     table = Table(title=f"Buildings on {day}", show_lines=False)
     for name, justify in (

@@ -45,7 +45,7 @@ def build_metadata(db_name: str = "rentwatch", db_path: str | Path | None = None
     tables: dict[str, Any] = {}
     for name, spec in TABLES.items():
         entry = {k: v for k, v in spec.items() if k != "columns"}
-        entry["columns"] = dict(spec["columns"])  # type: ignore[arg-type]
+        entry["columns"] = dict(spec["columns"])
         tables[name] = entry
     tables["buildings"]["label_column"] = "name"
     tables["buildings"]["sort"] = "name"

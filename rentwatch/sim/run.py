@@ -175,8 +175,8 @@ def _within(day: str, since: str | None, until: str | None) -> bool:
     return (since is None or day >= since) and (until is None or day <= until)
 
 
-def _ape(estimate: float | None, truth: float) -> float | None:
-    return None if estimate is None else abs(estimate - truth) / truth
+def _ape(estimate: float, truth: float) -> float:
+    return abs(estimate - truth) / truth
 
 
 def evaluate(
@@ -197,7 +197,11 @@ def evaluate(
     absolute percentage errors and the share of building-days within 3 %.
     """
     rows = evaluation_sql.daily_rows_by_name(db)
-    units_err, ads_err, rent_err, low_ok, per_building = [], [], [], 0, {}
+    units_err: list[float] = []
+    ads_err: list[float] = []
+    rent_err: list[float] = []
+    low_ok = 0
+    per_building: dict[str, list[float]] = {}
     cuts_true = cuts_counted = cuts_off = 0
     bias: list[float] = []
     missing = 0
@@ -347,7 +351,7 @@ def grouping_errors(db: sqlite_utils.Database, market: Market) -> dict[str, Any]
         tally[1] += len(units) > 1
         tally[2] += any(len(flats_in[(u, day)]) > 1 for u in units)
 
-    unit_ads: dict[int, list[tuple[str, str]]] = {}
+    unit_ads: dict[int, list[tuple[str, str | None]]] = {}
     for code, unit_id, first_seen in evaluation_sql.unit_ads(db):
         unit_ads.setdefault(unit_id, []).append((code, first_seen))
     tallies = {"repost": [0, 0], "unseen_repost": [0, 0]}  # links, wrong
