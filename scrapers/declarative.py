@@ -185,8 +185,8 @@ class FieldSpec:
             if cache is not None:
                 cache[key] = raw
         value: str | float | None = raw
-        if value and self.regex is not None:
-            m = self.regex.search(value)
+        if raw and self.regex is not None:
+            m = self.regex.search(raw)
             value = (m.group(1) if m.groups() else m.group(0)) if m else None
         for transform in self.transforms:
             value = transform(value)
@@ -275,7 +275,7 @@ class DeclarativeSource(Source):
     paging: Paging = field(default_factory=Paging)
     block_titles: tuple[str, ...] = ()
     block_body: tuple[str, ...] = ()
-    block_statuses: tuple[int, ...] = DEFAULT_BLOCK_STATUSES
+    block_statuses: tuple[int, ...] = DEFAULT_BLOCK_STATUSES  # type: ignore[misc]
     tenure_words: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TENURE))
     page_marker: str | None = None
     empty_text: tuple[str, ...] = ()

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -133,7 +134,8 @@ class AdState:
         if not today:
             return False
         earlier = [d for d in self.rents if d < day and self.rents[d]]
-        return bool(earlier) and today < self.rents[max(earlier)] * (1 - CUT_MIN)
+        before = self.rents[max(earlier)] if earlier else None
+        return before is not None and today < before * (1 - CUT_MIN)
 
     def rent_until(self, day: str) -> float | None:
         days = sorted((d for d in self.rents if d <= day and self.rents[d]), reverse=True)
@@ -207,6 +209,11 @@ def area_close(a: float | None, b: float | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return abs(a - b) <= AREA_TOL + AREA_REL * max(a, b)
+
+
+def _areas_close(ads: list[AdState]) -> Callable[[int, int], bool]:
+    """Whether ads ``i`` and ``j`` of ``ads`` are close enough in area to be one flat."""
+    return lambda i, j: area_close(ads[i].area, ads[j].area)
 
 
 def fits_unit(ad: AdState, unit: UnitState, day: str) -> bool:
@@ -495,7 +502,7 @@ def _group_first_day(
             evidence,
             today=today,
             advertisers=advertisers,
-            joinable=lambda i, j, c=cluster: area_close(c[i].area, c[j].area),
+            joinable=_areas_close(cluster),
             max_span=RENT_SPAN,
         )
         if groups is None:

@@ -145,7 +145,7 @@ class BuildingLife:
             seen, since = self._seen_and_removed(unit, day)
             if seen and since is None:
                 live.append(unit)
-            elif seen and since >= LEFTOVER_DAYS:
+            elif seen and since is not None and since >= LEFTOVER_DAYS:
                 leftovers.append(unit)
         # Oldest first, each checked against the units on offer and the ones already back,
         # so two look-alike leftovers of one flat (its ads were spread over two merged
