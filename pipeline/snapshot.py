@@ -306,7 +306,7 @@ def _snapshot(db: sqlite_utils.Database, day: str, report: SnapshotReport) -> No
         subdistrict = b.subdistrict or _mode([a.subdistrict for a in ads_today]) or ""
         for area_key in {(b.city, b.district, ""), (b.city, b.district, subdistrict)}:
             acc = pooled.setdefault(area_key, {"rows": [], "whole": [], "shared": []})
-            acc["rows"].append(row)
+            acc["rows"].append(daily)
             acc["whole"].extend(whole_live)
             acc["shared"].extend(shared_live)
 
