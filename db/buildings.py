@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlite_utils
 
-REQUIRED_COLUMNS = ("name", "aliases", "city", "district", "total_units")
-
-
-class RegistryError(ValueError):
-    """A building CSV that cannot be imported; nothing of it was written."""
+from db.connection import inserted_id
 
 
 @dataclass(slots=True)
 class BuildingRow:
+    """One registry building, checked (``pipeline.buildings.registry_csv`` reads the CSV)."""
+
     line: int
     name: str
     aliases: list[str]
@@ -42,75 +37,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def read_buildings_csv(path: str | Path) -> list[BuildingRow]:
-    """Read and validate the whole file first, so a bad line imports nothing."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise RegistryError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")  # Excel on a Chinese Windows saves CSV as GBK
-        except UnicodeDecodeError as exc:
-            raise RegistryError(f"{path}: not UTF-8 or GBK text") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise RegistryError(
-            f"{path}: missing column(s) {', '.join(missing)}; expected header "
-            f"{','.join(REQUIRED_COLUMNS)} (optional: subdistrict, site_ids)"
-        )
-    reader.fieldnames = header
-    rows: list[BuildingRow] = []
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            raise RegistryError(f"{path}, line {line}: more fields than the header has columns")
-        name = (row.get("name") or "").strip()
-        if not name:
-            raise RegistryError(f"{path}, line {line}: empty building name")
-        units_text = (row.get("total_units") or "").strip()
-        total_units: int | None = None
-        if units_text:
-            try:
-                total_units = int(units_text)
-            except ValueError:
-                raise RegistryError(
-                    f"{path}, line {line}: total_units {units_text!r} is not a whole number"
-                ) from None
-            if total_units < 0:
-                raise RegistryError(f"{path}, line {line}: total_units {total_units} is negative")
-        site_ids = []
-        for item in (row.get("site_ids") or "").split("|"):
-            item = item.strip()
-            if not item:
-                continue
-            source, sep, site_id = item.partition(":")
-            if not sep or not source.strip() or not site_id.strip():
-                raise RegistryError(
-                    f"{path}, line {line}: site_ids item {item!r} is not source:id, "
-                    "e.g. lianjia:1811043464378"
-                )
-            site_ids.append((source.strip(), site_id.strip()))
-        rows.append(
-            BuildingRow(
-                line=line,
-                name=name,
-                aliases=[a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()],
-                city=(row.get("city") or "").strip(),
-                district=(row.get("district") or "").strip(),
-                total_units=total_units,
-                subdistrict=(row.get("subdistrict") or "").strip() or None,
-                site_ids=site_ids,
-            )
-        )
-    return rows
-
-
 def import_buildings(db: sqlite_utils.Database, rows: list[BuildingRow]) -> ImportReport:
     """Upsert buildings by (city, name); add aliases and site ids. One transaction."""
     report = ImportReport()
@@ -128,11 +54,20 @@ def import_buildings(db: sqlite_utils.Database, rows: list[BuildingRow]) -> Impo
                 )
                 report.updated += 1
             else:
-                building_id = db.execute(
-                    "INSERT INTO buildings (name, city, district, subdistrict, total_units, status, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, 'verified', ?)",
-                    [row.name, row.city, row.district, row.subdistrict, row.total_units, _now()],
-                ).lastrowid
+                building_id = inserted_id(
+                    db.execute(
+                        "INSERT INTO buildings (name, city, district, subdistrict, total_units, "
+                        "status, created_at) VALUES (?, ?, ?, ?, ?, 'verified', ?)",
+                        [
+                            row.name,
+                            row.city,
+                            row.district,
+                            row.subdistrict,
+                            row.total_units,
+                            _now(),
+                        ],
+                    )
+                )
                 report.created += 1
             for alias in row.aliases:
                 cur = db.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import sqlite_utils
@@ -10,6 +11,13 @@ import sqlite_utils
 DEFAULT_DB = "rentwatch.db"
 #: Page cache per connection, in KiB.
 CACHE_KIB = 64 * 1024
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The rowid an INSERT just made (sqlite3 types it optional: None before any INSERT)."""
+    if cursor.lastrowid is None:
+        raise RuntimeError("no row was inserted")
+    return cursor.lastrowid
 
 
 def default_db_path() -> str:

@@ -23,13 +23,15 @@ def migration(fn: Migration) -> Migration:
 def applied(db: sqlite_utils.Database) -> set[str]:
     if "_migrations" not in db.table_names():
         return set()
-    return {row["name"] for row in db["_migrations"].rows}
+    return {row["name"] for row in db.table("_migrations").rows}
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied now."""
     if "_migrations" not in db.table_names():
-        db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+        db.table("_migrations").create(
+            {"name": str, "applied_at": str}, pk="name", if_not_exists=True
+        )
     done = applied(db)
     ran = []
     for name, fn in MIGRATIONS:
@@ -37,14 +39,16 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
             continue
         with db.conn:  # one transaction per migration: all of it or none
             fn(db)
-            db["_migrations"].insert({"name": name, "applied_at": datetime.now(UTC).isoformat()})
+            db.table("_migrations").insert(
+                {"name": name, "applied_at": datetime.now(UTC).isoformat()}
+            )
         ran.append(name)
     return ran
 
 
 @migration
 def m001_initial(db: sqlite_utils.Database) -> None:
-    db["buildings"].create(
+    db.table("buildings").create(
         {
             "id": int,
             "name": str,
@@ -60,9 +64,9 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         not_null={"name"},
         defaults={"status": "verified", "city": ""},
     )
-    db["buildings"].create_index(["city", "name"], unique=True)
+    db.table("buildings").create_index(["city", "name"], unique=True)
 
-    db["building_aliases"].create(
+    db.table("building_aliases").create(
         {
             "id": int,
             "building_id": int,
@@ -75,18 +79,18 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("building_id", "buildings", "id")],
         not_null={"building_id", "alias"},
     )
-    db["building_aliases"].create_index(["building_id", "alias"], unique=True)
-    db["building_aliases"].create_index(["alias_key"])
+    db.table("building_aliases").create_index(["building_id", "alias"], unique=True)
+    db.table("building_aliases").create_index(["alias_key"])
 
     # Which 小区 id or query a site uses for a tracked building (Lianjia: resblock id).
-    db["building_sources"].create(
+    db.table("building_sources").create(
         {"building_id": int, "source": str, "site_id": str, "query": str},
         pk=("building_id", "source", "site_id"),
         foreign_keys=[("building_id", "buildings", "id")],
     )
-    db["building_sources"].create_index(["source", "site_id"])
+    db.table("building_sources").create_index(["source", "site_id"])
 
-    db["runs"].create(
+    db.table("runs").create(
         {
             "id": int,
             "source": str,
@@ -114,14 +118,14 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         defaults={"status": "running", "blocked": 0},
     )
-    db["runs"].create_index(["as_of", "source"])
+    db.table("runs").create_index(["as_of", "source"])
 
     # Content-addressed bodies: the same bytes are stored once, zlib-compressed.
-    db["page_bodies"].create(
+    db.table("page_bodies").create(
         {"hash": str, "body": bytes, "size": int, "compression": str},
         pk="hash",
     )
-    db["pages"].create(
+    db.table("pages").create(
         {
             "id": int,
             "run_id": int,
@@ -147,11 +151,11 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("run_id", "runs", "id"), ("content_hash", "page_bodies", "hash")],
         defaults={"blocked": 0, "parse_status": "pending"},
     )
-    db["pages"].create_index(["url"])
-    db["pages"].create_index(["source", "as_of"])
-    db["pages"].create_index(["run_id"])
+    db.table("pages").create_index(["url"])
+    db.table("pages").create_index(["source", "as_of"])
+    db.table("pages").create_index(["run_id"])
 
-    db["units"].create(
+    db.table("units").create(
         {
             "id": int,
             "building_id": int,
@@ -171,9 +175,9 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("building_id", "buildings", "id")],
     )
-    db["units"].create_index(["building_id"])
+    db.table("units").create_index(["building_id"])
 
-    db["listings"].create(
+    db.table("listings").create(
         {
             "id": int,
             "source": str,
@@ -216,11 +220,11 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         not_null={"source", "listing_id"},
         defaults={"is_apartment": 0, "is_promoted": 0},
     )
-    db["listings"].create_index(["source", "listing_id"], unique=True)
-    db["listings"].create_index(["building_id"])
-    db["listings"].create_index(["unit_id"])
+    db.table("listings").create_index(["source", "listing_id"], unique=True)
+    db.table("listings").create_index(["building_id"])
+    db.table("listings").create_index(["unit_id"])
 
-    db["listing_observations"].create(
+    db.table("listing_observations").create(
         {"listing_id": int, "date": str, "rent": float, "run_id": int, "page_id": int},
         pk=("listing_id", "date"),
         foreign_keys=[
@@ -229,7 +233,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             ("page_id", "pages", "id"),
         ],
     )
-    db["listing_observations"].create_index(["date"])
+    db.table("listing_observations").create_index(["date"])
 
     measures = {
         "listings": int,  # live ads seen that day
@@ -249,13 +253,13 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         "median_days_on_market": float,
         "sources": str,
     }
-    db["building_daily"].create(
+    db.table("building_daily").create(
         {"building_id": int, "date": str, **measures, "total_units": int},
         pk=("building_id", "date"),
         foreign_keys=[("building_id", "buildings", "id")],
     )
-    db["building_daily"].create_index(["date"])
-    db["district_daily"].create(
+    db.table("building_daily").create_index(["date"])
+    db.table("district_daily").create(
         {
             "city": str,
             "district": str,
@@ -267,7 +271,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk=("city", "district", "subdistrict", "date"),
     )
 
-    db["manual_observations"].create(
+    db.table("manual_observations").create(
         {
             "id": int,
             "building_id": int,
@@ -280,13 +284,13 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("building_id", "buildings", "id")],
     )
-    db["manual_observations"].create_index(["building_id", "date"])
+    db.table("manual_observations").create_index(["building_id", "date"])
 
 
 @migration
 def m002_runs_kind(db: sqlite_utils.Database) -> None:
     # scrape | ingest: saved pages cover only the buildings they show, a scrape its whole scope.
-    db["runs"].add_column("kind", str, not_null_default="scrape")
+    db.table("runs").add_column("kind", str, not_null_default="scrape")
 
 
 @migration
@@ -325,7 +329,7 @@ def m003_listings_title_search(db: sqlite_utils.Database) -> None:
 @migration
 def m004_unit_links(db: sqlite_utils.Database) -> None:
     # Why each ad belongs to its unit, one row per ad, for a person to check in Datasette.
-    db["unit_links"].create(
+    db.table("unit_links").create(
         {
             "listing_id": int,
             "unit_id": int,
@@ -338,11 +342,11 @@ def m004_unit_links(db: sqlite_utils.Database) -> None:
         pk="listing_id",
         foreign_keys=[("listing_id", "listings", "id"), ("unit_id", "units", "id")],
     )
-    db["unit_links"].create_index(["unit_id"])
-    db["units"].add_column("rent", float)  # median monthly rent of its ads when last seen
-    db["units"].add_column("agents", int)  # distinct advertisers (source + agent key)
-    db["units"].add_column("sources", str)
-    db["listings"].add_column("rent_monthly", float)  # last normalized monthly rent
+    db.table("unit_links").create_index(["unit_id"])
+    db.table("units").add_column("rent", float)  # median monthly rent of its ads when last seen
+    db.table("units").add_column("agents", int)  # distinct advertisers (source + agent key)
+    db.table("units").add_column("sources", str)
+    db.table("listings").add_column("rent_monthly", float)  # last normalized monthly rent
 
 
 @migration
@@ -359,7 +363,7 @@ def m005_title_trigger_and_run_site_id(db: sqlite_utils.Database) -> None:
         "WHERE new.title IS NOT NULL; END"
     )
     # The site's 小区 id a building-scoped run asked for, also when no registry building has it.
-    db["runs"].add_column("site_id", str)
+    db.table("runs").add_column("site_id", str)
 
 
 @migration
@@ -367,8 +371,8 @@ def m006_run_completeness(db: sqlite_utils.Database) -> None:
     # What the site said its list held (the total on its first page) and how many distinct
     # ads the run collected: equal means the crawl missed none that day, so an ad missing
     # from it is gone from the site, not lost to the list shifting while it was paged.
-    db["runs"].add_column("site_total", int)
-    db["runs"].add_column("distinct_listings", int)
+    db.table("runs").add_column("site_total", int)
+    db.table("runs").add_column("distinct_listings", int)
 
 
 @migration
@@ -376,15 +380,15 @@ def m007_days_watched(db: sqlite_utils.Database) -> None:
     # The first day a successful crawl covered the building, and per snapshot row the
     # days since: a building's first weeks watched carry the larger error (the flats on
     # offer when watching began are grouped from one day's ads).
-    db["buildings"].add_column("first_watched", str)
-    db["building_daily"].add_column("days_watched", int)
+    db.table("buildings").add_column("first_watched", str)
+    db.table("building_daily").add_column("days_watched", int)
 
 
 @migration
 def m008_listings_created_on(db: sqlite_utils.Database) -> None:
     # The day the site created the ad, when its id says so (Lianjia and Beike house codes
     # are time-ordered ids), stored at parse time so the snapshot no longer asks the parsers.
-    db["listings"].add_column("created_on", str)
+    db.table("listings").add_column("created_on", str)
     # Backfill of the ads stored before: the house-code clock of scrapers.lianjia
     # (house_code_time) as it stood when this migration shipped, in SQL because db/ imports
     # nothing from scrapers/ (tests/test_created_on.py checks that both agree). Two

@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlite_utils
 
+from db.connection import inserted_id
+
 
 def content_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
@@ -31,7 +33,7 @@ class ArchivedPage:
     kind: str | None
     as_of: str | None
     status: int | None
-    content_hash: str | None
+    content_hash: str  # pages_for_reparse reads only pages with a body
     blocked: bool
     block_reason: str | None
     error: str | None
@@ -101,7 +103,7 @@ class PageArchive:
                     "skipped" if (blocked or digest is None) else "pending",
                 ],
             )
-            return int(cursor.lastrowid)
+            return inserted_id(cursor)
 
     def body(self, digest: str) -> bytes:
         row = self.db.execute(
@@ -135,6 +137,24 @@ class PageArchive:
             ["ok" if ok else "error", records, error, page_id],
         )
 
+    def mark_blocked(self, page_id: int, reason: str) -> None:
+        """A page the parser recognised as a block page: not content, never parsed again."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE pages SET blocked = 1, block_reason = ?, parse_status = 'skipped' WHERE id = ?",
+                [reason, page_id],
+            )
+
+    def unusable_pages(self, run_id: int) -> int:
+        """Pages of a run that brought no content: blocked, failed, or not a 200 answer."""
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM pages WHERE run_id = ? AND (blocked = 1 OR content_hash IS NULL "
+                "OR status IS NULL OR status != 200)",
+                [run_id],
+            ).fetchone()[0]
+        )
+
     def pages_for_reparse(
         self, *, source: str | None = None, since: str | None = None, until: str | None = None
     ) -> Iterator[ArchivedPage]:
@@ -162,4 +182,6 @@ class PageArchive:
             f"blocked, block_reason, error FROM pages WHERE {' AND '.join(where)} ORDER BY id"
         )
         for row in self.db.execute(sql, params).fetchall():
-            yield ArchivedPage(*row[:9], bool(row[9]), row[10], row[11])
+            page = ArchivedPage(*row)
+            page.blocked = bool(page.blocked)  # stored as 0/1
+            yield page

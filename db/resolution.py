@@ -9,6 +9,8 @@ from typing import Any
 
 import sqlite_utils
 
+from db.connection import inserted_id
+
 #: Alias origins a person stands behind; they always win over a guess (auto, fuzzy).
 TRUSTED_ORIGINS = ("manual", "import")
 
@@ -61,6 +63,14 @@ def site_id_map(db: sqlite_utils.Database) -> dict[tuple[str, str], int]:
     return out
 
 
+def building_place(db: sqlite_utils.Database, building_id: int) -> tuple[str, str, str] | None:
+    """A building's (name, city, district), city '' when unknown; None if there is no such id."""
+    row = db.execute(
+        "SELECT name, COALESCE(city, ''), district FROM buildings WHERE id = ?", [building_id]
+    ).fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
 def unresolved_listings(
     db: sqlite_utils.Database, *, only_unresolved: bool = True
 ) -> list[UnresolvedListing]:
@@ -91,11 +101,13 @@ def create_unverified_building(
     if row:
         building_id = row[0]
     else:
-        building_id = db.execute(
-            "INSERT INTO buildings (name, city, district, subdistrict, status, created_at) "
-            "VALUES (?, ?, ?, ?, 'unverified', ?)",
-            [name, city, district or "", subdistrict, _now()],
-        ).lastrowid
+        building_id = inserted_id(
+            db.execute(
+                "INSERT INTO buildings (name, city, district, subdistrict, status, created_at) "
+                "VALUES (?, ?, ?, ?, 'unverified', ?)",
+                [name, city, district or "", subdistrict, _now()],
+            )
+        )
     add_alias(db, building_id, name, origin="auto", alias_key=alias_key)
     return int(building_id)
 
@@ -178,3 +190,23 @@ def relink_alias(db: sqlite_utils.Database, *, from_building: int, to_building: 
         [from_building],
     )
     return cur.rowcount
+
+
+def confirm_alias(
+    db: sqlite_utils.Database, building_id: int, alias: str, *, alias_key: str
+) -> int:
+    """A person's alias for a registry building, in one transaction; returns listings moved.
+
+    Unverified buildings known by that spelling (their name, or an alias with the same key)
+    are merged into ``building_id`` with their listings.
+    """
+    moved = 0
+    with db.conn:
+        add_alias(db, building_id, alias, origin="manual", alias_key=alias_key)
+        for (other,) in db.execute(
+            "SELECT DISTINCT b.id FROM buildings b LEFT JOIN building_aliases a ON a.building_id = b.id "
+            "WHERE b.status = 'unverified' AND b.id != ? AND (b.name = ? OR a.alias_key = ?)",
+            [building_id, alias, alias_key],
+        ).fetchall():
+            moved += relink_alias(db, from_building=other, to_building=building_id)
+    return moved

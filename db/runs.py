@@ -10,6 +10,8 @@ from typing import Any
 
 import sqlite_utils
 
+from db.connection import inserted_id
+
 #: Statuses whose data counts as a successful observation of the run's scope that day.
 COVERING_STATUSES = ("ok",)
 
@@ -44,14 +46,16 @@ def start_run(
     building_id: int | None = None,
     site_id: str | None = None,
     base_url: str | None = None,
+    kind: str = "scrape",
 ) -> int:
+    """A new 'running' row; ``kind`` is 'scrape' (fetched from a site) or 'ingest' (saved pages)."""
     with db.conn:
         _mark_dead_runs_interrupted(db)
-        return int(
+        return inserted_id(
             db.execute(
                 "INSERT INTO runs (source, city, district, building_id, site_id, as_of, started_at, "
-                "status, pages, listings, errors, blocked, requests, bytes, retries, base_url, pid) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'running', 0, 0, 0, 0, 0, 0, 0, ?, ?)",
+                "status, pages, listings, errors, blocked, requests, bytes, retries, base_url, pid, "
+                "kind) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', 0, 0, 0, 0, 0, 0, 0, ?, ?, ?)",
                 [
                     source,
                     city,
@@ -62,8 +66,9 @@ def start_run(
                     _now(),
                     base_url,
                     os.getpid(),
+                    kind,
                 ],
-            ).lastrowid
+            )
         )
 
 
@@ -122,6 +127,12 @@ def _mark_dead_runs_interrupted(db: sqlite_utils.Database) -> None:
 
 def recent_runs(db: sqlite_utils.Database, limit: int = 20) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]))
+
+
+def run_status(db: sqlite_utils.Database, run_id: int) -> tuple[str, str | None] | None:
+    """A run's (status, message), or None if there is no such run."""
+    row = db.execute("SELECT status, message FROM runs WHERE id = ?", [run_id]).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def set_status(db: sqlite_utils.Database, run_id: int, status: str, message: str | None) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
+from db.connection import inserted_id
+
 
 @dataclass(slots=True)
 class WindowListing:
@@ -136,11 +138,11 @@ def last_seen_before(
 
 def insert_unit(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     cols = list(row)
-    return int(
+    return inserted_id(
         db.execute(
             f"INSERT INTO units ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [row[c] for c in cols],
-        ).lastrowid
+        )
     )
 
 

@@ -161,7 +161,7 @@ class AnjukeSource(Source):
             tenure = tenure_from_text(word)
             orient = _ORIENTATION.match(word)
             if tenure:
-                record.tenure = tenure  # type: ignore[assignment]
+                record.tenure = tenure
             elif orient:
                 record.orientation = orient.group(1)
             elif word:

@@ -21,7 +21,6 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scrapers import registry
 from scrapers.errors import BlockedPage, LayoutChanged, NotAListingPage, ScrapeError
 from scrapers.fontdigits import decode_font_digits
 from scrapers.htmltext import (
@@ -48,7 +47,6 @@ __all__ = [
     "FieldSpec",
     "SourceDefinitionError",
     "load_declarative_source",
-    "load_declarative_sources",
 ]
 
 #: The folder of TOML sources shipped with rentwatch.
@@ -187,8 +185,8 @@ class FieldSpec:
             if cache is not None:
                 cache[key] = raw
         value: str | float | None = raw
-        if value and self.regex is not None:
-            m = self.regex.search(value)
+        if raw and self.regex is not None:
+            m = self.regex.search(raw)
             value = (m.group(1) if m.groups() else m.group(0)) if m else None
         for transform in self.transforms:
             value = transform(value)
@@ -277,7 +275,7 @@ class DeclarativeSource(Source):
     paging: Paging = field(default_factory=Paging)
     block_titles: tuple[str, ...] = ()
     block_body: tuple[str, ...] = ()
-    block_statuses: tuple[int, ...] = DEFAULT_BLOCK_STATUSES
+    block_statuses: tuple[int, ...] = DEFAULT_BLOCK_STATUSES  # type: ignore[misc]
     tenure_words: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TENURE))
     page_marker: str | None = None
     empty_text: tuple[str, ...] = ()
@@ -666,33 +664,3 @@ def _paging(table: Any, where: str) -> Paging:
             f'{where}: [paging] total_pages needs a page_url template such as "{{path}}pg{{n}}/"'
         )
     return paging
-
-
-def load_declarative_sources(
-    folder: str | Path, *, register: bool = True
-) -> list[DeclarativeSource]:
-    """Load every ``*.toml`` in ``folder`` (sorted) and, by default, register each source.
-
-    A name already used by a built-in source, or by two files, is an error.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise SourceDefinitionError(f"{folder}: not a folder of TOML source definitions")
-    sources: list[DeclarativeSource] = []
-    seen: dict[str, str] = {}
-    for path in sorted(folder.glob("*.toml")):
-        source = load_declarative_source(path)
-        if source.name in seen:
-            raise SourceDefinitionError(
-                f"{path}: name {source.name!r} is already used by {seen[source.name]}"
-            )
-        seen[source.name] = str(path)
-        if source.name in registry._BUILTIN:
-            raise SourceDefinitionError(
-                f"{path}: name {source.name!r} is a built-in source; choose another name"
-            )
-        sources.append(source)
-    if register:
-        for source in sources:
-            registry.register(source)
-    return sources

@@ -28,7 +28,7 @@ from typing import Protocol
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 try:
-    from scrapers import _lexbor_read
+    from scrapers import _lexbor_read  # type: ignore[attr-defined]  # C extension, no stub
 except ImportError as exc:  # not built (no C compiler), or selectolax without the symbols
     _lexbor_read = None
     COMPILED_MISSING: str | None = f"scrapers._lexbor_read is not available: {exc}"
@@ -145,6 +145,7 @@ class CompiledReads:
         specs = [
             (tuple((*compound, _static_tag_id(compound[0])) for compound in chain), *field[1:])
             for chain, field in zip(chains, fields, strict=True)
+            if chain is not None  # none is, as checked above; said again for the type
         ]
         return _lexbor_read.extract([item.mem_id for item in items], specs)
 

@@ -172,7 +172,7 @@ def _read_fact(seg: str, record: ListingRecord) -> None:
     tenure = tenure_from_text(seg)
     orient = _ORIENTATION.match(seg)
     if tenure and len(seg) <= 4:
-        record.tenure = tenure  # type: ignore[assignment]
+        record.tenure = tenure
     elif record.area_text is None and find_area_text(seg):
         record.area_text, record.area = seg, parse_area(seg)
     elif "层" in seg:

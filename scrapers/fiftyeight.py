@@ -240,7 +240,7 @@ class FiftyEightSource(Source):
             listing_id=listing_id,
             url=card_url,
             title=title,
-            tenure=tenure,  # type: ignore[arg-type]
+            tenure=tenure,
             is_promoted=promoted,
             subdistrict=subdistrict or None,
             community=community or None,

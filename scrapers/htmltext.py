@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scrapers.errors import EmptyPage, LayoutChanged
-from scrapers.record import ListingRecord, ListPage
+from scrapers.record import ListingRecord, ListPage, Tenure
 from scrapers.urls import rebase, url_block_reason  # noqa: F401 (re-exported for the site modules)
 
 # Only the head of a page is searched for a declared charset, as browsers do.
@@ -253,14 +253,14 @@ def _brand_key(cleaned: str) -> str:
     return hashlib.sha1(cleaned.encode("utf-8")).hexdigest()[:12]
 
 
-def tenure_from_text(text: str | None) -> str | None:
+def tenure_from_text(text: str | None) -> Tenure | None:
     """whole / shared / building from the words a title starts with (整租, 合租, 单间, 独栋)."""
     if not text:
         return None
     return tenure_from_clean_text(clean_text(text))
 
 
-def tenure_from_clean_text(text: str) -> str | None:
+def tenure_from_clean_text(text: str) -> Tenure | None:
     """tenure_from_text for text already cleaned (the parsers' hot path skips cleaning twice)."""
     head = text[:6]
     if "独栋" in head:

@@ -608,7 +608,7 @@ def _segment(raw: str) -> tuple[str, _Facts]:
 def _read_price(price: LexborNode | None, record: ListingRecord) -> None:
     if price is not None:
         record.rent, record.rent_high = parse_range(_text(price))
-        record.rent_text = _text(price.parent) or None
+        record.rent_text = (_text(price.parent) if price.parent is not None else "") or None
 
 
 def _read_brand(
@@ -696,7 +696,7 @@ def _read_cards_together(
     records: list[ListingRecord] = []
     name = source.name
     for k, row in enumerate(rows):
-        card_links = [(next(link_names), next(link_hrefs), link) for link in row[3]]
+        card_links = [(next(link_names) or "", next(link_hrefs), link) for link in row[3]]
         card_tags = [next(tags) for _ in row[8]]
         code = codes[k]
         if code is None:
@@ -725,14 +725,14 @@ def _read_cards_together(
         )
         if row[2]:
             _read_links(card_links, lambda link: dom.attributes([link], "title")[0], record)
-            _read_des_segments(descriptions[k].split("/"), record, cleaned=True)
+            _read_des_segments((descriptions[k] or "").split("/"), record, cleaned=True)
         if row[4]:
             record.rent, record.rent_high = parse_range(prices[k])
             record.rent_text = rent_texts[k] or None
         listed = times[k] or ""
         record.listed_text = listed or None
         if row[6]:
-            brand = brands[k]
+            brand = brands[k] or ""
             if not row[7] and listed and brand.endswith(listed):
                 # The 2019 markup puts the brand straight into the line, beside the time.
                 brand = brand[: -len(listed)].strip()
@@ -772,7 +772,7 @@ def _read_table_cell(cell: str, record: ListingRecord) -> None:
         return
     tenure = tenure_from_text(cell)
     if tenure and record.tenure is None:
-        record.tenure = tenure  # type: ignore[assignment]
+        record.tenure = tenure
     elif find_area_text(cell) and record.area_text is None:
         record.area_text = cell
         record.area = parse_area(cell)

@@ -6,6 +6,11 @@ import importlib
 import os
 from pathlib import Path
 
+from scrapers.declarative import (
+    DeclarativeSource,
+    SourceDefinitionError,
+    load_declarative_source,
+)
 from scrapers.errors import UnknownSource
 from scrapers.source import Source
 
@@ -40,15 +45,11 @@ def _load_declared() -> None:
 
 def add_declarative(path: str | Path) -> list[Source]:
     """Register the TOML source at ``path`` (a file, or every *.toml in a folder)."""
-    from scrapers.declarative import load_declarative_source, load_declarative_sources
-
     path = Path(path)
     if path.is_dir():
         return list(load_declarative_sources(path))
     source = load_declarative_source(path)
     if source.name in _BUILTIN:
-        from scrapers.declarative import SourceDefinitionError
-
         raise SourceDefinitionError(
             f"{path}: name {source.name!r} is a built-in source; choose another name"
         )
@@ -59,6 +60,36 @@ def add_declarative(path: str | Path) -> list[Source]:
 def register(source: Source) -> None:
     """Add a source built at run time (a declarative TOML source, a test's source)."""
     _extra[source.name] = source
+
+
+def load_declarative_sources(
+    folder: str | Path, *, register: bool = True
+) -> list[DeclarativeSource]:
+    """Load every ``*.toml`` in ``folder`` (sorted) and, by default, register each source.
+
+    A name already used by a built-in source, or by two files, is an error.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SourceDefinitionError(f"{folder}: not a folder of TOML source definitions")
+    sources: list[DeclarativeSource] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.glob("*.toml")):
+        source = load_declarative_source(path)
+        if source.name in seen:
+            raise SourceDefinitionError(
+                f"{path}: name {source.name!r} is already used by {seen[source.name]}"
+            )
+        seen[source.name] = str(path)
+        if source.name in _BUILTIN:
+            raise SourceDefinitionError(
+                f"{path}: name {source.name!r} is a built-in source; choose another name"
+            )
+        sources.append(source)
+    if register:
+        for source in sources:
+            _extra[source.name] = source
+    return sources
 
 
 def names() -> list[str]:

@@ -292,10 +292,10 @@ def _read_fact(text: str, record: ListingRecord) -> None:
         return
     if "㎡" in text and record.area_text is None:
         record.area_text, record.area = text, parse_area(text)
-    elif "层" in text and _FLOOR.search(text):
+    elif "层" in text and (floor_m := _FLOOR.search(text)):
         record.floor_text = text
         record.floor_band, record.total_floors = parse_floor(text)
-        record.extra["floor"] = parse_int(_FLOOR.search(text).group(1))
+        record.extra["floor"] = parse_int(floor_m.group(1))
     elif "室" in text and record.layout_text is None:
         record.layout_text = text
         record.rooms, record.halls, record.baths = parse_layout(text)

@@ -14,10 +14,10 @@ from scrapers.declarative import (
     DeclarativeSource,
     SourceDefinitionError,
     load_declarative_source,
-    load_declarative_sources,
 )
 from scrapers.errors import BlockedPage, EmptyPage, LayoutChanged, NotAListingPage
 from scrapers.lianjia import LianjiaSource
+from scrapers.registry import load_declarative_sources
 from tests.realpages import real_page
 
 PAGES = Path(__file__).parent / "fixtures" / "declarative"

@@ -125,3 +125,26 @@ def test_reparse_rebuilds_listings_and_observations_from_the_archive(db_path):
 def test_reparse_of_an_unknown_source_is_refused(db_path):
     result = run_cli("reparse", "--source", "craigslist", db_path=db_path)
     assert result.exit_code == 1 and "unknown source 'craigslist'" in result.output
+
+
+def test_reparse_reports_a_page_archived_without_a_day(tmp_path, db_path):
+    # A Fetcher made without ``as_of`` archives pages with a NULL day; parsing such a page
+    # would store observations dated NULL, so reparse names it and stores nothing from it.
+    from db import open_db
+    from db.pages import PageArchive
+    from pipeline.collect.reparse import reparse
+
+    db = open_db(db_path)
+    body = list_page(
+        [Card("HZ1000000000000000009", "丽晶国际", "3100")], page=1, total_pages=1, total=1
+    )
+    page_id = PageArchive(db).store(
+        url="https://hz.lianjia.com/zufang/jianggan/",
+        body=body,
+        status=200,
+        source="lianjia",
+        kind="list",
+    )
+    report = reparse(db)
+    assert report.errors == [f"page {page_id}: archived without a source or a day"]
+    assert rows(db_path, "SELECT count(*) FROM listing_observations") == [(0,)]

@@ -182,23 +182,20 @@ def _fill_missing_alias_keys(db: sqlite_utils.Database) -> None:
 
 def suggest_match(db: sqlite_utils.Database, building_id: int) -> tuple[int, str, float] | None:
     """The verified building an unverified one most resembles (id, name, score), for a person."""
-    row = db.execute(
-        "SELECT name, COALESCE(city, ''), district FROM buildings WHERE id = ?", [building_id]
-    ).fetchone()
-    if not row:
+    place = sql.building_place(db, building_id)
+    if place is None:
         return None
-    name, city, district = row
+    name, city, district = place
     key = name_key(name, city)
+    names = sql.building_names(db)
+    registry_names = {n.building_id: n.name for n in names if n.origin == "name"}
     best: tuple[int, str, float] | None = None
-    for n in sql.building_names(db):
+    for n in names:
         if n.status != "verified" or n.city not in (city, "") or n.building_id == building_id:
             continue
         score = fuzz.ratio(key, name_key(n.name, n.city))
         if district and _same_district(n.district, district):
             score += 5  # the same district is evidence too
         if best is None or score > best[2]:
-            registry_name = db.execute(
-                "SELECT name FROM buildings WHERE id = ?", [n.building_id]
-            ).fetchone()[0]
-            best = (n.building_id, registry_name, round(min(score, 100.0), 1))
+            best = (n.building_id, registry_names[n.building_id], round(min(score, 100.0), 1))
     return best

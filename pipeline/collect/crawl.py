@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -27,6 +28,9 @@ from scrapers.fetch import Fetcher, FetchResult, FetchSettings
 from scrapers.record import ListPage
 from scrapers.registry import get_source
 from scrapers.source import Politeness, Source
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +167,7 @@ class _Progress:
     """A rich progress bar on a terminal; one plain line per page otherwise (cron, CI, logs)."""
 
     def __init__(self, enabled: bool) -> None:
-        self._bar = None
+        self._bar: Progress | None = None
         self._lines = enabled and not sys.stderr.isatty()
         if enabled and sys.stderr.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -171,7 +175,7 @@ class _Progress:
             self._bar = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=False
             )
-        self._task = None
+        self._task: TaskID | None = None
         self._label = ""
         self._done = 0
         self._total = 0
@@ -234,6 +238,8 @@ def _store_fetched_page(
         return _PageFailure(
             "failed", f"could not fetch {url}: {result.error or f'HTTP {result.status}'}"
         )
+    if result.page_id is None:  # nothing is parsed that was not archived first
+        return _PageFailure("failed", f"{url} was fetched but not archived")
     try:
         return parse_and_store(
             db,

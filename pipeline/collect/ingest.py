@@ -99,9 +99,7 @@ def ingest(
     as_of = as_of or today_shanghai()
     files = expand_paths(paths)
     archive = PageArchive(db)
-    run_id = start_run(db, source=source.name, as_of=as_of, city=city)
-    with db.conn:
-        db.execute("UPDATE runs SET kind = 'ingest' WHERE id = ?", [run_id])
+    run_id = start_run(db, source=source.name, as_of=as_of, city=city, kind="ingest")
     report = IngestReport(run_id)
     counts = RunCounts()
     for path in files:

@@ -52,11 +52,7 @@ def parse_and_store(
             return StoredPage("detail", count)
         page = source.parse_list(body, url)
     except BlockedPage as exc:
-        with db.conn:
-            db.execute(
-                "UPDATE pages SET blocked = 1, block_reason = ?, parse_status = 'skipped' WHERE id = ?",
-                [exc.reason, page_id],
-            )
+        archive.mark_blocked(page_id, exc.reason)
         raise
     except PageError as exc:
         archive.mark_parsed(page_id, ok=False, error=str(exc))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from db.pages import PageArchive
-from db.runs import set_status
+from db.runs import run_status, set_status
 from pipeline.collect.parse_store import parse_and_store
 from scrapers.errors import PageError, UnknownSource
 from scrapers.registry import get_source
@@ -43,6 +43,9 @@ def reparse(
     run_wanted: dict[int, set[str]] = defaultdict(set)
     sources = {}
     for page in list(archive.pages_for_reparse(source=source_name, since=since, until=until)):
+        if page.source is None or page.as_of is None:
+            report.errors.append(f"page {page.id}: archived without a source or a day")
+            continue
         if page.source not in sources:
             try:
                 sources[page.source] = get_source(page.source)
@@ -79,7 +82,7 @@ def reparse(
             run_pages[page.run_id].append(ok)
             run_urls[page.run_id].update({page.url, page.final_url or page.url})
     for run_id, oks in run_pages.items():
-        row = db.execute("SELECT status, message, kind FROM runs WHERE id = ?", [run_id]).fetchone()
+        row = run_status(db, run_id)
         # Only parse failures can be repaired by a reparse: a blocked or unreachable page stays so.
         # A run that stopped at an unreadable page never fetched the pages after it: it stays
         # failed unless every page its pages link to is in the archive too.
@@ -89,19 +92,10 @@ def reparse(
             and row[0] == "failed"
             and all(oks)
             and complete
-            and _failed_only_on_parsing(db, run_id)
+            and archive.unusable_pages(run_id) == 0
         ):
             set_status(
                 db, run_id, "ok", f"repaired by reparse ({len(oks)} pages parse now); was: {row[1]}"
             )
             report.runs_repaired.append(run_id)
     return report
-
-
-def _failed_only_on_parsing(db: sqlite_utils.Database, run_id: int) -> bool:
-    bad = db.execute(
-        "SELECT count(*) FROM pages WHERE run_id = ? AND (blocked = 1 OR content_hash IS NULL "
-        "OR status IS NULL OR status != 200)",
-        [run_id],
-    ).fetchone()[0]
-    return bad == 0

@@ -2,52 +2,15 @@
 and calls the same functions the scheduler calls. Known errors become one clear line
 and a non-zero exit, never a traceback."""
 
-from __future__ import annotations
-
-import logging
-import sys
-
-import click
-
-from scrapers.errors import ScrapeError
-
-
-class RentwatchGroup(click.Group):
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
-        try:
-            return super().invoke(ctx)
-        except ScrapeError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-
-@click.group(cls=RentwatchGroup)
-@click.version_option(package_name="rentwatch")
-@click.option("-v", "--verbose", count=True, help="More log lines (-v info, -vv debug).")
-@click.option(
-    "--sources",
-    "source_files",
-    multiple=True,
-    type=click.Path(exists=True),
-    help="A TOML source definition, or a folder of them, to add to the built-in sources.",
-)
-def main(verbose: int, source_files: tuple[str, ...]) -> None:
-    """rentwatch: empty flats and asking rents per apartment building, day by day."""
-    from scrapers.registry import add_declarative
-
-    for path in source_files:
-        add_declarative(path)
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
-
-
 # Each module adds its commands to ``main`` when imported.
-from rentwatch.cli import buildings as _buildings  # noqa: E402,F401
-from rentwatch.cli import demo as _demo  # noqa: E402,F401
-from rentwatch.cli import observe as _observe  # noqa: E402,F401
-from rentwatch.cli import run as _run  # noqa: E402,F401
-from rentwatch.cli import scrape as _scrape  # noqa: E402,F401
-from rentwatch.cli import serve as _serve  # noqa: E402,F401
-from rentwatch.cli import snapshot as _snapshot  # noqa: E402,F401
-from rentwatch.cli import units as _units  # noqa: E402,F401
+from rentwatch.cli import buildings as _buildings  # noqa: F401
+from rentwatch.cli import demo as _demo  # noqa: F401
+from rentwatch.cli import observe as _observe  # noqa: F401
+from rentwatch.cli import run as _run  # noqa: F401
+from rentwatch.cli import scrape as _scrape  # noqa: F401
+from rentwatch.cli import serve as _serve  # noqa: F401
+from rentwatch.cli import snapshot as _snapshot  # noqa: F401
+from rentwatch.cli import units as _units  # noqa: F401
+from rentwatch.cli.group import main
+
+__all__ = ["main"]

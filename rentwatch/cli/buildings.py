@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from db import open_db
-from db.buildings import RegistryError, import_buildings, read_buildings_csv
-from rentwatch.cli import main
+from db.buildings import import_buildings
+from pipeline.buildings.registry_csv import RegistryError, read_buildings_csv
+from rentwatch.cli.group import main
 from rentwatch.cli.options import db_option
 
 

@@ -8,14 +8,15 @@ from pathlib import Path
 import click
 
 from db import open_db
-from rentwatch.cli import main
+from db.demo import is_demo_database, record_demo_market
+from rentwatch.cli.group import main
 from rentwatch.cli.options import console
 
 
 def _is_demo_database(path: Path) -> bool:
     db = open_db(path, migrate=False)
     try:
-        return "demo_market" in db.table_names()
+        return is_demo_database(db)
     finally:
         db.close()
 
@@ -110,16 +111,7 @@ def demo_command(
 
     result = run_simulation(path, days=days, start=start, seed=seed, on_day=on_day, cut_chance=cuts)
     db = open_db(path)
-    with db.conn:
-        db["demo_market"].insert(
-            {
-                "seed": seed,
-                "start": start,
-                "days": days,
-                "cut_chance": cuts,
-                "note": "simulated data, not a real market",
-            }
-        )
+    record_demo_market(db, seed=seed, start=start, days=days, cut_chance=cuts)
     print_day(out, db, result.days[-1], 20)
     scores = evaluate(db, result.truth)
     if scores["building_days"]:

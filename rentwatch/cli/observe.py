@@ -6,15 +6,9 @@ import click
 from rich.table import Table
 
 from db import open_db
-from db.observations import (
-    ManualObservation,
-    ObservationError,
-    compare,
-    read_csv,
-    resolve_building,
-    save,
-)
-from rentwatch.cli import main
+from db.observations import ManualObservation, compare, save
+from pipeline.observations import ObservationError, read_csv, resolve_building
+from rentwatch.cli.group import main
 from rentwatch.cli.options import console, day_callback, db_option
 
 

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from rentwatch.cli import main
+from rentwatch.cli.group import main
 from rentwatch.config import DEFAULT_CONFIG, ConfigError, load_config
 from rentwatch.scheduler import (
     FAILED_STATUSES,

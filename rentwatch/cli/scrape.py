@@ -8,7 +8,7 @@ from rich.table import Table
 from db import open_db
 from db.runs import recent_runs
 from pipeline.collect.crawl import ScopeError, scrape
-from rentwatch.cli import main
+from rentwatch.cli.group import main
 from rentwatch.cli.options import console, day_callback, db_option
 from scrapers.errors import UnknownSource
 from scrapers.registry import all_sources, get_source

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rentwatch.cli import main
+from rentwatch.cli.group import main
 from rentwatch.cli.options import db_option
 from rentwatch.serve import serve_datasette
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
@@ -10,7 +11,7 @@ from db import open_db
 from db.snapshots import day_rows
 from pipeline.dates import InvalidDate, day_range, today_shanghai
 from pipeline.snapshot import snapshot_day
-from rentwatch.cli import main
+from rentwatch.cli.group import main
 from rentwatch.cli.options import console as make_console
 from rentwatch.cli.options import day_callback, db_option
 
@@ -69,7 +70,7 @@ def snapshot_command(day: str | None, since: str | None, limit: int, db_path: st
         print_day(console, db, days[-1], limit)
 
 
-def print_day(console: Console, db, day: str, limit: int) -> None:  # type: ignore[no-untyped-def]
+def print_day(console: Console, db: sqlite_utils.Database, day: str, limit: int) -> None:
     rows = day_rows(db, day)
     table = Table(title=f"Buildings on {day}", show_lines=False)
     for name, justify in (

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from db import open_db
 from db.buildings import find_building
-from db.resolution import add_alias, relink_alias, unmatched_buildings
+from db.resolution import building_place, confirm_alias, unmatched_buildings
 from pipeline.buildings.names import display_name, name_key
 from pipeline.buildings.resolve import suggest_match
 from rentwatch.cli.buildings import buildings
@@ -56,20 +56,9 @@ def alias_command(building: str, name: str, db_path: str) -> None:
     """
     db = open_db(db_path)
     target = find_building(db, building)
-    if target is None:
+    place = None if target is None else building_place(db, target)
+    if target is None or place is None:
         raise click.ClickException(f"no building {building!r} in the registry")
     alias = display_name(name)
-    with db.conn:
-        city = db.execute(
-            "SELECT COALESCE(city, '') FROM buildings WHERE id = ?", [target]
-        ).fetchone()[0]
-        key = name_key(alias, city)
-        add_alias(db, target, alias, origin="manual", alias_key=key)
-        moved = 0
-        for (other,) in db.execute(
-            "SELECT DISTINCT b.id FROM buildings b LEFT JOIN building_aliases a ON a.building_id = b.id "
-            "WHERE b.status = 'unverified' AND b.id != ? AND (b.name = ? OR a.alias_key = ?)",
-            [target, alias, key],
-        ).fetchall():
-            moved += relink_alias(db, from_building=other, to_building=target)
+    moved = confirm_alias(db, target, alias, alias_key=name_key(alias, place[1]))
     click.echo(f"{alias!r} is now an alias of building {target}; {moved} listings moved to it")

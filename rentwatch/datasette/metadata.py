@@ -3,10 +3,10 @@ column descriptions, default sorts and facets, canned queries and the dashboards
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+from db.dashboards import dashboard_defaults
 from rentwatch.datasette import queries
 from rentwatch.datasette.dashboards import build_dashboards
 from rentwatch.datasette.tables import HIDDEN_TABLES, TABLES
@@ -30,39 +30,22 @@ PREFERRED_BUILDING = "丽晶国际"
 PREFERRED_AREA = "九堡"
 
 
-def _defaults(db_path: str | Path | None) -> tuple[str | None, str | None]:
-    """Which building and area the dashboards open on: the story's, or the one with most days."""
-    if db_path is None or not Path(db_path).exists():
-        return None, None
-    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
-    try:
-        names = [r[0] for r in conn.execute(queries.BUILDING_NAMES)]
-        building = PREFERRED_BUILDING if PREFERRED_BUILDING in names else None
-        if building is None and names:
-            row = conn.execute(
-                "select b.name from building_daily d join buildings b on b.id = d.building_id "
-                "group by b.id order by count(*) desc, b.name limit 1"
-            ).fetchone()
-            building = row[0] if row else None
-        areas = [r[0] for r in conn.execute(queries.AREA_NAMES)]
-        area = next((a for a in areas if a.endswith(PREFERRED_AREA)), areas[0] if areas else None)
-        return building, area
-    except sqlite3.Error:
-        return None, None  # an empty or older database: no defaults, the pages still work
-    finally:
-        conn.close()
-
-
 def build_metadata(db_name: str = "rentwatch", db_path: str | Path | None = None) -> dict[str, Any]:
     """Datasette metadata for the database served under ``db_name``.
 
     ``db_path`` (optional) lets the dashboards open on a building and area that exist.
     """
-    building, area = _defaults(db_path)
+    building, area = (
+        dashboard_defaults(
+            db_path, preferred_building=PREFERRED_BUILDING, preferred_area=PREFERRED_AREA
+        )
+        if db_path is not None
+        else (None, None)
+    )
     tables: dict[str, Any] = {}
     for name, spec in TABLES.items():
         entry = {k: v for k, v in spec.items() if k != "columns"}
-        entry["columns"] = dict(spec["columns"])  # type: ignore[arg-type]
+        entry["columns"] = dict(spec["columns"])
         tables[name] = entry
     tables["buildings"]["label_column"] = "name"
     tables["buildings"]["sort"] = "name"

@@ -7,6 +7,8 @@ scrape failed has no units, and the queries never turn that into zero.
 
 from __future__ import annotations
 
+from db.dashboards import AREA_LABEL
+
 #: One building's days, by its registry name or any of its aliases.
 BUILDING_TREND = """
 select
@@ -236,11 +238,6 @@ from manual_observations m join buildings b on b.id = m.building_id
 where m.vacant is not null [[ and b.name = :building ]]
 order by 1, 2
 """
-
-#: A district's own row has no subdistrict; a 板块's row is labelled "district / 板块".
-AREA_LABEL = (
-    "district || case when coalesce(subdistrict, '') != '' then ' / ' || subdistrict else '' end"
-)
 
 AREA_NAMES = f"""
 select distinct {AREA_LABEL} as area from district_daily order by area

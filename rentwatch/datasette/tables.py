@@ -6,6 +6,8 @@ observation days in Asia/Shanghai (YYYY-MM-DD); times ending in +00:00 are UTC.
 
 from __future__ import annotations
 
+from typing import Any
+
 _MEASURES = {
     "listings": "Live ads seen that day (every site, promoted ads included, repeats counted once per ad).",
     "units": "Estimated distinct empty flats that day: ads for the same flat merged. Blank: no data that day (a failed or blocked scrape), which is not zero.",
@@ -25,7 +27,7 @@ _MEASURES = {
     "sources": "Sites whose scrape covered this that day, comma-separated.",
 }
 
-TABLES: dict[str, dict[str, object]] = {
+TABLES: dict[str, dict[str, Any]] = {
     "buildings": {
         "description": "Apartment buildings (小区 / towers): the registry imported from CSV, plus names met in listings that matched no registry building (status unverified).",
         "columns": {

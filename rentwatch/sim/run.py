@@ -25,8 +25,10 @@ from typing import Any
 
 import sqlite_utils
 
+from db import evaluation as evaluation_sql
 from db import open_db
-from db.buildings import import_buildings, read_buildings_csv
+from db.buildings import import_buildings
+from pipeline.buildings.registry_csv import read_buildings_csv
 from pipeline.collect.crawl import scrape
 from pipeline.snapshot import DEFAULT_STRATEGIES, Strategies, snapshot_day
 from rentwatch.sim.market import WARMUP_DAYS, Market, Truth
@@ -175,8 +177,8 @@ def _within(day: str, since: str | None, until: str | None) -> bool:
     return (since is None or day >= since) and (until is None or day <= until)
 
 
-def _ape(estimate: float | None, truth: float) -> float | None:
-    return None if estimate is None else abs(estimate - truth) / truth
+def _ape(estimate: float, truth: float) -> float:
+    return abs(estimate - truth) / truth
 
 
 def evaluate(
@@ -196,13 +198,12 @@ def evaluate(
     cliff between them), so its typical building-day is given too: the median of the
     absolute percentage errors and the share of building-days within 3 %.
     """
-    rows = {
-        (r["name"], r["date"]): r
-        for r in db.query(
-            "SELECT b.name, d.* FROM building_daily d JOIN buildings b ON b.id = d.building_id"
-        )
-    }
-    units_err, ads_err, rent_err, low_ok, per_building = [], [], [], 0, {}
+    rows = evaluation_sql.daily_rows_by_name(db)
+    units_err: list[float] = []
+    ads_err: list[float] = []
+    rent_err: list[float] = []
+    low_ok = 0
+    per_building: dict[str, list[float]] = {}
     cuts_true = cuts_counted = cuts_off = 0
     bias: list[float] = []
     missing = 0
@@ -276,10 +277,7 @@ def grouping_floor(
     difference from ``empty_only_mape``).
     """
     seen: dict[tuple[str, str], list[tuple[int, int | None, float]]] = {}
-    for code, day, rent, unit_id in db.execute(
-        "SELECT l.listing_id, o.date, o.rent, l.unit_id FROM listing_observations o "
-        "JOIN listings l ON l.id = o.listing_id WHERE o.rent IS NOT NULL"
-    ):
+    for code, day, rent, unit_id in evaluation_sql.observed_rents(db):
         ad = market.ad_by_code.get(code)
         if ad is None or ad.flat is None or ad.bait:
             continue
@@ -335,10 +333,7 @@ def grouping_errors(db: sqlite_utils.Database, market: Market) -> dict[str, Any]
     same agency; ``unseen_reposts``: links of kind unseen_repost (the old ad was never
     seen), and how many went to a unit holding no other ad of the same flat.
     """
-    seen = db.execute(
-        "SELECT l.listing_id, l.unit_id, o.date FROM listing_observations o "
-        "JOIN listings l ON l.id = o.listing_id WHERE l.unit_id IS NOT NULL"
-    ).fetchall()
+    seen = evaluation_sql.observed_units(db)
     first_day = min((day for _, _, day in seen), default=None)
     units_of: dict[tuple[int, str], set[int]] = {}
     flats_in: dict[tuple[int, str], set[int]] = {}
@@ -358,16 +353,11 @@ def grouping_errors(db: sqlite_utils.Database, market: Market) -> dict[str, Any]
         tally[1] += len(units) > 1
         tally[2] += any(len(flats_in[(u, day)]) > 1 for u in units)
 
-    unit_ads: dict[int, list[tuple[str, str]]] = {}
-    for code, unit_id, first_seen in db.execute(
-        "SELECT listing_id, unit_id, first_seen FROM listings WHERE unit_id IS NOT NULL"
-    ):
+    unit_ads: dict[int, list[tuple[str, str | None]]] = {}
+    for code, unit_id, first_seen in evaluation_sql.unit_ads(db):
         unit_ads.setdefault(unit_id, []).append((code, first_seen))
     tallies = {"repost": [0, 0], "unseen_repost": [0, 0]}  # links, wrong
-    for code, unit_id, first_seen, kind in db.execute(
-        "SELECT l.listing_id, k.unit_id, l.first_seen, k.kind FROM unit_links k "
-        "JOIN listings l ON l.id = k.listing_id WHERE k.kind IN ('repost', 'unseen_repost')"
-    ):
+    for code, unit_id, first_seen, kind in evaluation_sql.repost_links(db):
         ad = market.ad_by_code.get(code)
         if ad is None or ad.flat is None:
             continue

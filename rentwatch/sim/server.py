@@ -51,8 +51,7 @@ class SimServer:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.httpd.server_port}"
 
     def set_day(self, index: int) -> None:
         """Show the market on day ``index`` (the market must have been advanced to it)."""

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from db.pages import PageArchive
+from scrapers.fetch.archive import PageStore
 from scrapers.fetch.blocks import block_reason, redirect_reason
 from scrapers.fetch.decode import decode_body
 from scrapers.fetch.retry import (
@@ -138,7 +138,7 @@ class Fetcher:
         self,
         settings: FetchSettings | None = None,
         *,
-        archive: PageArchive | None = None,
+        archive: PageStore | None = None,
         client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         run_id: int | None = None,
