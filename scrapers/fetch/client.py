@@ -84,6 +84,22 @@ def tls_verify(verify: bool | str | os.PathLike[str] | ssl.SSLContext) -> bool |
     return ssl.create_default_context(cafile=path)
 
 
+_LOCATION = "rentwatch.location"
+
+
+async def _hold_location(response: httpx.Response) -> None:
+    """Take ``Location`` out of the headers before httpx reads it (a response hook).
+
+    httpx builds the redirect request for every 3xx even when it does not follow it, and
+    a ``Location`` such as ``javascript:`` raises ``InvalidURL`` there, outside its
+    ``HTTPError`` tree. The Fetcher follows redirects itself, with the value kept here.
+    """
+    location = response.headers.get("Location")
+    if location is not None:
+        del response.headers["Location"]
+        response.extensions[_LOCATION] = location
+
+
 def _duration(seconds: float) -> str:
     if seconds >= 86400:
         return f"{seconds:,.0f} s, {seconds / 86400:.1f} days"
@@ -220,6 +236,8 @@ class Fetcher:
                     "Accept-Encoding": ACCEPT_ENCODING,
                 },
             )
+        if _hold_location not in self._client.event_hooks["response"]:
+            self._client.event_hooks["response"].append(_hold_location)
         return self
 
     async def __aexit__(
@@ -305,6 +323,7 @@ class Fetcher:
                 headers["If-Modified-Since"] = last_modified
 
         retries = 0
+        wait_note: str | None = None
         started = time.monotonic()
         while True:
             answer = await self._attempt(slot, url, headers, source)
@@ -326,11 +345,12 @@ class Fetcher:
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                     if retry_after is not None and retry_after > self.settings.backoff_max:
                         # Waiting a day inside a run helps no one; say what the site asked.
-                        message += (
-                            f": the site asked to wait {_duration(retry_after)} (Retry-After), "
+                        wait_note = (
+                            f"the site asked to wait {_duration(retry_after)} (Retry-After), "
                             f"longer than the {self.settings.backoff_max:g} s a run waits; "
                             "not retried"
                         )
+                        message += f": {wait_note}"
                         retryable = False
                     elif retry_after is not None and status in PAUSE_STATUSES:
                         self.throttle.pause(answer.slot, retry_after)
@@ -390,6 +410,8 @@ class Fetcher:
         result.blocked = block_reason(
             url=url, final_url=result.final_url, status=status, body=body, text=text, source=source
         )
+        if result.blocked and wait_note:
+            result.blocked += f"; {wait_note}"
         if result.blocked:
             self._stats["blocked"] += 1
             log.warning("blocked: %s: %s", url, result.blocked)
@@ -434,7 +456,7 @@ class Fetcher:
             response, body, error = await self._send(slot, target, headers, limit, robots)
             if response is None or body is None:
                 return _Answer(response, None, error, slot, target)
-            location = response.headers.get("Location")
+            location = response.extensions.get(_LOCATION)
             if response.status_code not in _REDIRECTS or not location:
                 return _Answer(response, body, None, slot, target)
             following = urljoin(target, location.strip())
@@ -525,8 +547,8 @@ class Fetcher:
             response.status_code,
             len(body),
             latency,
-            f", redirect to {response.headers['Location']}"
-            if response.status_code in _REDIRECTS and "Location" in response.headers
+            f", redirect to {response.extensions[_LOCATION]}"
+            if response.status_code in _REDIRECTS and _LOCATION in response.extensions
             else "",
         )
         return response, body, None
