@@ -1,22 +1,31 @@
-"""Fetch throughput: rentwatch's Fetcher against Scrapy, same pages, same concurrency.
+"""The whole scrape against Scrapy doing the same work, on real-markup pages.
 
-    .venv/bin/python bench/bench_fetch.py [--pages 1000] [--big 10000] [--concurrency 16]
+    .venv/bin/python bench/bench_fetch.py [--districts 5] [--rounds 3] [--concurrency 16]
 
-A minimal asyncio HTTP server (its own process) answers ``/p/<n>`` with a ~60 KB
-Lianjia-like list page (30 listing cards, a different page per n). Then, each in its own
-subprocess so that CPU time and peak RSS are each side's own:
+A minimal asyncio HTTP server (its own process) answers ``/zufang/<district>/`` and
+``/zufang/<district>/pg<n>/`` with a Lianjia list page: the real saved Shenzhen page
+(``$RENTWATCH_REAL_FIXTURES/lianjia/beike_zufang_list_sz_2020-03.html``, 162 KB, 30
+cards) with its listing ids made unique per page and its pager pointed at the
+district, so that every page stores new rows, as on a first day. Without the fixtures
+it falls back to a hand-written page in the same markup. Each district is 100 pages.
 
-* ours:   Fetcher, politeness off (delay 0, ``--concurrency`` per host), robots.txt off,
-          every body archived into a temporary SQLite file (sha256 + zlib), decoded,
-          checked for blocks, then parsed with selectolax Lexbor (titles and rents);
-* ours, httpcore: the same with httpx's own connection pool instead of LeanTransport;
-* scrapy: CrawlerProcess, same concurrency, no delay, robots.txt off, AutoThrottle off,
-          parsing the same fields with ``response.css`` (parsel/lxml); no archive.
+Then, in rounds, the two sides alternate (which one goes first alternates too), each in
+its own child process so that CPU time and peak RSS (``os.wait4``) are its own:
 
-Printed: pages/s over the crawl, CPU seconds per page (crawl only, and the whole process
-from ``os.wait4`` including interpreter start and imports), peak RSS, and ours/Scrapy
-ratios. Ours runs again with ``--big`` pages to show peak memory does not grow with the
-page count. Targets: >= 1.5x Scrapy's pages/s, CPU/page <= Scrapy's.
+* rentwatch: ``pipeline.collect.crawl.scrape()``, as the CLI calls it: robots.txt,
+  the site guard, politeness (delay 0 and ``--concurrency`` per host: loopback), each
+  page archived (sha256 + zlib), checked for blocks, parsed once by ``LianjiaSource``,
+  its rows stored in SQLite;
+* scrapy: a ``CrawlerProcess`` spider with the same concurrency, robots.txt obeyed, no
+  delay, AutoThrottle off, parsing each page with the same ``LianjiaSource.parse_list``
+  and following the same ``following_urls``; an item pipeline stores the same rows with
+  the same ``db.listings.save_records`` into its own SQLite file. Scrapy keeps no
+  archive: that work is rentwatch's alone.
+
+Printed per side: pages/s, CPU ms per page over the crawl (``time.process_time``), CPU
+per page of the whole process (interpreter start and imports included), peak RSS; then
+min / median / max over the rounds of the paired ratios (rentwatch / Scrapy). Target:
+CPU per page <= Scrapy's.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import asyncio
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,189 +43,175 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ITEMS_PER_PAGE = 30
+sys.path.insert(0, str(REPO))
+PAGES_PER_DISTRICT = 100
+AS_OF = "2024-05-01"
+FIXTURE = "lianjia/beike_zufang_list_sz_2020-03.html"
 
 # -- the page --------------------------------------------------------------------------
 
-_CARD = """
-<div class="content__list--item" data-house_code="HZ{n:08d}{i:02d}" data-ad_type="0">
-  <a class="content__list--item--aside" href="/zufang/HZ{n:08d}{i:02d}.html" target="_blank">
-    <img alt="整租·钱江新城{i}号 2室1厅 南" src="https://image1.ljcdn.com/x/{n}/{i}.jpg" class="lazyload">
-  </a>
-  <div class="content__list--item--main">
-    <p class="content__list--item--title">
-      <a class="twoline" target="_blank" href="/zufang/HZ{n:08d}{i:02d}.html">整租·钱江新城{i}号 2室1厅 南</a>
-    </p>
-    <p class="content__list--item--des">
-      <a target="_blank" href="/zufang/jianggan/">江干</a>-<a href="/zufang/qianjiangxincheng/" target="_blank">钱江新城</a>-<a title="钱江新城{i}号" href="/zufang/c18110000{i:05d}/" target="_blank">钱江新城{i}号</a>
-      <i>/</i>{area}㎡<i>/</i>南<i>/</i>2室1厅1卫<span class="hide"><i>/</i>中楼层 （28层）</span>
-    </p>
-    <p class="content__list--item--bottom oneline"><i class="content__item__tag--is_subway_house">近地铁</i><i class="content__item__tag--decoration">精装</i></p>
-    <p class="content__list--item--brand oneline"><span class="brand">链家</span><span class="content__list--item--time oneline">3天前维护</span></p>
-    <span class="content__list--item-price"><em>{rent}</em> 元/月</span>
-  </div>
-</div>"""
-
-_HEAD = """<!DOCTYPE html><html><head><meta charset="utf-8">
-<title>杭州租房信息_杭州出租房源|房屋出租价格【杭州链家租房】</title>
-<style>{css}</style><script>{js}</script></head><body>
-<div class="nav">{nav}</div><div class="content__list">"""
-
-_TAIL = """</div>
-<div class="content__pg" data-totalpage="100" data-curpage="{n}"></div>
-<span class="content__title--hl">3000</span></body></html>"""
+_CODE = re.compile(rb"([A-Z]{2}\d{9})\d{6,}")
+_PAGER = re.compile(rb'<div class="content__pg"[^>]*>')
 
 
-def _template() -> bytes:
-    cards = "".join(
-        _CARD.format(n=0, i=i, area=30 + i % 90, rent=1500 + (i * 13) % 6000).replace(
-            "HZ00000000", "HZ@@N@@"
-        )
-        for i in range(ITEMS_PER_PAGE)
+def _real_template() -> bytes | None:
+    root = os.environ.get("RENTWATCH_REAL_FIXTURES")
+    path = Path(root) / FIXTURE if root else None
+    if path is None or not path.exists():
+        return None
+    body = path.read_bytes()
+    seen: dict[bytes, bytes] = {}
+
+    def code(match: re.Match[bytes]) -> bytes:
+        # Each distinct id gets its own slot; the page number fills the placeholder.
+        key = match.group(0)
+        if key not in seen:
+            seen[key] = match.group(1) + b"@@N@@%02d" % len(seen)
+        return seen[key]
+
+    body = _CODE.sub(code, body)
+    pager = (
+        b'<div class="content__pg" data-el="page_navigation" '
+        b'data-url="/zufang/@@D@@/pg{page}/" data-totalPage=100 data-curPage=@@P@@>'
     )
-    head = _HEAD.format(
-        css=".content__list--item{margin:0;padding:12px}" * 200,
-        js="window.__page=@@N@@;" + "var a=function(x){return x*2};" * 300,
-        nav="<a href='/zufang/'>租房</a>" * 150,
+    return _PAGER.sub(pager, body, count=1)
+
+
+def _written_template() -> bytes:
+    sys.path.insert(0, str(REPO))
+    from tests.lianjia_site import Card, list_page
+
+    cards = [
+        Card(f"HZ23512749@@N@@{i:02d}", f"钱江新城{i}号", str(1500 + 37 * i), area=str(30 + i))
+        for i in range(30)
+    ]
+    return list_page(cards, page=0, total_pages=100, total=3000).replace(
+        b'data-url="/zufang/pg{page}/" data-totalPage=100 data-curPage=0',
+        b'data-url="/zufang/@@D@@/pg{page}/" data-totalPage=100 data-curPage=@@P@@',
     )
-    return (head + cards + _TAIL.format(n="@@N@@")).encode()
 
 
-_PAGE = _template()
+def page_template() -> tuple[bytes, str]:
+    real = _real_template()
+    return (real, "real saved page") if real else (_written_template(), "hand-written page")
 
 
-def make_page(n: int) -> bytes:
-    """Page n: the same cards, its own listing ids and page number (so its own archive row)."""
-    return _PAGE.replace(b"@@N@@", b"%08d" % n)
+def make_page(template: bytes, district: int, page: int) -> bytes:
+    return (
+        template.replace(b"@@N@@", b"%03d%03d" % (district, page))
+        .replace(b"@@D@@", b"d%d" % district)
+        .replace(b"@@P@@", b"%d" % page)
+    )
 
 
 # -- the server (its own process) -------------------------------------------------------
 
-_REQUEST_LINE = re.compile(rb"GET /p/(\d+)")
+_REQUEST = re.compile(rb"GET /zufang/d(\d+)/(?:pg(\d+)/)? ")
 
 
-async def _serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            match = _REQUEST_LINE.match(head)
-            if match:
-                n = int(match.group(1))
-                body = make_page(n)
-                status = b"200 OK"
-            else:
-                body, status = b"not found", b"404 Not Found"
-            writer.write(
-                b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; charset=utf-8\r\n"
-                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-            )
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        writer.close()
+def _server_main() -> None:
+    template, _ = page_template()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                match = _REQUEST.match(head)
+                if match:
+                    page = int(match.group(2) or 1)
+                    body, status = make_page(template, int(match.group(1)), page), b"200 OK"
+                else:
+                    body, status = b"not found", b"404 Not Found"
+                writer.write(
+                    b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; charset=utf-8\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0, backlog=1024)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
 
 
-async def _server_main() -> None:
-    server = await asyncio.start_server(_serve_client, "127.0.0.1", 0, backlog=1024)
-    port = server.sockets[0].getsockname()[1]
-    print(port, flush=True)
-    async with server:
-        await server.serve_forever()
+# -- rentwatch ---------------------------------------------------------------------------
 
 
-# -- ours --------------------------------------------------------------------------------
-
-
-def _ours_main(port: int, pages: int, concurrency: int, transport: str = "lean") -> dict:
+def _ours_main(port: int, districts: int, concurrency: int) -> dict:
     import logging
 
-    import httpx
-    from selectolax.lexbor import LexborHTMLParser
-
-    sys.path.insert(0, str(REPO))
     from db import open_db
-    from db.pages import PageArchive
-    from scrapers.fetch import Fetcher, FetchSettings
-    from scrapers.source import Politeness
+    from pipeline.collect.crawl import scrape
 
     logging.disable(logging.INFO)  # one log line per request would measure the log handler
-    settings = FetchSettings(
-        obey_robots=False,
-        autothrottle=False,
-        politeness=Politeness(delay=0, jitter=0, concurrency=concurrency),
-    )
-    items = 0
-
-    def parse(text: str) -> int:
-        tree = LexborHTMLParser(text)
-        count = 0
-        for card in tree.css("div.content__list--item"):
-            title = card.css_first("p.content__list--item--title a")
-            rent = card.css_first("span.content__list--item-price em")
-            if title is not None and rent is not None and title.text() and rent.text():
-                count += 1
-        return count
-
-    async def crawl(archive: PageArchive) -> None:
-        nonlocal items
-        urls = iter(range(pages))
-        pool = httpx.AsyncHTTPTransport() if transport == "httpcore" else None
-        async with Fetcher(
-            settings, archive=archive, as_of="2024-05-01", transport=pool
-        ) as fetcher:
-
-            async def worker() -> None:
-                nonlocal items
-                for n in urls:  # the shared iterator: N workers, memory flat in the page count
-                    result = await fetcher.fetch(f"http://127.0.0.1:{port}/p/{n}")
-                    if not result.ok:
-                        raise SystemExit(f"bench page {n} failed: {result.error or result.blocked}")
-                    items += parse(result.text or "")
-                    archive.mark_parsed(result.page_id, ok=True, records=ITEMS_PER_PAGE)
-
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-
     with tempfile.TemporaryDirectory() as tmp:
         db = open_db(Path(tmp) / "bench.db")
         cpu0, t0 = time.process_time(), time.perf_counter()
-        asyncio.run(crawl(PageArchive(db)))
+        report = scrape(
+            db,
+            "lianjia",
+            city="hz",
+            districts=[f"d{k}" for k in range(districts)],
+            base_url=f"http://127.0.0.1:{port}",
+            as_of=AS_OF,
+            delay=0,
+            concurrency=concurrency,
+        )
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-        archived = db.execute("SELECT count(*) FROM pages").fetchone()[0]
+        rows = db.execute("SELECT count(*) FROM listings").fetchone()[0]
+        archived = db.execute("SELECT count(*) FROM pages WHERE kind = 'list'").fetchone()[0]
         db.close()
-    assert items == pages * ITEMS_PER_PAGE, items
-    assert archived == pages, archived
-    return {"pages": pages, "items": items, "wall": wall, "cpu": cpu}
+    assert report.status == "ok", report.message
+    return {"pages": report.pages, "rows": rows, "archived": archived, "wall": wall, "cpu": cpu}
 
 
 # -- scrapy ------------------------------------------------------------------------------
 
 
-def _scrapy_main(port: int, pages: int, concurrency: int) -> dict:
+def _scrapy_main(port: int, districts: int, concurrency: int) -> dict:
     import scrapy
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
-    state = {"items": 0, "pages": 0}
+    from db import open_db
+    from db.listings import save_records
+    from scrapers.lianjia import LianjiaSource
+
+    source = LianjiaSource()
+    state = {"pages": 0}
+    tmp = tempfile.TemporaryDirectory()
+    db = open_db(Path(tmp.name) / "scrapy.db")
+
+    class StorePipeline:
+        """The rows of each page into SQLite, as rentwatch stores them."""
+
+        def process_item(self, item, spider=None):
+            save_records(db, item["records"], as_of=AS_OF)
+            return item
 
     class BenchSpider(scrapy.Spider):
         name = "bench"
-        start_urls = [f"http://127.0.0.1:{port}/p/{n}" for n in range(pages)]
+        start_urls = [f"http://127.0.0.1:{port}/zufang/d{k}/" for k in range(districts)]
 
         def parse(self, response):
             state["pages"] += 1
-            for card in response.css("div.content__list--item"):
-                title = card.css("p.content__list--item--title a::text").get()
-                rent = card.css("span.content__list--item-price em::text").get()
-                if title and rent:
-                    state["items"] += 1
-            return ()
+            page = source.parse_list(response.body, response.url)
+            yield {"records": page.records}
+            for url in source.following_urls(page):
+                yield scrapy.Request(url, callback=self.parse)
 
     process = CrawlerProcess(
         settings={
             "LOG_LEVEL": "ERROR",
             "TELNETCONSOLE_ENABLED": False,
-            "ROBOTSTXT_OBEY": False,
+            "ROBOTSTXT_OBEY": True,
             "CONCURRENT_REQUESTS": concurrency,
             "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
             "DOWNLOAD_DELAY": 0,
@@ -223,6 +219,7 @@ def _scrapy_main(port: int, pages: int, concurrency: int) -> dict:
             "AUTOTHROTTLE_ENABLED": False,
             "COOKIES_ENABLED": False,
             "USER_AGENT": "rentwatch-bench",
+            "ITEM_PIPELINES": {StorePipeline: 300},
         }
     )
     crawler = process.create_crawler(BenchSpider)
@@ -238,10 +235,13 @@ def _scrapy_main(port: int, pages: int, concurrency: int) -> dict:
     crawler.signals.connect(closed, signal=signals.spider_closed)
     process.crawl(crawler)
     process.start()
-    assert state["pages"] == pages, state
+    rows = db.execute("SELECT count(*) FROM listings").fetchone()[0]
+    db.close()
+    tmp.cleanup()
     return {
-        "pages": pages,
-        "items": state["items"],
+        "pages": state["pages"],
+        "rows": rows,
+        "archived": 0,
         "wall": times["t1"] - times["t0"],
         "cpu": times["cpu1"] - times["cpu0"],
     }
@@ -250,10 +250,10 @@ def _scrapy_main(port: int, pages: int, concurrency: int) -> dict:
 # -- orchestration -----------------------------------------------------------------------
 
 
-def run_side(side: str, port: int, pages: int, concurrency: int) -> dict:
-    """Run one side in a child process; add its whole-process CPU and peak RSS (wait4)."""
+def run_side(side: str, port: int, districts: int, concurrency: int) -> dict:
+    """One side in a child process; its whole-process CPU and peak RSS from wait4."""
     cmd = [sys.executable, __file__, "--worker", side, "--port", str(port)]
-    cmd += ["--pages", str(pages), "--concurrency", str(concurrency)]
+    cmd += ["--districts", str(districts), "--concurrency", str(concurrency)]
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=REPO)
     assert child.stdout is not None
     out = child.stdout.read()
@@ -269,75 +269,72 @@ def run_side(side: str, port: int, pages: int, concurrency: int) -> dict:
 
 def _row(name: str, r: dict) -> str:
     return (
-        f"{name:<18}{r['pages']:>7}{r['pages'] / r['wall']:>10.0f}"
-        f"{1000 * r['cpu'] / r['pages']:>14.2f}{1000 * r['process_cpu'] / r['pages']:>16.2f}"
-        f"{r['peak_rss_mb']:>12.0f}"
+        f"{name:<11}{r['pages']:>7}{r['rows']:>8}{r['pages'] / r['wall']:>10.0f}"
+        f"{1000 * r['cpu'] / r['pages']:>13.2f}{1000 * r['process_cpu'] / r['pages']:>15.2f}"
+        f"{r['peak_rss_mb']:>13.0f}"
     )
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="rentwatch Fetcher vs Scrapy on a local server")
-    parser.add_argument("--pages", type=int, default=1000)
-    parser.add_argument("--big", type=int, default=10000, help="pages for the memory run (0: skip)")
+    parser = argparse.ArgumentParser(description="rentwatch scrape() vs Scrapy on a local server")
+    parser.add_argument("--districts", type=int, default=5, help="100 pages each")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument(
-        "--worker", choices=["server", "ours", "ours-httpcore", "scrapy"], help=argparse.SUPPRESS
-    )
+    parser.add_argument("--worker", choices=["server", "ours", "scrapy"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker == "server":
-        asyncio.run(_server_main())
+        _server_main()
         return
     if args.worker:
-        if args.worker == "scrapy":
-            result = _scrapy_main(args.port, args.pages, args.concurrency)
-        else:
-            transport = "httpcore" if args.worker == "ours-httpcore" else "lean"
-            result = _ours_main(args.port, args.pages, args.concurrency, transport)
-        print(json.dumps(result), flush=True)
+        main_of = _scrapy_main if args.worker == "scrapy" else _ours_main
+        print(json.dumps(main_of(args.port, args.districts, args.concurrency)), flush=True)
         return
 
     server = subprocess.Popen(
         [sys.executable, __file__, "--worker", "server"], stdout=subprocess.PIPE, cwd=REPO
     )
+    template, what = page_template()
+    rounds: list[tuple[dict, dict]] = []
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline())
-        page_kb = len(make_page(0)) / 1024
         print(
-            f"{args.pages} pages of {page_kb:.0f} KB ({ITEMS_PER_PAGE} cards each), "
-            f"concurrency {args.concurrency}, server on 127.0.0.1:{port}, {os.cpu_count()} CPUs"
+            f"{args.districts * PAGES_PER_DISTRICT} pages a side a round ({what}, "
+            f"{len(make_page(template, 0, 1)) / 1024:.0f} KB), concurrency {args.concurrency}, "
+            f"{args.rounds} rounds, {os.cpu_count()} CPUs"
         )
-        run_side("ours", port, 50, args.concurrency)  # warm the server and the OS caches
-        ours = run_side("ours", port, args.pages, args.concurrency)
-        scrapy_ = run_side("scrapy", port, args.pages, args.concurrency)
-        httpcore = run_side("ours-httpcore", port, args.pages, args.concurrency)
-        big = run_side("ours", port, args.big, args.concurrency) if args.big else None
+        run_side("ours", port, 1, args.concurrency)  # warm the server and the OS caches
+        print(
+            f"\n{'':<11}{'pages':>7}{'rows':>8}{'pages/s':>10}{'CPU ms/page':>13}"
+            f"{'(whole proc)':>15}{'peak RSS MB':>13}"
+        )
+        for n in range(args.rounds):
+            order = ["ours", "scrapy"] if n % 2 == 0 else ["scrapy", "ours"]
+            got = {side: run_side(side, port, args.districts, args.concurrency) for side in order}
+            rounds.append((got["ours"], got["scrapy"]))
+            print(_row("rentwatch", got["ours"]))
+            print(_row("scrapy", got["scrapy"]))
     finally:
         server.terminate()
         server.wait()
 
-    print(
-        f"\n{'':<18}{'pages':>7}{'pages/s':>10}{'CPU ms/page':>14}"
-        f"{'(whole proc)':>16}{'peak RSS MB':>12}"
-    )
-    print(_row("rentwatch", ours))
-    print(_row("scrapy", scrapy_))
-    print(_row("ours, httpcore", httpcore))
-    if big:
-        print(_row("rentwatch (big)", big))
-    speed = (ours["pages"] / ours["wall"]) / (scrapy_["pages"] / scrapy_["wall"])
-    cpu = (ours["cpu"] / ours["pages"]) / (scrapy_["cpu"] / scrapy_["pages"])
-    proc_cpu = (ours["process_cpu"] / ours["pages"]) / (scrapy_["process_cpu"] / scrapy_["pages"])
-    print(f"\nours/scrapy pages/s:      {speed:.2f}x   (target >= 1.5x)")
-    print(f"ours/scrapy CPU per page: {cpu:.2f}x   (whole process {proc_cpu:.2f}x; target <= 1.0x)")
-    print(f"ours/scrapy peak RSS:     {ours['peak_rss_mb'] / scrapy_['peak_rss_mb']:.2f}x")
-    if big:
-        print(
-            f"peak RSS, ours: {ours['peak_rss_mb']:.0f} MB at {ours['pages']} pages, "
-            f"{big['peak_rss_mb']:.0f} MB at {big['pages']} pages"
-        )
+    for ours, theirs in rounds:
+        assert ours["pages"] == theirs["pages"] and ours["rows"] == theirs["rows"], (ours, theirs)
+    speed = [(o["pages"] / o["wall"]) / (s["pages"] / s["wall"]) for o, s in rounds]
+    cpu = [(o["cpu"] / o["pages"]) / (s["cpu"] / s["pages"]) for o, s in rounds]
+    proc = [(o["process_cpu"] / o["pages"]) / (s["process_cpu"] / s["pages"]) for o, s in rounds]
+    rss = [o["peak_rss_mb"] / s["peak_rss_mb"] for o, s in rounds]
+    print("\nrentwatch / Scrapy, min / median / max over the rounds:")
+    print(f"  pages/s                  {_spread(speed)}")
+    print(f"  CPU per page (crawl)     {_spread(cpu)}   (target <= 1.00)")
+    print(f"  CPU per page (process)   {_spread(proc)}")
+    print(f"  peak RSS                 {_spread(rss)}")
 
 
 if __name__ == "__main__":

@@ -59,6 +59,10 @@ class SourceJob:
     delay: float | None = None
     concurrency: int | None = None
     base_url: str | None = None
+    #: Proxy URL for this job's requests; None: the config's ``proxy``, else the environment.
+    proxy: str | None = None
+    #: The site allows a delay under 1 s or more than 2 requests at once.
+    i_have_permission: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ class _Checker:
         return ConfigError(f"{self.path}{where}: {name}: {problem}")
 
     def config(self, data: dict[str, Any]) -> Config:
-        known = {"database", "jobstore", "timezone", "sources", "snapshot"}
+        known = {"database", "jobstore", "timezone", "sources", "snapshot", "proxy"}
         for key in data:
             if key not in known:
                 raise self.fail(key, f"unknown key (known: {', '.join(sorted(known))})")
@@ -175,10 +179,15 @@ class _Checker:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise self.fail("timezone", f"unknown time zone {timezone!r}") from exc
 
+        proxy = data.get("proxy")
+        if proxy is not None:
+            self.check_proxy(proxy)
         raw_sources = data.get("sources", [])
         if not isinstance(raw_sources, list):
             raise self.fail("sources", "expected [[sources]] tables")
-        sources = tuple(self.source(s, i, timezone) for i, s in enumerate(raw_sources))
+        sources = tuple(
+            self.source(s, i, timezone, default_proxy=proxy) for i, s in enumerate(raw_sources)
+        )
         ids = [s.id for s in sources]
         for i, job_id in enumerate(ids):
             if job_id in ids[:i]:
@@ -202,7 +211,18 @@ class _Checker:
         p = Path(value).expanduser()
         return p if p.is_absolute() else self.base / p
 
-    def source(self, raw: Any, nth: int, timezone: str) -> SourceJob:
+    def check_proxy(self, proxy: Any, *, nth: int | None = None) -> None:
+        if not isinstance(proxy, str) or not re.match(r"(https?|socks5h?)://[^/\s]+", proxy):
+            raise self.fail(
+                "proxy",
+                'expected a proxy URL such as "http://127.0.0.1:3128" (http, https, socks5)',
+                table="sources" if nth is not None else None,
+                nth=nth or 0,
+            )
+
+    def source(
+        self, raw: Any, nth: int, timezone: str, *, default_proxy: str | None = None
+    ) -> SourceJob:
         table = "sources"
         if not isinstance(raw, dict):
             raise self.fail("sources", "each source must be a [[sources]] table")
@@ -217,6 +237,8 @@ class _Checker:
             "delay",
             "concurrency",
             "base_url",
+            "proxy",
+            "i_have_permission",
         }
         for key in raw:
             if key not in known:
@@ -272,6 +294,13 @@ class _Checker:
             not isinstance(base_url, str) or not re.match(r"https?://", base_url)
         ):
             raise self.fail("base_url", "expected an http:// or https:// URL", table=table, nth=nth)
+        proxy = raw.get("proxy", default_proxy)
+        if "proxy" in raw:
+            self.check_proxy(proxy, nth=nth)
+        permission = raw.get("i_have_permission", False)
+        if not isinstance(permission, bool):
+            raise self.fail("i_have_permission", "expected true or false", table=table, nth=nth)
+        self.check_politeness(name, city, delay, concurrency, base_url, permission, nth)
         return SourceJob(
             id=job_id,
             name=name,
@@ -283,7 +312,44 @@ class _Checker:
             delay=float(delay) if delay is not None else None,
             concurrency=concurrency,
             base_url=base_url,
+            proxy=proxy,
+            i_have_permission=permission,
         )
+
+    def check_politeness(
+        self,
+        name: str,
+        city: str,
+        delay: float | None,
+        concurrency: int | None,
+        base_url: str | None,
+        permission: bool,
+        nth: int,
+    ) -> None:
+        """The same floor ``rentwatch scrape`` applies: refused here, at load and ``--check``."""
+        from urllib.parse import urlsplit
+
+        from scrapers.fetch.policy import politeness_refusal
+        from scrapers.registry import get_source
+
+        source = get_source(name)
+        polite = source.politeness
+        if base_url:
+            host = urlsplit(base_url).hostname
+        else:
+            try:
+                host = urlsplit(source.base_url(city)).hostname
+            except ValueError:
+                host = None
+        refusal = politeness_refusal(
+            host,
+            polite.delay if delay is None else delay,
+            polite.concurrency if concurrency is None else concurrency,
+            permission=permission,
+        )
+        if refusal:
+            key = "delay" if delay is not None and delay < 1 else "concurrency"
+            raise self.fail(key, refusal, table="sources", nth=nth)
 
     def str_list(self, raw: dict[str, Any], key: str, nth: int) -> tuple[str, ...]:
         value = raw.get(key, [])

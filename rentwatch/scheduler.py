@@ -118,6 +118,7 @@ def run_source(config: Config, job_id: str, day: str) -> Outcome:
     """Scrape one configured source for ``day`` and record how it ended. Never raises."""
     from db import open_db
     from pipeline.collect.crawl import scrape
+    from scrapers.fetch import FetchSettings
 
     job = config.source(job_id)
     started = _now()
@@ -136,6 +137,8 @@ def run_source(config: Config, job_id: str, day: str) -> Outcome:
                 as_of=day,
                 delay=job.delay,
                 concurrency=job.concurrency,
+                settings=FetchSettings(proxy=job.proxy) if job.proxy else None,
+                i_have_permission=job.i_have_permission,
             )
         finally:
             db.close()

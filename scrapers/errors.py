@@ -5,9 +5,13 @@
     │   ├── NotAListingPage    the page belongs to another site or another kind of page
     │   ├── EmptyPage          an empty or truncated body
     │   ├── LayoutChanged      the page looks like the source's but a selector found nothing
-    │   └── BlockedPage        a captcha, verification or login page
+    │   ├── BlockedPage        a captcha, verification or login page
+    │   └── HostilePage        markup built to exhaust the parser (too deep, too many elements)
     ├── UnknownSource          no source of that name in the registry
+    ├── PolitenessRefused      settings below the politeness floor, or a search engine's User-Agent
     └── FetchError             the fetch layer gave up (see scrapers.fetch)
+        ├── OffSiteRequest     a URL off the source's hosts, not http(s), or on a private address
+        └── RequestBudgetExhausted  the run asked for more pages than its budget
 
 Every message names what was wrong (the URL, the selector, the source) so that a
 person reading the run log can act on it.
@@ -58,3 +62,31 @@ class UnknownSource(ScrapeError):
 
 class FetchError(ScrapeError):
     """The fetch layer gave up on a URL or a host."""
+
+
+class HostilePage(PageError):
+    """Markup no real listing page has (nesting thousands deep, millions of elements).
+
+    Refused before the parser sees it: Lexbor's time grows with the square of the depth.
+    """
+
+    def __init__(self, reason: str, url: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(f"hostile page: {reason}", url)
+
+
+class PolitenessRefused(ScrapeError):
+    """A scrape set up to be impolite: below the politeness floor, or posing as a search engine."""
+
+
+class OffSiteRequest(FetchError):
+    """A URL the crawl must not request: off the source's hosts, not http(s), or private."""
+
+    def __init__(self, reason: str, url: str) -> None:
+        self.reason = reason
+        self.url = url
+        super().__init__(reason)
+
+
+class RequestBudgetExhausted(FetchError):
+    """The run has sent as many requests as its budget allows."""

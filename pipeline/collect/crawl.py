@@ -4,6 +4,14 @@ One scrape covers one or more *scopes* (the whole city, a district, a tracked
 building) and records one ``runs`` row per scope. A scope's data counts for the
 day only if its run ends ``ok``: a blocked, forbidden, failed or truncated scope
 leaves the affected buildings with no data (null), never with zero.
+
+Bounded and on the site: each scope fetches at most its source's ``max_pages``
+(:data:`DEFAULT_MAX_PAGES` for sources that set none, such as next-link paging), every
+URL the pages point at must be on the source's hosts (or the ``--base-url`` host:
+:class:`scrapers.fetch.guard.SiteGuard`), and any failure, expected or not, ends the
+scope's run with a status and a one-line message instead of leaving it ``running``.
+Before the first request, the politeness floor and the User-Agent are checked
+(:mod:`scrapers.fetch.policy`).
 """
 
 from __future__ import annotations
@@ -23,8 +31,19 @@ from db.pages import PageArchive
 from db.runs import RunCounts, finish_run, start_run
 from pipeline.collect.parse_store import StoredPage, parse_and_store
 from pipeline.dates import today_shanghai
-from scrapers.errors import BlockedPage, FetchError, LayoutChanged, PageError, ScrapeError
+from scrapers.errors import (
+    BlockedPage,
+    FetchError,
+    HostilePage,
+    LayoutChanged,
+    PageError,
+    PolitenessRefused,
+    ScrapeError,
+)
 from scrapers.fetch import Fetcher, FetchResult, FetchSettings
+from scrapers.fetch.guard import SiteGuard
+from scrapers.fetch.policy import politeness_refusal, user_agent_refusal
+from scrapers.fetch.throttle import politeness_for as host_politeness
 from scrapers.record import ListPage
 from scrapers.registry import get_source
 from scrapers.source import Politeness, Source
@@ -33,6 +52,9 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 log = logging.getLogger(__name__)
+
+#: Pages one scope fetches at most when its source sets no ``max_pages`` (next-link paging).
+DEFAULT_MAX_PAGES = 100
 
 #: Worst first: the status of a whole scrape is the worst of its scopes'.
 _SEVERITY = {"failed": 5, "disallowed": 4, "blocked": 3, "partial": 2, "ok": 1}
@@ -224,6 +246,8 @@ def _store_fetched_page(
     as_of: str,
 ) -> StoredPage | _PageFailure:
     """Parse and store one fetched page, or say why the scope cannot go on."""
+    if result.refused:
+        return _PageFailure("failed", f"not fetched: {result.refused}")
     if result.disallowed:
         host = urlsplit(url).netloc
         return _PageFailure(
@@ -253,6 +277,8 @@ def _store_fetched_page(
         )
     except BlockedPage as exc:
         return _PageFailure("blocked", f"blocked at {url}: {exc.reason}")
+    except HostilePage as exc:
+        return _PageFailure("failed", f"hostile page at {url}: {exc.reason}; not parsed")
     except LayoutChanged as exc:
         where = f" (selector {exc.selector})" if exc.selector else ""
         # Zero cards under a positive total is also how some sites answer a bot quietly.
@@ -280,10 +306,13 @@ async def _crawl_scope(
     run_id: int,
     as_of: str,
     progress: _Progress,
+    max_pages: int,
 ) -> _ScopeCrawl:
-    """Fetch and store every list page of one scope."""
+    """Fetch and store every list page of one scope, at most ``max_pages`` of them."""
     seen: set[str] = set()
-    pending = list(scope.urls)
+    pending = list(scope.urls)[:max_pages]
+    refused: list[str] = []
+    capped = False
     pages = listings = 0
     truncated: str | None = None
     site_total: int | None = None
@@ -314,16 +343,39 @@ async def _crawl_scope(
                     site_total = stored.page.total_count
                 distinct.update(r.listing_id for r in stored.page.records)
                 truncated = truncated or _truncation(source, stored.page)
-                following = [u for u in source.following_urls(stored.page) if u not in seen]
+                following = []
+                for link in dict.fromkeys(source.following_urls(stored.page)):
+                    if link in seen or link in pending:
+                        continue
+                    reason = fetcher.guard.refusal(link)
+                    if reason:
+                        refused.append(reason)
+                        continue
+                    following.append(link)
+                room = max_pages - len(seen) - len(pending)
+                if len(following) > room:
+                    capped = True
+                    following = following[: max(room, 0)]
                 progress.add_total(len(following))
                 pending.extend(following)
         finally:
             for task in tasks:
                 task.cancel()
+    notes = [truncated] if truncated else []
+    if capped:
+        notes.append(
+            f"stopped at the page cap of {max_pages} pages; the site links to more: "
+            "split the query by --district or --building"
+        )
+    if refused:
+        fetcher.count_refused(len(refused))
+        notes.append(f"{len(refused)} links not followed ({refused[0]})")
     status, message = (
-        ("partial", truncated) if truncated else ("ok", f"{pages} pages, {listings} listings")
+        ("partial", "; ".join(notes)) if notes else ("ok", f"{pages} pages, {listings} listings")
     )
-    return _ScopeCrawl(status, message, pages, listings, site_total, len(distinct))
+    return _ScopeCrawl(
+        status, message, pages, listings, site_total, len(distinct), refused=len(refused)
+    )
 
 
 @dataclass(slots=True)
@@ -336,6 +388,8 @@ class _ScopeCrawl:
     #: equal when the crawl missed none (none moved past it while it paged the list).
     site_total: int | None = None
     distinct: int = 0
+    #: Links the pages pointed at that were off the site (not followed).
+    refused: int = 0
 
 
 def _counts(before: dict, after: dict, pages: int, listings: int, status: str) -> RunCounts:
@@ -346,7 +400,11 @@ def _counts(before: dict, after: dict, pages: int, listings: int, status: str) -
     return RunCounts(
         pages=pages,
         listings=listings,
-        errors=after.get("errors", 0) - before.get("errors", 0) + (status == "failed"),
+        errors=after.get("errors", 0)
+        - before.get("errors", 0)
+        + after.get("refused", 0)
+        - before.get("refused", 0)
+        + (status == "failed"),
         requests=after.get("requests", 0) - before.get("requests", 0),
         bytes=after.get("bytes", 0) - before.get("bytes", 0),
         retries=after.get("retries", 0) - before.get("retries", 0),
@@ -365,6 +423,7 @@ async def _scrape(
     base_url: str | None,
     settings: FetchSettings,
     progress: bool,
+    max_pages: int,
 ) -> ScrapeReport:
     report = ScrapeReport(source.name, as_of)
     archive = PageArchive(db)
@@ -393,10 +452,18 @@ async def _scrape(
                 bar.scope(f"{source.name} {scope.label}")
                 before = dict(fetcher.stats)
                 try:
-                    crawl = await _crawl_scope(db, fetcher, source, scope, run_id, as_of, bar)
+                    crawl = await _crawl_scope(
+                        db, fetcher, source, scope, run_id, as_of, bar, max_pages
+                    )
                 except FetchError as exc:
-                    crawl = _ScopeCrawl("failed", str(exc), 0, 0)
-                    stop_reason = f"skipped: {exc}"
+                    crawl = _ScopeCrawl("failed", _one_line(str(exc)), 0, 0)
+                    stop_reason = f"skipped: {_one_line(str(exc))}"
+                except Exception as exc:  # noqa: BLE001 (any failure ends the run with a status)
+                    # A bug or a page nobody foresaw must not leave the run 'running'.
+                    log.exception("%s %s: unexpected failure", source.name, scope.label)
+                    words = _one_line(f"{type(exc).__name__}: {exc}")
+                    crawl = _ScopeCrawl("failed", f"unexpected failure: {words}", 0, 0)
+                    stop_reason = f"skipped: {source.name} failed earlier in this run ({words})"
                 status, message = crawl.status, crawl.message
                 counts = _counts(before, fetcher.stats, crawl.pages, crawl.listings, status)
                 counts.site_total, counts.distinct_listings = crawl.site_total, crawl.distinct
@@ -409,6 +476,47 @@ async def _scrape(
                     stop_reason = f"skipped: {source.name} {status} earlier in this run ({message})"
         report.stats = dict(fetcher.stats)
     return report
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def site_settings(
+    source: Source,
+    scopes: list[Scope],
+    settings: FetchSettings,
+    *,
+    city: str,
+    base_url: str | None,
+    i_have_permission: bool = False,
+) -> FetchSettings:
+    """``settings`` held to this site: its hosts only, and the politeness floor checked.
+
+    Raises :class:`PolitenessRefused` for a search engine's User-Agent, or a delay or
+    concurrency below the floor against a host that is not loopback or private.
+    """
+    refusal = user_agent_refusal(settings.user_agent)
+    if refusal:
+        raise PolitenessRefused(refusal)
+    urls = [url for scope in scopes for url in scope.urls]
+    if base_url:
+        guard = SiteGuard.for_site((), base_url)
+        hosts, allow_private = guard.hosts, guard.allow_private
+    else:
+        declared = {pattern.format(city=city).lower() for pattern in source.hosts}
+        declared |= {(urlsplit(url).hostname or "").lower() for url in urls}
+        hosts, allow_private = frozenset(declared - {""}), False
+    for url in urls:
+        polite = host_politeness(settings, url, source)
+        host = urlsplit(url).hostname
+        refusal = politeness_refusal(
+            host, polite.delay, polite.concurrency, permission=i_have_permission
+        )
+        if refusal:
+            raise PolitenessRefused(refusal)
+    return dataclasses.replace(settings, allowed_hosts=hosts, allow_private=allow_private)
 
 
 def scrape(
@@ -425,8 +533,15 @@ def scrape(
     concurrency: int | None = None,
     settings: FetchSettings | None = None,
     progress: bool = False,
+    i_have_permission: bool = False,
+    max_pages: int | None = None,
 ) -> ScrapeReport:
-    """Scrape one source for one day. The CLI and the scheduler both call this."""
+    """Scrape one source for one day. The CLI and the scheduler both call this.
+
+    ``i_have_permission``: the site allows a delay under 1 s or more than 2 requests at
+    once; ``max_pages``: fewer pages per scope than the source's cap.
+    Raises :class:`PolitenessRefused` before any request when the settings are impolite.
+    """
     source = get_source(source_name)
     as_of = as_of or today_shanghai()
     scopes = plan_scopes(
@@ -446,6 +561,19 @@ def scrape(
         settings = dataclasses.replace(
             settings, per_host={**settings.per_host, **dict.fromkeys(hosts, override)}
         )
+    settings = site_settings(
+        source,
+        scopes,
+        settings,
+        city=city,
+        base_url=base_url,
+        i_have_permission=i_have_permission,
+    )
+    cap = source.max_pages or DEFAULT_MAX_PAGES
+    if max_pages is not None:
+        if max_pages < 1:
+            raise ValueError(f"max_pages must be at least 1, got {max_pages}")
+        cap = min(cap, max_pages)
     return asyncio.run(
         _scrape(
             db,
@@ -456,5 +584,6 @@ def scrape(
             base_url=base_url,
             settings=settings,
             progress=progress,
+            max_pages=cap,
         )
     )

@@ -18,6 +18,7 @@ from db.runs import RunCounts, finish_run, start_run
 from pipeline.collect.parse_store import parse_and_store
 from pipeline.dates import today_shanghai
 from scrapers.errors import NotAListingPage, PageError
+from scrapers.fetch.body import MAX_BODY_SIZE
 from scrapers.registry import get_source
 from scrapers.source import Source
 
@@ -103,6 +104,13 @@ def ingest(
     report = IngestReport(run_id)
     counts = RunCounts()
     for path in files:
+        size = path.stat().st_size
+        if size > MAX_BODY_SIZE:
+            # The same cap as a fetched page: never read, never archived.
+            message = f"rejected: {size:,} bytes, over the {MAX_BODY_SIZE // 2**20} MiB page cap"
+            report.files.append(IngestedFile(path, False, message=message))
+            counts.errors += 1
+            continue
         body = path.read_bytes()
         url = saved_page_url(body, path)
         page_id = archive.store(

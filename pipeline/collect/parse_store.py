@@ -2,6 +2,11 @@
 
 Shared by the crawl (right after a fetch), ``ingest`` (saved pages) and ``reparse``
 (the archive after a parser fix), so the three can never disagree.
+
+Each page is parsed once: the source's ``parse_list`` looks for block pages on the
+same tree it reads the cards from (the fetch layer only judges status and URL). Before
+that, a cheap byte scan (:func:`scrapers.fetch.shape.markup_refusal`) refuses markup
+built to exhaust the parser, as :class:`HostilePage`.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import sqlite_utils
 
 from db.listings import save_records
 from db.pages import PageArchive
-from scrapers.errors import BlockedPage, PageError
+from scrapers.errors import BlockedPage, HostilePage, PageError
+from scrapers.fetch.shape import markup_refusal
 from scrapers.record import ListPage
 from scrapers.source import Source
 
@@ -45,6 +51,9 @@ def parse_and_store(
     """
     archive = PageArchive(db)
     try:
+        refusal = markup_refusal(body)
+        if refusal:
+            raise HostilePage(refusal, url)
         if kind == "detail":
             record = source.parse_detail(body, url)
             count = save_records(db, [record], as_of=as_of, run_id=run_id, page_id=page_id)

@@ -38,6 +38,7 @@ day gives the same units. The tolerances are fields of MarketParams
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import date
 
 from pipeline.dates import days_between, shift_day
@@ -63,6 +64,11 @@ def area_close(a: float | None, b: float | None, p: MarketParams) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return abs(a - b) <= p.area_tol + p.area_rel * max(a, b)
+
+
+def _areas_close(ads: list[AdState], p: MarketParams) -> Callable[[int, int], bool]:
+    """Whether ads ``i`` and ``j`` of ``ads`` are close enough in area to be one flat."""
+    return lambda i, j: area_close(ads[i].area, ads[j].area, p)
 
 
 def fits_unit(ad: AdState, unit: UnitState, day: str, p: MarketParams) -> bool:
@@ -358,7 +364,7 @@ def _group_first_day(
             evidence,
             today=today,
             advertisers=advertisers,
-            joinable=lambda i, j, c=cluster: area_close(c[i].area, c[j].area, p),
+            joinable=_areas_close(cluster, p),
             max_span=p.rent_span,
             params=p,
         )

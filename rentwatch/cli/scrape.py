@@ -10,7 +10,7 @@ from db.runs import recent_runs
 from pipeline.collect.crawl import ScopeError, scrape
 from rentwatch.cli.group import main
 from rentwatch.cli.options import console, day_callback, db_option
-from scrapers.errors import UnknownSource
+from scrapers.errors import PolitenessRefused, UnknownSource
 from scrapers.registry import all_sources, get_source
 
 #: Exit codes a cron script can tell apart.
@@ -61,7 +61,24 @@ def _source_or_fail(name: str):
     help="Requests at once to one host (overrides the source).",
 )
 @click.option(
-    "--user-agent", help="User-Agent to send (default names rentwatch and its contact URL)."
+    "--user-agent",
+    help="User-Agent to send (default names rentwatch and its contact URL); "
+    "a search engine's crawler name is refused.",
+)
+@click.option(
+    "--proxy",
+    help="Proxy URL for every request (http://, https://, socks5://); "
+    "default: HTTP_PROXY / HTTPS_PROXY / ALL_PROXY from the environment.",
+)
+@click.option(
+    "--i-have-permission",
+    is_flag=True,
+    help="The site allows a delay under 1 s or more than 2 requests at once.",
+)
+@click.option(
+    "--max-pages",
+    type=click.IntRange(min=1),
+    help="List pages per scope at most (default: the source's cap, 100 for most).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar even on a terminal.")
 @db_option
@@ -76,6 +93,9 @@ def scrape_command(
     delay: float | None,
     concurrency: int | None,
     user_agent: str | None,
+    proxy: str | None,
+    i_have_permission: bool,
+    max_pages: int | None,
     no_progress: bool,
     db_path: str,
 ) -> None:
@@ -87,7 +107,10 @@ def scrape_command(
     _source_or_fail(source_name)
     from scrapers.fetch import FetchSettings
 
-    settings = FetchSettings(user_agent=user_agent) if user_agent else None
+    overrides: dict = {"user_agent": user_agent} if user_agent else {}
+    if proxy:
+        overrides["proxy"] = proxy
+    settings = FetchSettings(**overrides) if overrides else None
     db = open_db(db_path)
     try:
         report = scrape(
@@ -103,8 +126,10 @@ def scrape_command(
             concurrency=concurrency,
             settings=settings,
             progress=not no_progress,
+            i_have_permission=i_have_permission,
+            max_pages=max_pages,
         )
-    except ScopeError as exc:
+    except (ScopeError, PolitenessRefused) as exc:
         raise click.ClickException(str(exc)) from exc
     for scope in report.scopes:
         click.echo(

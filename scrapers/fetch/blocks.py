@@ -8,7 +8,13 @@ A blocked page must never be read as "no vacancies", so every response goes thro
 3. a captcha or verification page served with status 200, told by its ``<title>``
    (or, for short pages only, by its visible text: real listing pages carry a login
    dialog with "请输入验证码" in their markup, so long pages are judged by title alone);
-4. the source's :meth:`Source.block_reason`, for site-specific signs.
+4. the source's statuses and block URLs (:attr:`Source.block_statuses`,
+   ``url_block_reason``).
+
+The source's *markup* checks (``Source.markup_block_reason``) are not run here: each
+source's ``parse_list`` makes them on the tree it builds anyway and raises
+``BlockedPage``, so a page is parsed once, not once to look for a block and again to
+read it. A source that overrides ``Source.block_reason`` itself is still asked here.
 
 The answer is a reason in words, e.g. ``"captcha page (title '访问验证-安居客')"``.
 """
@@ -20,6 +26,7 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from scrapers.source import Source
+from scrapers.urls import url_block_reason
 
 BLOCK_STATUSES = frozenset({401, 403, 418})
 
@@ -121,5 +128,9 @@ def block_reason(
         if reason:
             return reason
     if source is not None and body is not None and status is not None:
-        return source.block_reason(body, final_url or url, status)
+        if type(source).block_reason is not Source.block_reason:
+            return source.block_reason(body, final_url or url, status)
+        if status in source.block_statuses:
+            return f"HTTP {status}"
+        return url_block_reason(final_url or url)
     return None

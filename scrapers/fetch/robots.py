@@ -7,6 +7,11 @@ What an answer for ``/robots.txt`` means (RFC 9309, and Google's reading of it):
 * 429, 5xx or no answer at all: the host is treated as disallowing everything for
   this run, the conservative choice, and the reason says so.
 
+The body is read like any other, within a cap (``FetchSettings.max_robots_size``,
+512 KiB; RFC 9309 2.5 asks a crawler to parse at least 500 KiB), and the rest ignored.
+``Crawl-delay`` for our User-Agent is kept (``HostRobots.crawl_delay``): the Fetcher
+honours it as the host's minimum delay.
+
 A disallowed URL is never fetched. :meth:`RobotsCache.rule_for` returns the rule that
 forbids it in words, e.g. ``"User-agent: * / Disallow: /"``, so that the crawl can
 tell a person exactly which line of which robots.txt stopped it.
@@ -38,6 +43,8 @@ class HostRobots:
     #: Set when the host is treated as disallowing everything (robots.txt unreachable).
     disallow_all: str | None = None
     text: str = ""
+    #: Seconds between requests the file asks of our User-Agent, if any.
+    crawl_delay: float | None = None
 
     def rule_for(self, url: str, user_agent: str) -> str | None:
         """The rule forbidding ``url`` for ``user_agent``, in words; None when allowed."""
@@ -97,7 +104,11 @@ class RobotsCache:
             log.info("robots.txt of %s: HTTP %d, everything allowed", host, status)
             return HostRobots(host)
         text = (body or b"").decode("utf-8", errors="replace")
-        return HostRobots(host, parser=Protego.parse(text), text=text)
+        parser = Protego.parse(text)
+        delay = parser.crawl_delay(self.user_agent)
+        if delay is not None:
+            log.info("robots.txt of %s: Crawl-delay %g s", host, delay)
+        return HostRobots(host, parser=parser, text=text, crawl_delay=delay)
 
 
 # -- explaining a decision -----------------------------------------------------------

@@ -6,6 +6,7 @@ import os
 import ssl
 from dataclasses import dataclass, field
 
+from scrapers.fetch.body import MAX_BODY_SIZE, MAX_ROBOTS_SIZE
 from scrapers.source import Politeness
 
 DEFAULT_USER_AGENT = "rentwatch/0.1 (+https://github.com/rentwatch/rentwatch; vacancy research)"
@@ -39,11 +40,29 @@ class FetchSettings:
     #: bundle path, an ``ssl.SSLContext``, or False (no checks; never for real sites).
     #: Applies to the transport the Fetcher builds; a passed ``transport``/``client`` keeps its own.
     verify: bool | str | os.PathLike[str] | ssl.SSLContext = True
-    #: Bytes of body (after gzip/deflate decoding) read at most; a larger answer is an
-    #: error ("body too large"), archived without a body and not retried.
-    max_body_size: int = 20 * 1024 * 1024
-    #: Redirects followed per fetch; each hop is checked against its host's robots.txt.
-    max_redirects: int = 20
+    #: Bytes of body (after gzip/deflate decoding) read at most; a larger answer is
+    #: refused with the reason, recorded without a body and not retried.
+    max_body_size: int = MAX_BODY_SIZE
+    #: Bytes of robots.txt (decoded) parsed at most; the rest is ignored (RFC 9309 2.5).
+    max_robots_size: int = MAX_ROBOTS_SIZE
+    #: Redirects followed per fetch; each hop is checked against the site and robots.txt.
+    max_redirects: int = 10
+    #: Seconds one request may take from sending to its body's last byte (a trickled
+    #: body keeps every single read under ``timeout``; this bounds the whole).
+    total_timeout: float = 60.0
+    #: Requests one run may send in all (pages, retries, redirect hops, robots.txt).
+    max_requests: int = 5000
+    #: A robots.txt ``Crawl-delay`` is honoured as a minimum up to this many seconds;
+    #: a longer one stops the scrape as disallowed rather than running for days.
+    max_crawl_delay: float = 60.0
+    #: Hosts the run may request (names with any default port, or ``host:port``); None:
+    #: any host. The crawl sets it from the source's hosts or the ``--base-url``.
+    allowed_hosts: frozenset[str] | None = None
+    #: Allow loopback, private and link-local addresses (the base URL is on one).
+    allow_private: bool = False
+    #: Proxy URL for every request (``http://``, ``https://``, ``socks5://``); None: the
+    #: ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` environment.
+    proxy: str | None = None
 
 
 @dataclass(slots=True)
@@ -64,6 +83,9 @@ class FetchResult:
     not_modified: bool = False
     #: A transport error or a non-retryable HTTP error, in words.
     error: str | None = None
+    #: Why the URL (or a redirect from it) was not requested: off the site, not http(s),
+    #: a private address. Also in ``error``.
+    refused: str | None = None
     #: id of the row in ``pages`` the fetch layer archived this response as.
     page_id: int | None = None
 
