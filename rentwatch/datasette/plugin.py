@@ -11,7 +11,6 @@ simulated, which columns the search index holds) is read once at startup.
 
 from __future__ import annotations
 
-import copy
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -118,9 +117,17 @@ def get_metadata(datasette: Datasette, key: str | None, database: str | None, ta
     sites = _sites.get(datasette)
     if not sites:
         return None
-    # A fresh copy each time: Datasette merges local metadata into what a hook returns and
-    # datasette-dashboards rewrites its chart queries in place.
-    return copy.deepcopy(_merged(sites, with_plugins=key in (None, "plugins")))
+    # Fresh dicts each time: Datasette merges local metadata into what a hook returns and
+    # datasette-dashboards rewrites its chart queries in place. Called some 200 times for a
+    # table page, so only the dicts are copied (copy.deepcopy took half of the page's time).
+    return _fresh(_merged(sites, with_plugins=key in (None, "plugins")))
+
+
+def _fresh(value: Any) -> Any:
+    """``value`` with every dict in it copied; strings and lists are shared, nobody edits them."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    return value
 
 
 @hookimpl
