@@ -39,7 +39,7 @@ def database_name(db_path: str | Path) -> str:
 
 def build_datasette(db_path: str | Path):
     """A ready Datasette instance for ``db_path`` (the schema migrated, startup hooks run)."""
-    from datasette.app import Datasette
+    from datasette.app import Datasette  # type: ignore[import-untyped]
 
     path = Path(db_path)
     if not path.exists():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from rentwatch.datasette.dashboards import build_dashboards
 from rentwatch.datasette.tables import HIDDEN_TABLES, TABLES
@@ -63,7 +63,7 @@ def build_metadata(db_name: str = "rentwatch", facts: SiteFacts | None = None) -
     tables: dict[str, Any] = {}
     for name, spec in TABLES.items():
         entry = {k: v for k, v in spec.items() if k != "columns"}
-        entry["columns"] = dict(spec["columns"])  # type: ignore[arg-type]
+        entry["columns"] = dict(cast(dict[str, str], spec["columns"]))
         tables[name] = entry
     tables["buildings"]["label_column"] = "name"
     tables["buildings"]["sort"] = "name"

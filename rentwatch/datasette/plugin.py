@@ -15,8 +15,8 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from datasette import hookimpl
-from datasette.filters import FilterArguments
+from datasette import hookimpl  # type: ignore[import-untyped]
+from datasette.filters import FilterArguments  # type: ignore[import-untyped]
 
 from db import site as db_site
 from rentwatch.datasette import queries, search
@@ -28,7 +28,7 @@ from rentwatch.datasette.metadata import (
 )
 
 if TYPE_CHECKING:
-    from datasette.app import Datasette
+    from datasette.app import Datasette  # type: ignore[import-untyped]
 
 #: Tables that together mark a database as rentwatch's.
 SCHEMA_TABLES = frozenset(
