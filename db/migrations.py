@@ -407,3 +407,35 @@ def m008_listings_created_on(db: sqlite_utils.Database) -> None:
         "AND substr(listing_id, 3) NOT GLOB '*[^0-9]*' AND length(listing_id) <= 21 "
         "AND (length(listing_id) < 21 OR substr(listing_id, 3) <= '9223372036854775807')"
     )
+
+
+@migration
+def m012_listings_search_places(db: sqlite_utils.Database) -> None:
+    # The search box finds a listing by where it is, not only by its title: the 小区 as the
+    # site writes it, the 板块 and the district. The index keeps its own copy (see m003) and
+    # stays trigram: 3+ characters use it, shorter terms are matched with LIKE by the search.
+    for trigger in ("insert", "update", "delete"):
+        db.execute(f"DROP TRIGGER IF EXISTS listings_fts_{trigger}")
+    db.execute("DROP TABLE IF EXISTS listings_fts")
+    columns = "title, community, subdistrict, district"
+    db.execute(f"CREATE VIRTUAL TABLE listings_fts USING fts5({columns}, tokenize='trigram')")
+    db.execute(f"INSERT INTO listings_fts (rowid, {columns}) SELECT id, {columns} FROM listings")
+    new = "new.id, new.title, new.community, new.subdistrict, new.district"
+    db.execute(
+        "CREATE TRIGGER listings_fts_insert AFTER INSERT ON listings BEGIN "
+        "DELETE FROM listings_fts WHERE rowid = new.id; "
+        f"INSERT INTO listings_fts (rowid, {columns}) VALUES ({new}); END"
+    )
+    # Only a changed searched column touches the index (the daily upsert rewrites every row).
+    changed = " OR ".join(
+        f"old.{c} IS NOT new.{c}" for c in ("id", "title", "community", "subdistrict", "district")
+    )
+    db.execute(
+        f"CREATE TRIGGER listings_fts_update AFTER UPDATE OF id, {columns} ON listings "
+        f"WHEN {changed} BEGIN DELETE FROM listings_fts WHERE rowid IN (old.id, new.id); "
+        f"INSERT INTO listings_fts (rowid, {columns}) VALUES ({new}); END"
+    )
+    db.execute(
+        "CREATE TRIGGER listings_fts_delete AFTER DELETE ON listings BEGIN "
+        "DELETE FROM listings_fts WHERE rowid = old.id; END"
+    )

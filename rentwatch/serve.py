@@ -1,8 +1,13 @@
-"""Serve a rentwatch database with Datasette: metadata, canned queries, search, dashboards.
+"""Serve a rentwatch database with Datasette, as ``datasette rentwatch.db`` would.
+
+Everything the site shows (metadata, canned queries, search, dashboards) comes from the
+installed plugin, rentwatch.datasette.plugin; this adds only what a plain ``datasette``
+cannot do: the schema is brought up to date first (so an old database gains the search
+index before Datasette looks at it), roomier time limits, the dashboards opened in a
+browser on request, and a clean exit on Ctrl-C or SIGTERM.
 
 The database is opened in Datasette's normal (mutable) mode: the scheduler keeps writing
-while people browse, and WAL lets both happen at once. The schema is brought up to date
-first, so an old database gains the search index before Datasette looks at it.
+while people browse, and WAL lets both happen at once.
 """
 
 from __future__ import annotations
@@ -17,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from db import open_db
-from rentwatch.datasette import build_metadata
 
-__all__ = ["build_datasette", "build_metadata", "database_name", "serve_datasette"]
+__all__ = ["SETTINGS", "build_datasette", "database_name", "serve_datasette"]
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +37,7 @@ def database_name(db_path: str | Path) -> str:
     return Path(db_path).stem
 
 
-def build_datasette(db_path: str | Path, *, metadata: dict[str, Any] | None = None):
+def build_datasette(db_path: str | Path):
     """A ready Datasette instance for ``db_path`` (the schema migrated, startup hooks run)."""
     from datasette.app import Datasette
 
@@ -43,12 +47,7 @@ def build_datasette(db_path: str | Path, *, metadata: dict[str, Any] | None = No
             f"no database at {path}: scrape into it first, or run `rentwatch demo`"
         )
     open_db(path).close()  # migrations, WAL
-    name = database_name(path)
-    ds = Datasette(
-        files=[str(path)],
-        metadata=metadata if metadata is not None else build_metadata(name, path),
-        settings=SETTINGS,
-    )
+    ds = Datasette(files=[str(path)], settings=SETTINGS)
     asyncio.run(ds.invoke_startup())
     return ds
 

@@ -1,4 +1,5 @@
-"""``rentwatch serve``: Datasette on the database, with the dashboards."""
+"""``rentwatch serve``: Datasette on the database, as ``datasette rentwatch.db`` shows it
+(the site itself is the installed plugin, rentwatch.datasette.plugin)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from rentwatch.serve import serve_datasette
 def serve_command(db_path: str, host: str, port: int, open_browser: bool) -> None:
     """Browse the database in Datasette: tables, canned queries, search and dashboards.
 
-    The scheduler may keep writing to the database meanwhile. Ctrl-C stops the server.
+    The same site as `datasette rentwatch.db` (rentwatch installs a Datasette plugin); this
+    brings the schema up to date first. The scheduler may keep writing to the database
+    meanwhile. Ctrl-C stops the server.
     """
     if not Path(db_path).exists():
         raise click.ClickException(

@@ -11,6 +11,13 @@ from typing import Any
 
 from rentwatch.datasette import queries
 
+#: Data layers leave out the hint row; the hint layer draws only it, at the top left.
+_DATA_ONLY = [{"filter": "datum.hint == null"}]
+_HINT_LAYER = {
+    "transform": [{"filter": "datum.hint != null"}],
+    "mark": {"type": "text", "align": "left", "baseline": "top", "fontSize": 13, "color": "#555"},
+    "encoding": {"text": {"field": "hint"}, "x": {"value": 4}, "y": {"value": 4}},
+}
 _EMBED = {"embedOptions": {"renderer": "svg", "actions": {"export": True, "source": False}}}
 _DATE = {
     "field": "date",
@@ -29,6 +36,7 @@ def _band_chart(
         "height": 240,
         "layer": [
             {
+                "transform": _DATA_ONLY,
                 "mark": {"type": "area", "opacity": 0.25, "color": color},
                 "encoding": {
                     "x": _DATE,
@@ -47,6 +55,7 @@ def _band_chart(
                 },
             },
             {
+                "transform": _DATA_ONLY,
                 "mark": {"type": "line", "color": color, "point": {"color": color}},
                 "encoding": {
                     "x": _DATE,
@@ -62,6 +71,7 @@ def _band_chart(
                     ],
                 },
             },
+            _HINT_LAYER,
         ],
     }
 
@@ -94,8 +104,14 @@ def _series_chart(color_field: str, dash_field: str | None = None) -> dict[str, 
     return {
         "usermeta": _EMBED,
         "height": 240,
-        "mark": {"type": "line", "point": True},
-        "encoding": encoding,
+        "layer": [
+            {
+                "transform": _DATA_ONLY,
+                "mark": {"type": "line", "point": True},
+                "encoding": encoding,
+            },
+            _HINT_LAYER,
+        ],
     }
 
 
@@ -129,6 +145,8 @@ def build_dashboards(
             "display": display,
         }
 
+    building_days = queries.with_hint(queries.BUILDING_DAYS, queries.HINT_NO_SNAPSHOTS)
+    area_days = queries.with_hint(queries.AREA_DAYS, queries.HINT_NO_SNAPSHOTS)
     return {
         "building": {
             "title": "One building",
@@ -141,14 +159,18 @@ def build_dashboards(
             "filters": {"building": building_filter},
             "charts": {
                 "units": chart(
-                    "Empty units (estimate, low–high band)", queries.BUILDING_DAYS, _units_chart()
+                    "Empty units (estimate, low–high band)", building_days, _units_chart()
                 ),
                 "rent": chart(
-                    "Median asking rent, 元/月 (25–75% band)", queries.BUILDING_DAYS, _rent_chart()
+                    "Median asking rent, 元/月 (25–75% band)", building_days, _rent_chart()
                 ),
                 "notice_board": chart(
                     "Notice board count beside the estimate",
-                    queries.BUILDING_NOTICE_BOARD,
+                    queries.with_hint(
+                        queries.BUILDING_NOTICE_BOARD,
+                        queries.HINT_NO_COUNTS,
+                        unless="series = 'notice board (counted)'",
+                    ),
                     _series_chart("series"),
                 ),
             },
@@ -162,12 +184,8 @@ def build_dashboards(
             "layout": [["units", "rent"]],
             "filters": {"area": area_filter},
             "charts": {
-                "units": chart(
-                    "Empty units (estimate, low–high band)", queries.AREA_DAYS, _units_chart()
-                ),
-                "rent": chart(
-                    "Median asking rent, 元/月 (25–75% band)", queries.AREA_DAYS, _rent_chart()
-                ),
+                "units": chart("Empty units (estimate, low–high band)", area_days, _units_chart()),
+                "rent": chart("Median asking rent, 元/月 (25–75% band)", area_days, _rent_chart()),
             },
         },
         "notice-board": {
@@ -180,7 +198,7 @@ def build_dashboards(
             "charts": {
                 "all": chart(
                     "Counted and estimated empty flats",
-                    queries.NOTICE_BOARD_ALL,
+                    queries.with_hint(queries.NOTICE_BOARD_ALL, queries.HINT_NO_COUNTS),
                     _series_chart("building", "series"),
                 ),
             },

@@ -7,10 +7,17 @@ scrape failed has no units, and the queries never turn that into zero.
 
 from __future__ import annotations
 
-from db.dashboards import AREA_LABEL
+from db.site import AREA_LABEL
+
+#: The building a blank ``:building`` means: 丽晶国际 when it has snapshots, else the
+#: building with most snapshot days (db.site.default_building, which the dashboards use).
+_DEFAULT_BUILDING = """(
+  select b.name from building_daily d join buildings b on b.id = d.building_id
+  group by b.id order by b.name = '丽晶国际' desc, count(*) desc, b.name limit 1
+)"""
 
 #: One building's days, by its registry name or any of its aliases.
-BUILDING_TREND = """
+BUILDING_TREND = f"""
 select
   d.date,
   b.name as building,
@@ -33,7 +40,7 @@ select
 from building_daily d
 join buildings b on b.id = d.building_id
 where d.building_id in (
-  select id from buildings where name = :building
+  select id from buildings where name = coalesce(nullif(trim(:building), ''), {_DEFAULT_BUILDING})
   union
   select building_id from building_aliases where alias = :building
 )
@@ -41,18 +48,24 @@ order by d.date
 """
 
 #: Buildings whose estimated empty units rose most between the latest snapshot and
-#: :days days before it (each building's latest snapshot on or before that day).
+#: :days days before it (each building's latest snapshot on or before that day, or its
+#: first one when it was watched for less); a blank, zero or unreadable :days means a week.
 VACANCY_RISE = """
 with latest as (select max(date) as day from building_daily),
-target as (select date(day, '-' || cast(:days as integer) || ' days') as day from latest),
+target as (
+  select date(day, '-' || coalesce(nullif(abs(cast(:days as integer)), 0), 7) || ' days') as day
+  from latest
+),
 now as (
   select d.* from building_daily d, latest where d.date = latest.day and d.units is not null
 ),
 before as (
   select d.* from building_daily d
-  where d.units is not null and d.date = (
-    select max(x.date) from building_daily x, target
-    where x.building_id = d.building_id and x.units is not null and x.date <= target.day
+  where d.units is not null and d.date = coalesce(
+    (select max(x.date) from building_daily x, target
+      where x.building_id = d.building_id and x.units is not null and x.date <= target.day),
+    (select min(x.date) from building_daily x
+      where x.building_id = d.building_id and x.units is not null)
   )
 )
 select
@@ -68,7 +81,7 @@ select
   round((now.vacancy_rate - before.vacancy_rate) * 100, 1) as vacancy_pct_rise,
   now.median_rent as median_rent_now
 from now
-join before on before.building_id = now.building_id
+join before on before.building_id = now.building_id and before.date < now.date
 join buildings b on b.id = now.building_id
 order by rise desc, vacancy_pct_rise desc, b.name
 limit 100
@@ -130,17 +143,22 @@ group by b.id
 order by listings desc, b.name
 """
 
-#: Title search that works for Chinese: the trigram index answers 3+ characters; it
-#: cannot see shorter strings, so 1-2 characters ("九堡") fall back to a LIKE scan.
-SEARCH_LISTINGS = """
+#: Search that works for Chinese, over the title and where the flat is (小区 as the site
+#: writes it, 板块, district): the trigram index answers 3+ characters; it cannot see shorter
+#: strings, so 1-2 characters ("九堡") fall back to a LIKE scan.
+_LIKE_Q = "'%' || replace(replace(replace(:q, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
+SEARCH_LISTINGS = f"""
 with hits as (
   select rowid as id from listings_fts
   where length(:q) >= 3 and listings_fts match '"' || replace(:q, '"', '""') || '"'
   union
   select id from listings
-  where length(:q) between 1 and 2
-    and title like '%' || replace(replace(replace(:q, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
-    escape '\\'
+  where length(:q) between 1 and 2 and (
+    title like {_LIKE_Q} escape '\\'
+    or community like {_LIKE_Q} escape '\\'
+    or subdistrict like {_LIKE_Q} escape '\\'
+    or district like {_LIKE_Q} escape '\\'
+  )
 )
 select
   l.id,
@@ -151,6 +169,7 @@ select
   l.rent,
   l.area,
   l.layout,
+  l.community,
   l.district,
   l.subdistrict,
   l.first_seen,
@@ -169,7 +188,8 @@ CANNED_QUERIES: dict[str, dict[str, object]] = {
         "description": (
             "Ads, estimated empty units (with the low/high band), vacancy and asking rents of "
             "one building per day, by its name or any alias; the notice-board count where "
-            "someone counted. Blank means no data that day, not zero."
+            "someone counted. Blank means no data that day, not zero. Leave the building "
+            "blank for 丽晶国际, or where it is not watched the building with most days."
         ),
         "sql": BUILDING_TREND,
         "params": ["building"],
@@ -178,7 +198,8 @@ CANNED_QUERIES: dict[str, dict[str, object]] = {
         "title": "Largest rise in empty units",
         "description": (
             "Buildings whose estimated empty units rose most between the latest snapshot and "
-            ":days days before it (the closest earlier snapshot when that day is missing)."
+            ":days days before it (the closest earlier snapshot when that day is missing, the "
+            "first one when the building was watched for less). Leave days blank for a week."
         ),
         "sql": VACANCY_RISE,
         "params": ["days"],
@@ -200,10 +221,11 @@ CANNED_QUERIES: dict[str, dict[str, object]] = {
         "sql": UNMATCHED_BUILDINGS,
     },
     "search_listings": {
-        "title": "Search listing titles",
+        "title": "Search listings",
         "description": (
-            "Finds listings whose title contains the text, e.g. 丽晶国际 or 九堡. Three or more "
-            "characters use the full-text index; one or two characters scan the titles."
+            "Finds listings whose title, 小区, 板块 or district contains the text, e.g. 丽晶国际 "
+            "or 九堡. Three or more characters use the full-text index; one or two characters "
+            "scan the listings."
         ),
         "sql": SEARCH_LISTINGS,
         "params": ["q"],
@@ -213,6 +235,27 @@ CANNED_QUERIES: dict[str, dict[str, object]] = {
 
 # -- dashboard charts ----------------------------------------------------------------------
 # ``[[ ... :name ]]`` is datasette-dashboards' optional clause: kept when the filter is set.
+
+#: What fills an empty chart, said in the chart itself.
+HINT_NO_SNAPSHOTS = (
+    "no snapshots yet: collect pages (rentwatch run --once, or rentwatch ingest), "
+    "then rentwatch snapshot"
+)
+HINT_NO_COUNTS = "no counts yet: rentwatch observe add BUILDING --date YYYY-MM-DD --vacant N"
+
+
+def with_hint(sql: str, hint: str, *, unless: str = "1 = 1") -> str:
+    """``sql`` plus one row with only ``hint`` set when no row of it satisfies ``unless``: the
+    chart's text layer shows that row, so an empty chart says what would fill it."""
+    quoted = hint.replace("'", "''")
+    return f"""
+with chart as ({sql})
+select chart.*, null as hint from chart
+union all
+select chart.*, '{quoted}' as hint from (select 1) left join chart on 0
+where not exists (select 1 from chart where {unless})
+"""
+
 
 BUILDING_NAMES = """
 select b.name from buildings b
