@@ -1,16 +1,16 @@
 """A local site in the real Lianjia list markup, for end-to-end tests.
 
 Pages are written from plain data by the simulator's card writer
-(rentwatch/sim/pages.py; never copied from the real site) and served on 127.0.0.1 by a ThreadingHTTPServer in a thread. Each path can be
+(rentwatch/sim/pages.py; never copied from the real site) and served on 127.0.0.1 by the simulator's LoopbackSite. Each path can be
 swapped at run time to a block page, an error status or a broken body.
 """
 
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from rentwatch.sim.pages import Card, card_html, cards_page
+from rentwatch.sim.server import Answer, LoopbackSite
 
 __all__ = ["Card", "LocalSite", "card_html", "list_page", "paginate"]
 
@@ -46,50 +46,31 @@ def paginate(
     return pages
 
 
-class LocalSite:
-    """A threaded HTTP server on 127.0.0.1 serving a dict of path -> (status, headers, body)."""
+class LocalSite(LoopbackSite):
+    """A site on 127.0.0.1 serving a dict of path -> (status, headers, body); robots.txt
+    allows everything unless set; anything else is 404. Start it with ``with``."""
 
     def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.routes: dict[str, Answer] = {}
         self.hits: dict[str, int] = {}
         self.lock = threading.Lock()
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                path = self.path.split("?")[0]
-                with site.lock:
-                    site.hits[path] = site.hits.get(path, 0) + 1
-                    route = site.routes.get(path)
-                if route is None:
-                    if path == "/robots.txt":
-                        route = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n")
-                    else:
-                        route = (
-                            404,
-                            {"Content-Type": "text/html"},
-                            b"<html><body>not found</body></html>",
-                        )
-                status, headers, body = route
-                self.send_response(status)
-                headers = {"Content-Type": "text/html; charset=utf-8", **headers}
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                if "Content-Length" not in headers:
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._answer)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.base_url
+
+    def _answer(self, path: str) -> Answer:
+        with self.lock:
+            self.hits[path] = self.hits.get(path, 0) + 1
+            route = self.routes.get(path)
+        if route is None:
+            if path == "/robots.txt":
+                route = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n")
+            else:
+                route = (404, {}, b"<html><body>not found</body></html>")
+        status, headers, body = route
+        return status, {"Content-Type": "text/html; charset=utf-8", **headers}, body
 
     def set_pages(self, pages: dict[str, bytes]) -> None:
         with self.lock:
@@ -105,11 +86,3 @@ class LocalSite:
     def clear(self) -> None:
         with self.lock:
             self.routes.clear()
-
-    def __enter__(self) -> LocalSite:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -103,7 +103,7 @@ def list_page(market: Market, ads: list[SimAd], prefix: str, page: int) -> bytes
     total_pages = min(MAX_PAGES, max(1, math.ceil(len(ads) / PER_PAGE)))
     page = min(max(page, 1), total_pages)
     chunk = ads[(page - 1) * PER_PAGE : page * PER_PAGE]
-    cards: list[str] = []
+    cards: list[Card] = []
     if page == 1:
         # Promoted cards head the first page and show up again in their own place.
         cards.extend(ad_card(a, market, promoted=True) for a in ads if a.promoted)
