@@ -8,6 +8,11 @@ and times ``snapshot_day`` for it. Prints the ratio of the 365-day to the 30-day
 (target <= 1.5), an estimate of a full year's rebuild, and the write rate of
 save_records beside plain sqlite3 executemany of the same rows (target >= 0.5).
 
+Paired rounds: each history is kept as its own copy of the database, and in each of
+``--rounds`` rounds the day is snapshotted again on every copy, one after the other;
+the write is likewise repeated on a fresh copy beside plain executemany. Each ratio
+is taken within a round, and min / median / max over the rounds are printed.
+
     .venv/bin/python bench/bench_snapshot.py           # full size (a few minutes)
     .venv/bin/python bench/bench_snapshot.py --quick   # 200 buildings, 5,000 ads
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -222,16 +228,30 @@ def plain_rate(city: City, d: int) -> tuple[int, float]:
     return len(records), seconds
 
 
+def copy_db(db, path: Path):
+    """A copy of the database as it stands, opened."""
+    target = sqlite3.connect(path)
+    db.conn.backup(target)
+    target.close()
+    return open_db(path)
+
+
+def spread(values: list[float], pattern: str) -> str:
+    """min / median / max."""
+    return " / ".join(
+        format(v, pattern) for v in (min(values), statistics.median(values), max(values))
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 buildings, 5,000 live ads")
     parser.add_argument("--histories", default="30,180,365")
+    parser.add_argument("--rounds", type=int, default=5, help="paired rounds")
     args = parser.parse_args()
     n_buildings, live_ads = (200, 5_000) if args.quick else (2_000, 50_000)
     histories = [int(x) for x in args.histories.split(",")]
     print(f"city: {n_buildings} buildings, ~{live_ads} live ads a day; histories {histories} days")
-    timings: dict[int, float] = {}
-    write: tuple[int, float] | None = None
     with tempfile.TemporaryDirectory() as tmp:
         db = open_db(Path(tmp) / "bench.db")
         import_buildings(
@@ -257,29 +277,24 @@ def main() -> None:
         ]
         city = City(n_buildings, live_ads)
         done = -1
+        copies = {}
+        before_write = None
         for history in histories:
             t0 = time.perf_counter()
             build_history(db, city, history - 1, done, building_ids)
+            if before_write is None:
+                before_write = copy_db(db, Path(tmp) / "before_write.db")
             # the measured day itself arrives through the project's write path
-            rows, seconds = store_day(db, city, history)
-            if write is None:
-                write = (rows, seconds)
+            store_day(db, city, history)
             built = time.perf_counter() - t0
             t1 = time.perf_counter()
             report = snapshot_day(db, day_str(history))
             first_run = time.perf_counter() - t1
-            # The machine is shared: the best of three re-runs (same rows each time) is the
-            # cost of the day; the first run also creates the day's new units.
-            again = []
-            for _ in range(3):
-                t2 = time.perf_counter()
-                snapshot_day(db, day_str(history))
-                again.append(time.perf_counter() - t2)
-            timings[history] = min(again)
+            copies[history] = copy_db(db, Path(tmp) / f"history_{history}.db")
             obs = db.execute("SELECT count(*) FROM listing_observations").fetchone()[0]
             print(
                 f"history {history:4d} days ({obs:,} observations, built in {built:.0f}s): "
-                f"snapshot of one more day {timings[history]:.2f}s (first run {first_run:.2f}s) "
+                f"first snapshot of one more day {first_run:.2f}s "
                 f"({report.listings:,} ads, {report.units:,} units, {report.units_created:,} new units)"
             )
             # the measured day becomes history for the next size: replace it by bulk rows
@@ -287,22 +302,43 @@ def main() -> None:
             done = history
             with db.conn:
                 db.execute("DELETE FROM unit_links")
-        rows, plain_s = plain_rate(city, histories[0])
         db.close()
+
+        # The day again on every history's copy (same rows each time), round by round.
+        timings: dict[int, list[float]] = {h: [] for h in histories}
+        write_ratios: list[float] = []
+        write_rates: list[float] = []
+        assert before_write is not None
+        for n in range(args.rounds):
+            for history, copy in copies.items():
+                t2 = time.perf_counter()
+                snapshot_day(copy, day_str(history))
+                timings[history].append(time.perf_counter() - t2)
+            fresh = copy_db(before_write, Path(tmp) / f"write_{n}.db")
+            rows, seconds = store_day(fresh, city, histories[0])
+            fresh.close()
+            (Path(tmp) / f"write_{n}.db").unlink()
+            plain_rows, plain_s = plain_rate(city, histories[0])
+            write_rates.append(rows / seconds)
+            write_ratios.append((rows / seconds) / (plain_rows / plain_s))
+        for copy in copies.values():
+            copy.close()
+        before_write.close()
+
+    print(f"\n{args.rounds} paired rounds; min / median / max")
+    for history in histories:
+        print(
+            f"snapshot of one more day after {history:4d} days: {spread(timings[history], '.2f')} s"
+        )
     first, last = histories[0], histories[-1]
-    ratio = timings[last] / timings[first]
-    print(f"ratio {last}/{first} days: {ratio:.2f} (target <= 1.5)")
+    ratios = [b / a for a, b in zip(timings[first], timings[last], strict=True)]
+    print(f"ratio {last}/{first} days: {spread(ratios, '.2f')} (target <= 1.5)")
+    day = statistics.median(timings[last])
+    print(f"full rebuild of a year: about {day * 365 / 60:.1f} min ({day:.2f}s a day x 365)")
     print(
-        f"full rebuild of a year: about {timings[last] * 365 / 60:.1f} min "
-        f"({timings[last]:.2f}s a day x 365)"
-    )
-    assert write is not None
-    rate_project = write[0] / write[1]
-    rate_plain = rows / plain_s
-    print(
-        f"storing a day's observations ({write[0]:,} ads): save_records {rate_project:,.0f} rows/s, "
-        f"plain sqlite3 executemany {rate_plain:,.0f} rows/s, ratio {rate_project / rate_plain:.2f} "
-        "(target >= 0.5)"
+        f"storing a day's observations ({rows:,} ads): save_records "
+        f"{spread(write_rates, ',.0f')} rows/s; ratio to plain sqlite3 executemany "
+        f"{spread(write_ratios, '.2f')} (target >= 0.5)"
     )
 
 

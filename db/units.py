@@ -120,22 +120,6 @@ def sibling_listings(
     return out
 
 
-def last_seen_before(
-    db: sqlite_utils.Database, listing_ids: Sequence[int], before: str
-) -> dict[int, str]:
-    """The last observation date before ``before`` of each listing (an index seek each)."""
-    out: dict[int, str] = {}
-    cur = db.conn.cursor()
-    for listing_id in listing_ids:
-        row = cur.execute(
-            "SELECT max(date) FROM listing_observations WHERE listing_id = ? AND date < ?",
-            [listing_id, before],
-        ).fetchone()
-        if row and row[0]:
-            out[listing_id] = row[0]
-    return out
-
-
 def insert_unit(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     cols = list(row)
     return inserted_id(

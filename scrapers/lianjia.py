@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scrapers.domread import tree_reads
 from scrapers.errors import BlockedPage, LayoutChanged, NotAListingPage
 from scrapers.htmltext import (
     _AREA,
@@ -52,8 +50,6 @@ from scrapers.record import SHANGHAI, ListingRecord, ListPage
 from scrapers.source import Capabilities, Politeness, Source, rebase
 
 log = logging.getLogger(__name__)
-#: A description link as a card path holds it (a node, or its id).
-T = TypeVar("T")
 
 ITEM_SELECTOR = "div.content__list > div.content__list--item"
 TITLE_SELECTOR = "p.content__list--item--title a"
@@ -224,9 +220,7 @@ class LianjiaSource(Source):
                 selector=ITEM_SELECTOR,
             )
 
-        records = _read_cards_together(self, cards, url)
-        if records is None:
-            records = [r for r in (self._parse_card(card, url) for card in cards) if r is not None]
+        records = [r for r in (self._parse_card(card, url) for card in cards) if r is not None]
         self._check_required(records, len(cards), url)
 
         next_urls: list[str] = []
@@ -539,11 +533,7 @@ def _text(node: LexborNode) -> str:
 
 def _read_description(des: LexborNode, links: list[LexborNode], record: ListingRecord) -> None:
     """区, 板块 and 小区 from the description's links (``des.css("a")``), then its text."""
-    _read_links(
-        [(_text(a), a.attrs.get("href"), a) for a in links],
-        lambda a: a.attrs.get("title"),
-        record,
-    )
+    _read_links(links, record)
     # Once read, the links go; what remains is "/"-separated area, orientation, layout, floor.
     for a in links:
         a.decompose()
@@ -638,126 +628,16 @@ def _read_tags(tags: list[LexborNode], record: ListingRecord) -> None:
         record.extra["tags"] = [t for t in map(_text, tags) if t]
 
 
-# -- all cards of a page at once --------------------------------------------------
-# Reading a card through selectolax costs about ten css queries and as many node
-# objects and method calls; a page has 30 cards and ~450 nodes to read. The same
-# queries per card are run in one call over all cards (TreeReads.extract), the nodes
-# named by id, and their texts and attributes read in a few bulk calls
-# (scrapers/domread.py). The records are the ones _parse_card builds, by construction:
-# the fields are the same selectors, first match per card as css_first gives it.
-_CARD_FIELDS = (
-    (TITLE_SELECTOR, False),
-    (ASIDE_SELECTOR, False),
-    (DES_SELECTOR, False),
-    ("a", True, 2),  # des.css("a")
-    (PRICE_SELECTOR, False),
-    (TIME_SELECTOR, False),
-    (BRAND_LINE_SELECTOR, False),
-    ("span.brand", False, 6),  # line.css_first("span.brand")
-    (TAG_SELECTOR, True),
-)
-
-
-def _read_cards_together(
-    source: LianjiaSource,
-    cards: list[LexborNode],
-    page_url: str,
-) -> list[ListingRecord] | None:
-    """The records _parse_card gives card by card, or None when this page needs that way.
-
-    Each field is read for all cards in one call (0 ids, for fields a card lacks, read
-    as None), compiled or through selectolax as tree_reads decides; both give the same.
-    """
-    dom = tree_reads(cards[0])
-    rows = dom.extract(cards, _CARD_FIELDS)
-    if rows is None:
-        return None
-    card_ids = [c.mem_id for c in cards]
-    codes = dom.attributes(card_ids, "data-house_code")
-    ad_types = dom.attributes(card_ids, "data-ad_type")
-    title_ids = [row[0] or row[1] for row in rows]
-    titles = dom.texts(title_ids, clean_text)
-    hrefs = dom.attributes(title_ids, "href")
-    links = [link for row in rows for link in row[3]]
-    link_names = iter(dom.texts(links, clean_text))
-    link_hrefs = iter(dom.attributes(links, "href"))
-    # Once read, the links go; what remains of a description is area, orientation,
-    # layout and floor, as when _parse_card reads it.
-    dom.remove(links)
-    descriptions = dom.texts([row[2] for row in rows], clean_text)
-    price_ids = [row[4] for row in rows]
-    prices = dom.texts(price_ids, clean_text)
-    rent_texts = dom.texts(dom.parent_ids(price_ids), clean_text)
-    times = dom.texts([row[5] for row in rows], clean_text)
-    # The brand: span.brand in the brand line, else the line itself.
-    brands = dom.texts([row[7] or row[6] for row in rows], clean_text)
-    tags = iter(dom.texts([tag for row in rows for tag in row[8]], clean_text))
-
-    records: list[ListingRecord] = []
-    name = source.name
-    for k, row in enumerate(rows):
-        card_links = [(next(link_names) or "", next(link_hrefs), link) for link in row[3]]
-        card_tags = [next(tags) for _ in row[8]]
-        code = codes[k]
-        if code is None:
-            code = _attr(cards[k], "data-house_code")
-        # Codes and ad types are plain words: clean_text is needed only for blanks.
-        listing_id = code if code and code.isalnum() else _clean(code)
-        if not listing_id or not title_ids[k]:
-            log.warning("%s: card without data-house_code or title link on %s", name, page_url)
-            continue
-        ad_type = ad_types[k]
-        if ad_type is None:
-            ad_type = _attr(cards[k], "data-ad_type")
-        href = hrefs[k] or ""
-        title = titles[k] or _clean(dom.attributes([title_ids[k]], "title")[0])
-        is_apartment = "/apartment/" in href
-        record = ListingRecord(
-            source=name,
-            listing_id=listing_id,
-            url=join_url(page_url, href),
-            title=title,
-            created_on=source.created_on(listing_id),
-            tenure="building" if is_apartment else tenure_from_clean_text(title),
-            is_apartment=is_apartment,
-            is_promoted=(ad_type if ad_type and ad_type.isalnum() else _clean(ad_type))
-            in PROMOTED_AD_TYPES,
-        )
-        if row[2]:
-            _read_links(card_links, lambda link: dom.attributes([link], "title")[0], record)
-            _read_des_segments((descriptions[k] or "").split("/"), record, cleaned=True)
-        if row[4]:
-            record.rent, record.rent_high = parse_range(prices[k])
-            record.rent_text = rent_texts[k] or None
-        listed = times[k] or ""
-        record.listed_text = listed or None
-        if row[6]:
-            brand = brands[k] or ""
-            if not row[7] and listed and brand.endswith(listed):
-                # The 2019 markup puts the brand straight into the line, beside the time.
-                brand = brand[: -len(listed)].strip()
-            record.brand = brand or None
-            record.agent_key = agent_key(brand)
-        if card_tags:
-            record.extra["tags"] = [t for t in card_tags if t]
-        records.append(record)
-    return records
-
-
-def _read_links(
-    links: list[tuple[str, str | None, T]],
-    title_of: Callable[[T], str | None],
-    record: ListingRecord,
-) -> None:
-    """区, 板块 and 小区 from a description's links: (cleaned text, href, link) each;
-    ``title_of(link)`` gives a link's title attribute, read only for an unnamed 小区."""
+def _read_links(links: list[LexborNode], record: ListingRecord) -> None:
+    """区, 板块 and 小区 from a description's links; an unnamed 小区 link is named by its title."""
     places: list[str] = []
-    for text, href, link in links:
-        href = href or ""
+    for a in links:
+        text = _text(a)
+        href = a.attrs.get("href") or ""
         # Two of a card's three links are places (区, 板块): no regex for those.
         m = _RESBLOCK.search(href) if "/zufang/c" in href else None
         if m:
-            record.community = text or _clean(title_of(link)) or None
+            record.community = text or _clean(a.attrs.get("title")) or None
             record.community_id = m.group(1)
         elif text:
             places.append(text)

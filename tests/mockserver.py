@@ -54,9 +54,11 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from rentwatch.sim.server import LoopbackSite
 
 ROBOTS_TXT = b"User-agent: *\nDisallow: /private/\n"
 
@@ -198,7 +200,10 @@ def make_certificates(
     return ca_pem, cert_pem, key_pem
 
 
-class MockServer:
+class MockServer(LoopbackSite):
+    """The fetch layer's counterpart: the built-in paths above, per-connection behaviour
+    (its own handler on the shared LoopbackSite), optionally over TLS."""
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -220,29 +225,10 @@ class MockServer:
         self._hits: dict[str, list[Hit]] = defaultdict(list)
         self.in_flight = 0
         self.max_in_flight = 0
-        self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
-        self._httpd.daemon_threads = True
-        self._httpd.block_on_close = False
+        super().__init__(handler=_make_handler(self), host=host, port=port)
+        self.httpd.block_on_close = False
         # /reset and /truncated drop connections on purpose: no tracebacks on stderr for those.
-        self._httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
-        self.host, self.port = self._httpd.server_address[:2]
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -----------------------------------------------------------------
-    def start(self) -> MockServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> MockServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
 
     # -- API for tests -------------------------------------------------------------
     @property

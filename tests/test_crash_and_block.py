@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.cli_helpers import run_cli, scrape_local
 from tests.lianjia_site import Card, LocalSite, paginate
 
@@ -62,6 +64,7 @@ def day_rows(db_path: Path) -> tuple[list, list]:
     return listings, observations
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_rerun_equals_an_uninterrupted_run(tmp_path):
     with LocalSite() as site:
         site.set_pages(paginate(cards()))  # 8 pages

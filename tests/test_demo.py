@@ -24,6 +24,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_demo_serves_the_simulated_market_and_stops_cleanly_on_ctrl_c(tmp_path):
     db_path = tmp_path / "demo.db"
     proc = subprocess.Popen(
@@ -61,6 +62,7 @@ def test_demo_serves_the_simulated_market_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert days == 3
 
 
+@pytest.mark.slow
 def test_demo_replaces_its_own_database_and_refuses_any_other(tmp_path):
     demo_db = tmp_path / "demo.db"
     first = run_cli("demo", "--days", "1", "--no-serve", "--db", demo_db)
@@ -83,6 +85,7 @@ def test_demo_replaces_its_own_database_and_refuses_any_other(tmp_path):
         assert conn.execute("SELECT name FROM buildings").fetchall() == [("丽晶国际",)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cuts", ["0.2", "0"])
 def test_demo_market_cuts_prices_and_counts_the_cuts_unless_told_not_to(tmp_path, cuts):
     demo_db = tmp_path / "demo.db"

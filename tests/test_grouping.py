@@ -156,6 +156,7 @@ def exact_share(links, flat_of: dict[int, int]) -> float:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_grouping_at_once_finds_more_flats_than_one_by_one_matching(seed):
     rng = random.Random(seed)

@@ -6,7 +6,7 @@ import sqlite3
 
 from tests.cli_helpers import rows, run_cli, scrape_local
 from tests.lianjia_site import Card, LocalSite, list_page, paginate
-from tests.realpages import REAL_FIXTURES
+from tests.realpages import real_path
 
 DAY = "2026-11-20"
 
@@ -60,8 +60,8 @@ def test_ingest_rejects_a_page_of_another_site_and_keeps_the_good_ones(tmp_path,
             [Card("HZ1000000000000000003", "金色海岸", "2500")], page=1, total_pages=1, total=1
         ),
     )
-    captcha = REAL_FIXTURES / "anjuke" / "anjuke_captcha_verify_2024-10.html"
-    ziroom = REAL_FIXTURES / "ziroom" / "ziroom_list_sh_2016-11.html"
+    captcha = real_path("anjuke/anjuke_captcha_verify_2024-10.html")
+    ziroom = real_path("ziroom/ziroom_list_sh_2016-11.html")
     result = run_cli(
         "ingest",
         tmp_path / "good.html",
@@ -81,7 +81,7 @@ def test_ingest_rejects_a_page_of_another_site_and_keeps_the_good_ones(tmp_path,
 
 
 def test_ingest_a_real_saved_lianjia_page(db_path):
-    page = REAL_FIXTURES / "lianjia" / "beike_zufang_list_sz_2020-03.html"
+    page = real_path("lianjia/beike_zufang_list_sz_2020-03.html")
     result = run_cli("ingest", page, "--source", "beike", "--as-of", "2020-03-05", db_path=db_path)
     assert result.exit_code == 0, result.output
     assert rows(db_path, "SELECT count(*) FROM listings WHERE is_apartment = 0") == [(32,)]

@@ -133,6 +133,7 @@ def soon(seconds: int) -> datetime:
     return datetime.now(SHANGHAI).replace(microsecond=0) + timedelta(seconds=seconds)
 
 
+@pytest.mark.slow
 def test_cron_jobs_scrape_then_snapshot_once_each_in_order(tmp_path, site):
     config_path = write_config(tmp_path, site, first=soon(8), second=soon(11))
     config = load_config(config_path)
@@ -181,6 +182,7 @@ def _finished(config, day):
         return {}
 
 
+@pytest.mark.slow
 def test_second_scheduler_on_the_same_database_refuses(tmp_path, site):
     far = soon(3600)
     config_path = write_config(tmp_path, site, first=far, second=far)
@@ -216,6 +218,7 @@ def test_second_scheduler_on_the_same_database_refuses(tmp_path, site):
         pass
 
 
+@pytest.mark.slow
 def test_sigterm_during_a_scrape_lets_it_finish_and_leaves_a_consistent_database(tmp_path, site):
     # The 九堡 job alone, slowed by a politeness delay so the signal lands mid-scrape.
     config_path = write_config(tmp_path, site, first=soon(3600), second=soon(8), delay=0.4)

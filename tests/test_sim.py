@@ -97,6 +97,7 @@ def test_landlords_cut_prices_and_every_agency_follows_within_two_days():
     assert followed > 20
 
 
+@pytest.mark.slow
 def test_price_cuts_count_each_landlords_cut_once_though_agencies_follow_days_apart(tmp_path):
     result = run_simulation(tmp_path / "cuts.db", days=12, seed=5, scale=0.3, cut_chance=0.05)
     scores = evaluate(open_db(tmp_path / "cuts.db"), result.truth, min_vacant=1)
@@ -175,6 +176,7 @@ def test_full_size_city_exceeds_the_list_limit():
     assert len(market.live_ads()) > 3000  # 100 pages of 30
 
 
+@pytest.mark.slow
 def test_end_to_end_through_the_cli(tmp_path):
     db_path = tmp_path / "sim.db"
     market = Market(seed=5, scale=0.15, days=4)
@@ -261,6 +263,7 @@ def test_grouping_floor_scores_ads_grouped_by_their_true_flat(tmp_path):
     assert floor["median_rent_mape"] == round(expected, 4)
 
 
+@pytest.mark.slow
 def test_grouping_floor_parts_lingering_ads_from_grouping(tmp_path):
     market = Market(seed=3, scale=0.2, days=5)
     for _ in range(5):
@@ -346,6 +349,7 @@ def test_grouping_errors_count_split_and_merged_flats_and_wrong_reposts(tmp_path
     assert errors["unseen_reposts"] == {"links": 2, "wrong": 1}
 
 
+@pytest.mark.slow
 def test_simulation_through_the_commands_scores_as_through_their_functions(tmp_path):
     days: dict[str, list] = {"functions": [], "commands": []}
     runs = {}
@@ -418,6 +422,7 @@ def test_evaluate_can_score_a_later_stretch_of_the_run_alone(tmp_path):
     assert first["building_days"] == 1 and first["median_rent_mape"] == 0.4
 
 
+@pytest.mark.slow
 def test_the_bounds_benchmark_makes_the_grouping_perfect_and_finds_the_lifecycles_mistakes():
     script = Path(__file__).resolve().parent.parent / "bench" / "eval_bounds.py"
     out = subprocess.run(

@@ -1,4 +1,5 @@
-"""An HTTP server on 127.0.0.1 serving the simulated market's current day."""
+"""HTTP on 127.0.0.1: ``LoopbackSite``, the one small server the simulator and the tests'
+sites are built on, and ``SimServer``, the simulated market's current day."""
 
 from __future__ import annotations
 
@@ -6,12 +7,81 @@ import json
 import random
 import re
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 from rentwatch.sim.market import Market, SimAd
 from rentwatch.sim.pages import PER_PAGE, list_page, registry_csv
 
 _LIST = re.compile(r"^/zufang/(?:(?P<scope>c\d+|[a-z][a-z0-9-]*)/)?(?:pg(?P<page>\d+)/)?$")
+
+
+#: An answer: status, headers (Content-Type at least) and body.
+Answer = tuple[int, dict[str, str], bytes]
+
+
+class LoopbackSite:
+    """A ThreadingHTTPServer on 127.0.0.1 in a daemon thread; ``start``/``stop`` or ``with``.
+
+    Each GET is answered with ``respond(path)`` (the path without its query), with a
+    Content-Length. A test that needs answers beyond that (kept-alive connections,
+    dropped sockets, TLS) passes its own ``handler`` class instead.
+    """
+
+    def __init__(
+        self,
+        respond: Callable[[str], Answer] | None = None,
+        *,
+        handler: type[BaseHTTPRequestHandler] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if handler is None:
+            if respond is None:
+                raise ValueError("LoopbackSite needs either respond or handler")
+            handler = _answering(respond)
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        address = self.httpd.server_address
+        self.host, self.port = str(address[0]), int(address[1])
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Self:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _answering(respond: Callable[[str], Answer]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            status, headers, body = respond(self.path.split("?")[0])
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            if "Content-Length" not in headers:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
 
 
 class SimServer:
@@ -32,26 +102,15 @@ class SimServer:
         self._lists: dict[str, list[SimAd]] = {}
         self._drift_rng = random.Random(0)
         self.requests = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                status, ctype, body = server.respond(self.path.split("?")[0])
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.site = LoopbackSite(self._answer)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_port}"
+        return self.site.base_url
+
+    def _answer(self, path: str) -> Answer:
+        status, ctype, body = self.respond(path)
+        return status, {"Content-Type": ctype}, body
 
     def set_day(self, index: int) -> None:
         """Show the market on day ``index`` (the market must have been advanced to it)."""
@@ -106,12 +165,11 @@ class SimServer:
         self.drifted += 1
 
     def start(self) -> SimServer:
-        self.thread.start()
+        self.site.start()
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.site.stop()
 
     def __enter__(self) -> SimServer:
         return self.start()
