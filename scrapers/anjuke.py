@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scrapers.errors import BlockedPage, NotAListingPage
+from scrapers.errors import BlockedPage, LayoutChanged, NotAListingPage, NotARentalPage
 from scrapers.fontdigits import decode_font_digits
 from scrapers.htmltext import (
     clean_text,
@@ -46,6 +46,13 @@ COMMUNITY_SELECTOR = "address.details-item a"
 NEXT_SELECTOR = "div.multi-page a.aNxt"
 # Anjuke 小区 (community) pages: names and ids of buildings, no rental listings.
 COMMUNITY_PAGE_SELECTOR = ".li-community-title, div.community-title, a.li-row, .community-tab"
+# Anjuke 二手房 (sale) lists and pages: the 2024 Nuxt cards and the older list items.
+SALE_PAGE_SELECTOR = (
+    "div.property-content, section.list div.property, ul#houselist-mod-new, "
+    "li.list-item div.house-details, div.houseInfo-main"
+)
+SALE_PATHS = ("/sale/", "/prop/view/", "/ershoufang/")
+SITE_WORDS = ("安居客", "anjuke")
 LIST_MARKERS = (ITEM_SELECTOR, "div.multi-page", "div.zu-sort", "div.list-content")
 EMPTY_RESULT_MARKERS = ("没有找到", "暂无房源", "没有符合")
 FONT_FAMILY = "fangchan-secret"
@@ -93,12 +100,37 @@ class AnjukeSource(Source):
         if reason:
             raise BlockedPage(f"{self.name}: {reason}", url)
         title = page_title(tree)
-        if tree.css_first(COMMUNITY_PAGE_SELECTOR) is not None or "/community/" in url:
-            raise NotAListingPage(
+        web_path = urlsplit(url).path if url.startswith(("http://", "https://")) else ""
+        if tree.css_first(COMMUNITY_PAGE_SELECTOR) is not None or "/community/" in web_path:
+            raise NotARentalPage(
                 f"{self.name}: a 小区 (community) page, not a rental list page (title {title!r})",
                 url,
+                "小区 (community)",
             )
-        if not any(tree.css_first(sel) is not None for sel in LIST_MARKERS):
+        is_list = any(tree.css_first(sel) is not None for sel in LIST_MARKERS)
+        if tree.css_first(ITEM_SELECTOR) is None and (
+            tree.css_first(SALE_PAGE_SELECTOR) is not None
+            or any(web_path.startswith(p) for p in SALE_PATHS)
+        ):
+            # Sale lists share the pager and list wrapper with rental ones: the cards decide.
+            raise NotARentalPage(
+                f"{self.name}: a sale (二手房) page, not a rental list page (title {title!r})",
+                url,
+                "sale (二手房)",
+            )
+        if not is_list:
+            own = any(word in title.lower() for word in SITE_WORDS)
+            if own and (web_path.startswith("/fangyuan") or "租房" in title):
+                raise LayoutChanged(
+                    f"{self.name}: an Anjuke rental list page without its list (none of "
+                    f"{', '.join(LIST_MARKERS)}; title {title!r})",
+                    url,
+                    selector=ITEM_SELECTOR,
+                )
+            if own:
+                raise NotARentalPage(
+                    f"{self.name}: an Anjuke page but not a rental list page (title {title!r})", url
+                )
             raise NotAListingPage(
                 f"{self.name}: not an Anjuke rental list page (title {title!r})", url
             )

@@ -2,7 +2,8 @@
 
     ScrapeError
     ├── PageError              a page could not be read as the source's page
-    │   ├── NotAListingPage    the page belongs to another site or another kind of page
+    │   ├── NotAListingPage    the page is not one of the source's pages (another site)
+    │   │   └── NotARentalPage a page of the source that is not a rental list (sale, 小区, detail)
     │   ├── EmptyPage          an empty or truncated body
     │   ├── LayoutChanged      the page looks like the source's but a selector found nothing
     │   ├── BlockedPage        a captcha, verification or login page
@@ -32,6 +33,19 @@ class PageError(ScrapeError):
 
 class NotAListingPage(PageError):
     """The page is not a page of this source (another site, a 小区 page, …)."""
+
+
+class NotARentalPage(NotAListingPage):
+    """A page of the source's site that is not a rental list: a sale list or detail, a 小区
+    list or page, a rental detail page where a list was expected.
+
+    Told by the page's own structure or URL, never guessed from what it lacks.
+    """
+
+    def __init__(self, message: str, url: str | None = None, kind: str = "other") -> None:
+        #: What the page is instead: "sale list", "小区 page", "rental detail", …
+        self.kind = kind
+        super().__init__(message, url)
 
 
 class EmptyPage(PageError):

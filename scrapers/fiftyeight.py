@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scrapers.errors import BlockedPage, EmptyPage, LayoutChanged, NotAListingPage
+from scrapers.errors import BlockedPage, EmptyPage, LayoutChanged, NotAListingPage, NotARentalPage
 from scrapers.fontdigits import decode_font_digits
 from scrapers.htmltext import (
     agent_key,
@@ -128,7 +128,7 @@ class FiftyEightSource(Source):
         if reason:
             raise BlockedPage(reason, url)
         if self.page_kind(url) == "detail":
-            raise NotAListingPage(f"{SOURCE}: a detail page, not a list page", url)
+            raise NotARentalPage(f"{SOURCE}: a detail page, not a list page", url, "rental detail")
 
         cards = tree.css(ITEMS_2020)
         markup = "2020"

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scrapers.errors import BlockedPage, LayoutChanged, NotAListingPage
+from scrapers.errors import BlockedPage, LayoutChanged, NotAListingPage, NotARentalPage
 from scrapers.htmltext import (
     _AREA,
     _LAYOUT,
@@ -62,14 +62,30 @@ BRAND_LINE_SELECTOR = "p.content__list--item--brand"
 TAG_SELECTOR = "p.content__list--item--bottom i"
 TOTAL_SELECTOR = "span.content__title--hl"
 PAGER_SELECTOR = "div.content__pg"
-# A 小区 (building) page: names and ids of buildings, no rental listings.
-XIAOQU_SELECTOR = ".xiaoquInfoItem, .xiaoquOverview, .xiaoquDetailHeader"
+# A 小区 (building) page or list: names and ids of buildings, no rental listings.
+XIAOQU_SELECTOR = (
+    ".xiaoquInfoItem, .xiaoquOverview, .xiaoquDetailHeader, li.xiaoquListItem, .xiaoquListItem"
+)
+# The site's sale (二手房) list and detail pages, and new-home (楼盘) pages.
+SALE_LIST_SELECTOR = "ul.sellListContent, .sellListContent li.clear"
+SALE_DETAIL_SELECTOR = ".houseRecord, div.overview div.price span.total, .sellDetailHeader"
+# Paths of the site's other sections, for pages whose markup says nothing more.
+OTHER_SECTIONS = (
+    ("/ershoufang/", "sale (二手房)"),
+    ("/chengjiao/", "sold (成交)"),
+    ("/xiaoqu/", "小区"),
+    ("/loupan/", "new-home (楼盘)"),
+)
 
 MAX_PAGES = 100
 PROMOTED_AD_TYPES = frozenset({"40", "50"})
 # Words seen on the sites' captcha, verification and login interstitials.
 BLOCK_TITLE_MARKERS = (*COMMON_BLOCK_TITLE_MARKERS, "登录")
-BLOCK_BODY_MARKERS = ("人机认证", "访问验证", "请完成验证", "geetest", "/captcha")
+# Words a verification page *shows*. Script URLs are no evidence: real 2020–21 pages of
+# every kind load the captcha SDK in <head>, and a login dialog sits in every page's markup.
+BLOCK_TEXT_MARKERS = ("人机认证", "访问验证", "请完成验证", "完成验证后继续访问")
+#: A page showing more visible text than this is content, whatever words it also shows.
+BLOCK_PAGE_MAX_TEXT = 2000
 # What the list shows instead of cards when a query matches nothing.
 EMPTY_RESULT_MARKERS = ("没有找到相关房源", "没有找到相关", "暂无房源", "content__empty")
 
@@ -177,7 +193,7 @@ class LianjiaSource(Source):
         if reason:
             raise BlockedPage(f"{self.name}: {reason}", url)
         if not is_list:
-            raise NotAListingPage(self._not_a_list_message(tree), url)
+            raise self._not_a_list(tree, url)
         return self._list_page(tree, url)
 
     def _parse_list_region(self, region: bytes, url: str) -> ListPage | None:
@@ -285,26 +301,84 @@ class LianjiaSource(Source):
             self.name, flats, (("rent", PRICE_SELECTOR), ("community", COMMUNITY_SELECTOR)), url
         )
 
-    def _not_a_list_message(self, tree: LexborHTMLParser) -> str:
+    def _not_a_list(self, tree: LexborHTMLParser, url: str) -> NotAListingPage | LayoutChanged:
+        """Why a page without the rental list is not read, from what it positively is.
+
+        Another kind of the site's page (told by its markup, else by its URL's section) is
+        "not a rental page"; the site's rental list page without its list is a changed layout;
+        a page nothing ties to the site is not its page at all.
+        """
         title = page_title(tree)
+        kind = self._other_kind(tree, url)
+        if kind is not None:
+            wanted = "list" if kind == "rental detail" else "rental list"
+            return NotARentalPage(
+                f"{self.name}: a {kind} page, not a {wanted} page (title {title!r})", url, kind
+            )
+        if self._is_own_page(tree, title) and self._is_rental_list_url(url, title):
+            return LayoutChanged(
+                f"{self.name}: a {self.title} rental list page without its list "
+                f"({ITEM_SELECTOR!r}, {PAGER_SELECTOR!r} and {TOTAL_SELECTOR!r} all missing; "
+                f"title {title!r})",
+                url,
+                selector=ITEM_SELECTOR,
+            )
+        if self._is_own_page(tree, title):
+            return NotARentalPage(
+                f"{self.name}: a {self.title} page but not a rental list page (title {title!r})",
+                url,
+            )
+        return NotAListingPage(
+            f"{self.name}: not a {self.title} rental list page (title {title!r})", url
+        )
+
+    def _other_kind(self, tree: LexborHTMLParser, url: str) -> str | None:
+        """The kind of the site's non-rental page, by its markup first, then its URL."""
         if _is_detail_page(tree):
-            return f"{self.name}: a rental detail page, not a list page (title {title!r})"
+            return "rental detail"
         if tree.css_first(XIAOQU_SELECTOR) is not None:
-            return f"{self.name}: a 小区 (xiaoqu) page, not a rental list page (title {title!r})"
-        if any(word in title.lower() for word in self.site_words):
-            return f"{self.name}: a {self.title} page but not a rental list page (title {title!r})"
-        return f"{self.name}: not a {self.title} rental list page (title {title!r})"
+            return "小区 (xiaoqu)"
+        if tree.css_first(SALE_LIST_SELECTOR) is not None:
+            return "sale (二手房) list"
+        if tree.css_first(SALE_DETAIL_SELECTOR) is not None:
+            return "sale (二手房) detail"
+        path = urlsplit(url).path if url.startswith(("http://", "https://")) else ""
+        for section, kind in OTHER_SECTIONS:
+            if path.startswith(section):
+                return kind
+        return None
+
+    def _is_own_page(self, tree: LexborHTMLParser, title: str) -> bool:
+        return any(word in title.lower() for word in self.site_words)
+
+    def _is_rental_list_url(self, url: str, title: str) -> bool:
+        if url.startswith(("http://", "https://")):
+            path = urlsplit(url).path
+            return path.startswith("/zufang") and not _HOUSE_CODE_URL.search(path)
+        return "租房" in title and "二手房" not in title
 
     # -- detail pages ---------------------------------------------------------
     def parse_detail(self, body: bytes, url: str) -> ListingRecord:
         text, tree = parse_page(body, url, self.name)
         self._check_blocked(text, tree, url)
         if not _is_detail_page(tree):
+            title = page_title(tree)
             if _is_list_page(tree):
-                msg = f"{self.name}: a rental list page, not a detail page (title {page_title(tree)!r})"
-            else:
-                msg = self._not_a_list_message(tree).replace("list page", "detail page")
-            raise NotAListingPage(msg, url)
+                raise NotARentalPage(
+                    f"{self.name}: a rental list page, not a detail page (title {title!r})",
+                    url,
+                    "rental list",
+                )
+            kind = self._other_kind(tree, url)
+            if kind is not None:
+                raise NotARentalPage(
+                    f"{self.name}: a {kind} page, not a rental detail page (title {title!r})",
+                    url,
+                    kind,
+                )
+            raise NotAListingPage(
+                f"{self.name}: not a {self.title} rental detail page (title {title!r})", url
+            )
 
         code_text = node_text(tree.css_first("div.content__subtitle i.house_code"))
         code_m = re.search(r"([A-Za-z]*\d{6,})", code_text) or _HOUSE_CODE_URL.search(url)
@@ -499,8 +573,16 @@ def _markup_block_reason(text: str, tree: LexborHTMLParser) -> str | None:
     reason = title_block_reason(page_title(tree), BLOCK_TITLE_MARKERS)
     if reason:
         return reason
-    for marker in BLOCK_BODY_MARKERS:
-        if marker in text:
+    body = tree.body
+    if body is None or not any(marker in text for marker in BLOCK_TEXT_MARKERS):
+        return None
+    for node in body.css("script, style, noscript, template"):
+        node.decompose()
+    shown = node_text(body)
+    if len(shown) > BLOCK_PAGE_MAX_TEXT:
+        return None
+    for marker in BLOCK_TEXT_MARKERS:
+        if marker in shown:
             return f"page shows {marker!r} and no listings"
     return None
 

@@ -18,8 +18,14 @@ _LOGIN_HOSTS = ("clogin.", "login.", "passport.")
 
 
 def url_block_reason(url: str) -> str | None:
-    """Why a page's (final) URL is a login or captcha page rather than content, or None."""
+    """Why a page's (final) URL is a login or captcha page rather than content, or None.
+
+    Only a web address is judged: a saved page's ``file:`` path is where a person put it
+    (``saved/login/zufang.html``), not where the site sent us.
+    """
     parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return None
     host, path = parts.netloc.lower(), parts.path.lower()
     if host.startswith(_LOGIN_HOSTS) or "/login" in path:
         return f"redirected to a login page ({parts.netloc}{parts.path})"

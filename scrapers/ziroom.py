@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scrapers.errors import BlockedPage, LayoutChanged, NotAListingPage
+from scrapers.errors import BlockedPage, LayoutChanged, NotAListingPage, NotARentalPage
 from scrapers.htmltext import (
     agent_key,
     clean_text,
@@ -92,8 +92,10 @@ class ZiroomSource(Source):
         if not _is_list(tree):
             title = page_title(tree)
             if _is_detail(tree):
-                raise NotAListingPage(
-                    f"{self.name}: a room detail page, not a list page (title {title!r})", url
+                raise NotARentalPage(
+                    f"{self.name}: a room detail page, not a list page (title {title!r})",
+                    url,
+                    "rental detail",
                 )
             if tree.css_first("div.Z_list-box") is not None:
                 raise LayoutChanged(
@@ -189,8 +191,10 @@ class ZiroomSource(Source):
         if not _is_detail(tree):
             title = page_title(tree)
             if _is_list(tree):
-                raise NotAListingPage(
-                    f"{self.name}: a list page, not a room detail page (title {title!r})", url
+                raise NotARentalPage(
+                    f"{self.name}: a list page, not a room detail page (title {title!r})",
+                    url,
+                    "rental list",
                 )
             raise NotAListingPage(
                 f"{self.name}: not a Ziroom room detail page (title {title!r})", url
