@@ -12,6 +12,26 @@ import sqlite_utils
 
 from db.connection import inserted_id
 
+#: How a run ended (``runs.status``); each word means one thing, and ``rentwatch scrape``
+#: exits with its own status for each (README, "Exit statuses"; docs/operations.md).
+OK = "ok"  # every page read
+PARTIAL = "partial"  # read, but the site's page limit or the page cap cut the list
+BLOCKED = "blocked"  # a captcha, verification or login page, or HTTP 401/403/418
+DISALLOWED = "disallowed"  # robots.txt forbids the URL
+UNREACHABLE = "unreachable"  # DNS, connect, TLS or timeout failures, of the site or its robots.txt
+LAYOUT_CHANGED = "layout_changed"  # the site's rental list page, but its list no longer matches
+NOT_RENTAL_PAGE = "not_rental_page"  # a page of the site that is not a rental list (sale, 小区)
+FAILED = "failed"  # anything else: a foreign or empty page, a bug
+RUN_STATUSES = (
+    OK,
+    PARTIAL,
+    BLOCKED,
+    DISALLOWED,
+    UNREACHABLE,
+    LAYOUT_CHANGED,
+    NOT_RENTAL_PAGE,
+    FAILED,
+)
 #: Statuses whose data counts as a successful observation of the run's scope that day.
 COVERING_STATUSES = ("ok",)
 

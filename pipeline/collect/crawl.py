@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -28,7 +29,18 @@ import sqlite_utils
 
 from db.buildings import find_building, site_ids_for, tracked_buildings
 from db.pages import PageArchive
-from db.runs import RunCounts, finish_run, start_run
+from db.runs import (
+    BLOCKED,
+    DISALLOWED,
+    FAILED,
+    LAYOUT_CHANGED,
+    NOT_RENTAL_PAGE,
+    PARTIAL,
+    UNREACHABLE,
+    RunCounts,
+    finish_run,
+    start_run,
+)
 from pipeline.collect.parse_store import StoredPage, parse_and_store
 from pipeline.dates import today_shanghai
 from scrapers.errors import (
@@ -36,6 +48,7 @@ from scrapers.errors import (
     FetchError,
     HostilePage,
     LayoutChanged,
+    NotARentalPage,
     PageError,
     PolitenessRefused,
     ScrapeError,
@@ -53,11 +66,27 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: One path segment a city code, district slug or site id may be.
+_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
 #: Pages one scope fetches at most when its source sets no ``max_pages`` (next-link paging).
 DEFAULT_MAX_PAGES = 100
 
-#: Worst first: the status of a whole scrape is the worst of its scopes'.
-_SEVERITY = {"failed": 5, "disallowed": 4, "blocked": 3, "partial": 2, "ok": 1}
+#: The status of a whole scrape is the worst of its scopes': a failure nobody foresaw
+#: first, then what needs the code changed, then what the site or the network did.
+_SEVERITY = {
+    FAILED: 8,
+    LAYOUT_CHANGED: 7,
+    NOT_RENTAL_PAGE: 6,
+    BLOCKED: 5,
+    DISALLOWED: 4,
+    UNREACHABLE: 3,
+    PARTIAL: 2,
+    "ok": 1,
+}
+#: Statuses after which the next scopes of the run are skipped: asking the same host
+#: again would only annoy it (blocked, disallowed) or fail the same way (unreachable).
+_STOPPING = (BLOCKED, DISALLOWED, UNREACHABLE)
 
 
 class ScopeError(ScrapeError):
@@ -94,7 +123,7 @@ class ScrapeReport:
     def status(self) -> str:
         if not self.scopes:
             return "ok"
-        return max((s.status for s in self.scopes), key=lambda s: _SEVERITY.get(s, 5))
+        return max((s.status for s in self.scopes), key=lambda s: _SEVERITY.get(s, 8))
 
     @property
     def listings(self) -> int:
@@ -109,6 +138,31 @@ class ScrapeReport:
         return "; ".join(f"{s.label}: {s.message}" for s in self.scopes if s.status != "ok") or (
             f"{self.pages} pages, {self.listings} listings"
         )
+
+
+def _list_urls(
+    source: Source,
+    city: str,
+    *,
+    district: str | None = None,
+    building: str | None = None,
+    base_url: str | None = None,
+) -> list[str]:
+    """The source's first URLs, a bad city code, slug or site id refused as a ScopeError.
+
+    Whatever a source's own rules, a value that goes into a URL path is one path segment
+    of letters, digits, '-' and '_': never '../admin', a query or another host.
+    """
+    for what, value in (("--city", city), ("--district", district), ("--building", building)):
+        if value is not None and not _SEGMENT.fullmatch(value):
+            raise ScopeError(
+                f"{source.name}: {what} {value!r} is not a slug or site id "
+                "(letters, digits, '-' and '_' only)"
+            )
+    try:
+        return source.list_urls(city, district=district, building=building, base_url=base_url)
+    except ValueError as exc:
+        raise ScopeError(str(exc)) from exc
 
 
 def plan_scopes(
@@ -129,7 +183,7 @@ def plan_scopes(
         scopes.append(
             Scope(
                 f"district {district}",
-                source.list_urls(city, district=district, base_url=base_url),
+                _list_urls(source, city, district=district, base_url=base_url),
                 district=district,
             )
         )
@@ -166,13 +220,13 @@ def plan_scopes(
         scopes.append(
             Scope(
                 label,
-                source.list_urls(city, building=site_id, base_url=base_url),
+                _list_urls(source, city, building=site_id, base_url=base_url),
                 building_id=building_id,
                 site_id=site_id,
             )
         )
     if not scopes:
-        scopes.append(Scope(f"city {city}", source.list_urls(city, base_url=base_url)))
+        scopes.append(Scope(f"city {city}", _list_urls(source, city, base_url=base_url)))
     return scopes
 
 
@@ -233,7 +287,7 @@ class _Progress:
 
 @dataclass(slots=True)
 class _PageFailure:
-    status: str  # blocked | disallowed | failed
+    status: str  # one of db.runs.RUN_STATUSES other than ok and partial
     message: str
 
 
@@ -247,11 +301,19 @@ def _store_fetched_page(
 ) -> StoredPage | _PageFailure:
     """Parse and store one fetched page, or say why the scope cannot go on."""
     if result.refused:
-        return _PageFailure("failed", f"not fetched: {result.refused}")
+        return _PageFailure(FAILED, f"not fetched: {result.refused}")
+    if result.unreachable:
+        # Checked before robots: an unreachable robots.txt also forbids everything (RFC 9309),
+        # but what the person must fix is the network or the address, not a permission.
+        return _PageFailure(
+            UNREACHABLE,
+            f"{result.unreachable}; nothing was stored. Check the network, the DNS and the "
+            "address, then run again",
+        )
     if result.disallowed:
         host = urlsplit(url).netloc
         return _PageFailure(
-            "disallowed",
+            DISALLOWED,
             f"robots.txt of {host} forbids {urlsplit(url).path} ({result.disallowed}); "
             "nothing was fetched from it. Save pages in your browser and use "
             "`rentwatch ingest`, or ask the site for permission",
@@ -283,8 +345,10 @@ def _store_fetched_page(
         where = f" (selector {exc.selector})" if exc.selector else ""
         # Zero cards under a positive total is also how some sites answer a bot quietly.
         return _PageFailure(
-            "failed", f"layout changed on {source.name}{where}, or a quiet block: {exc}"
+            LAYOUT_CHANGED, f"layout changed on {source.name}{where}, or a quiet block: {exc}"
         )
+    except NotARentalPage as exc:
+        return _PageFailure(NOT_RENTAL_PAGE, f"not a rental page: {exc}")
     except PageError as exc:
         return _PageFailure("failed", f"{source.name} could not read {url}: {exc}")
 
@@ -427,7 +491,8 @@ async def _scrape(
 ) -> ScrapeReport:
     report = ScrapeReport(source.name, as_of)
     archive = PageArchive(db)
-    stop_reason: str | None = None
+    #: (status, reason) once a scope ended in one of _STOPPING: the next scopes are skipped.
+    stop: tuple[str, str] | None = None
     async with Fetcher(settings, archive=archive, source_name=source.name, as_of=as_of) as fetcher:
         with _Progress(progress) as bar:
             for scope in scopes:
@@ -441,11 +506,10 @@ async def _scrape(
                     site_id=scope.site_id,
                     base_url=base_url,
                 )
-                if stop_reason:
-                    status, message = "blocked", stop_reason
-                    finish_run(
-                        db, run_id, status=status, message=message, counts=RunCounts(blocked=True)
-                    )
+                if stop:
+                    status, message = stop
+                    counts = RunCounts(blocked=status == BLOCKED)
+                    finish_run(db, run_id, status=status, message=message, counts=counts)
                     report.scopes.append(ScopeResult(run_id, scope.label, status, message, 0, 0))
                     continue
                 fetcher.run_id = run_id
@@ -456,14 +520,23 @@ async def _scrape(
                         db, fetcher, source, scope, run_id, as_of, bar, max_pages
                     )
                 except FetchError as exc:
-                    crawl = _ScopeCrawl("failed", _one_line(str(exc)), 0, 0)
-                    stop_reason = f"skipped: {_one_line(str(exc))}"
+                    # The retry budget ran out: on a host that never answered, it is unreachable.
+                    status = UNREACHABLE if getattr(exc, "unreachable", False) else FAILED
+                    crawl = _ScopeCrawl(status, _one_line(str(exc)), 0, 0)
+                    stop = (
+                        status,
+                        f"skipped: {source.name} {status} earlier in this run (run {run_id})",
+                    )
                 except Exception as exc:  # noqa: BLE001 (any failure ends the run with a status)
-                    # A bug or a page nobody foresaw must not leave the run 'running'.
-                    log.exception("%s %s: unexpected failure", source.name, scope.label)
+                    # A bug or a page nobody foresaw must not leave the run 'running'; its
+                    # message is the run's, the traceback is for -v.
+                    log.info("%s %s: unexpected failure", source.name, scope.label, exc_info=True)
                     words = _one_line(f"{type(exc).__name__}: {exc}")
-                    crawl = _ScopeCrawl("failed", f"unexpected failure: {words}", 0, 0)
-                    stop_reason = f"skipped: {source.name} failed earlier in this run ({words})"
+                    crawl = _ScopeCrawl(FAILED, f"unexpected failure: {words}", 0, 0)
+                    stop = (
+                        FAILED,
+                        f"skipped: {source.name} failed earlier in this run (run {run_id})",
+                    )
                 status, message = crawl.status, crawl.message
                 counts = _counts(before, fetcher.stats, crawl.pages, crawl.listings, status)
                 counts.site_total, counts.distinct_listings = crawl.site_total, crawl.distinct
@@ -471,9 +544,12 @@ async def _scrape(
                 report.scopes.append(
                     ScopeResult(run_id, scope.label, status, message, crawl.pages, crawl.listings)
                 )
-                if status in ("blocked", "disallowed") and stop_reason is None:
-                    # The host said no: asking again for the next scope would only annoy it.
-                    stop_reason = f"skipped: {source.name} {status} earlier in this run ({message})"
+                if status in _STOPPING and stop is None:
+                    # Said once: the skipped scopes point at this run instead of repeating it.
+                    stop = (
+                        status,
+                        f"skipped: {source.name} {status} earlier in this run (run {run_id})",
+                    )
         report.stats = dict(fetcher.stats)
     return report
 

@@ -8,15 +8,24 @@ from rich.table import Table
 from db import open_db
 from db.runs import recent_runs
 from pipeline.collect.crawl import ScopeError, scrape
+from rentwatch.cli.exits import (  # noqa: F401 (EXIT_* are this module's public names)
+    EXIT_BLOCKED,
+    EXIT_DISALLOWED,
+    EXIT_FAILED,
+    exit_for,
+)
 from rentwatch.cli.group import main
 from rentwatch.cli.options import console, day_callback, db_option
 from scrapers.errors import PolitenessRefused, UnknownSource
 from scrapers.registry import all_sources, get_source
 
-#: Exit codes a cron script can tell apart.
-EXIT_FAILED = 1
-EXIT_BLOCKED = 3
-EXIT_DISALLOWED = 4
+#: What the Error line adds to the run's message, per status.
+_CONSEQUENCE = {
+    "blocked": "no observation was stored for the blocked scope, so its buildings have no "
+    "data (not zero) for the day",
+    "layout_changed": "the parser needs updating; `rentwatch reparse` reads the archived pages "
+    "again after the fix",
+}
 
 
 def _source_or_fail(name: str):
@@ -102,7 +111,8 @@ def scrape_command(
     """Fetch SOURCE's listing pages and store pages, listings and the day's observations.
 
     Exit status: 0 ok (also when the site's page limit cut the list: a warning says so),
-    1 failed, 3 blocked by the site, 4 forbidden by robots.txt.
+    1 failed, 3 blocked by the site, 4 forbidden by robots.txt, 5 site unreachable,
+    6 layout changed, 7 not a rental page (README, "Exit statuses").
     """
     _source_or_fail(source_name)
     from scrapers.fetch import FetchSettings
@@ -132,28 +142,19 @@ def scrape_command(
     except (ScopeError, PolitenessRefused) as exc:
         raise click.ClickException(str(exc)) from exc
     for scope in report.scopes:
-        click.echo(
-            f"{source_name} {scope.label} [{scope.status}] run {scope.run_id}: {scope.message}"
-        )
+        # A scope that did not end ok is told once, in the Error or Warning line below.
+        said = f": {scope.message}" if scope.status == "ok" else ""
+        click.echo(f"{source_name} {scope.label} [{scope.status}] run {scope.run_id}{said}")
     status = report.status
     click.echo(
         f"{source_name} {report.as_of}: {status}, {report.pages} pages, {report.listings} listings"
     )
-    if status == "blocked":
-        click.echo(
-            f"Error: {source_name} blocked the scrape; no observation was stored for the blocked "
-            "scope, so its buildings have no data (not zero) for the day.",
-            err=True,
-        )
-        raise SystemExit(EXIT_BLOCKED)
-    if status == "disallowed":
-        click.echo(f"Error: {report.message}", err=True)
-        raise SystemExit(EXIT_DISALLOWED)
-    if status == "failed":
-        click.echo(f"Error: {report.message}", err=True)
-        raise SystemExit(EXIT_FAILED)
     if status == "partial":
         click.echo(f"Warning: {report.message}", err=True)
+    elif status != "ok":
+        tail = f"; {_CONSEQUENCE[status]}" if status in _CONSEQUENCE else ""
+        click.echo(f"Error: {source_name} {status}: {report.message}{tail}", err=True)
+        raise SystemExit(exit_for(status))
 
 
 @main.command("sources")

@@ -53,7 +53,7 @@ from scrapers.fetch.retry import (
     is_retryable_error,
     parse_retry_after,
 )
-from scrapers.fetch.robots import RobotsCache
+from scrapers.fetch.robots import RobotsAnswer, RobotsCache
 from scrapers.fetch.throttle import HostSlot, Throttle
 from scrapers.fetch.types import FetchResult, FetchSettings
 from scrapers.source import Source
@@ -358,7 +358,8 @@ class Fetcher:
                 break
             try:
                 self.budget.spend(host=host, last_error=message, url=url)
-            except RetryBudgetExhausted:
+            except RetryBudgetExhausted as exc:
+                exc.unreachable = response is None  # no answer at all, not a 5xx
                 self._stats["errors"] += 1
                 self._store(url, response, body, context, error=message, final_url=answer.final_url)
                 log.error("giving up on %s: retry budget of %d spent", host, self.budget.total)
@@ -386,6 +387,9 @@ class Fetcher:
             result = FetchResult(
                 url, answer.final_url, status, None, elapsed=elapsed, retries=retries, error=words
             )
+            if response is None:  # DNS, connect, TLS, timeout: nothing answered
+                host_name = urlsplit(answer.final_url).netloc
+                result.unreachable = f"{host_name} unreachable: {words}"
             result.page_id = self._store(
                 url, response, None, context, error=words, final_url=answer.final_url
             )
@@ -414,7 +418,7 @@ class Fetcher:
             result.blocked += f"; {wait_note}"
         if result.blocked:
             self._stats["blocked"] += 1
-            log.warning("blocked: %s: %s", url, result.blocked)
+            log.info("blocked: %s: %s", url, result.blocked)
         elif status is not None and not 200 <= status < 300:
             result.error = message + (f" after {retries} retries" if retries else "")
             self._stats["errors"] += 1
@@ -571,11 +575,20 @@ class Fetcher:
         """``target`` (``url`` itself, or where a redirect from it pointed) is not fetched."""
         self._stats["disallowed"] += 1
         parts = urlsplit(target)
-        words = f"robots.txt of {parts.netloc} forbids {parts.path or '/'} ({rule})"
+        unreachable = self.robots.unreachable(target)
+        if unreachable is not None:
+            # RFC 9309 makes it Disallow: /; the cause, and the run's status, is the network.
+            words = (
+                f"{parts.netloc} unreachable: its robots.txt got no answer ({unreachable}), "
+                f"so {parts.path or '/'} was not fetched"
+            )
+        else:
+            words = f"robots.txt of {parts.netloc} forbids {parts.path or '/'} ({rule})"
         if target != url:
             words += f"; it is where {url} redirected"
-        log.warning("not fetched: %s", words)
+        log.info("not fetched: %s", words)
         result = FetchResult(url, target, None, None, disallowed=rule, error=words)
+        result.unreachable = words if unreachable is not None else None
         result.page_id = self._store(url, None, None, context, error=words, final_url=target)
         return result
 
@@ -649,7 +662,7 @@ class Fetcher:
             **context,
         )
 
-    async def _fetch_robots(self, robots_url: str) -> tuple[int | None, bytes | None, str | None]:
+    async def _fetch_robots(self, robots_url: str) -> RobotsAnswer:
         """robots.txt through the same checks, slot and bounded read; archived as kind 'robots'.
 
         Its redirects are followed hop by hop (at most five), each on the site like any
@@ -664,14 +677,14 @@ class Fetcher:
         if answer.refused is not None:
             self._stats["refused"] += 1
             log.warning("robots.txt not requested: %s", answer.refused)
-            return None, None, answer.refused
+            return None, None, answer.refused, False
         if answer.response is None or answer.body is None:
             words = answer.error[0] if answer.error else "no answer"
             log.info("GET %s -> failed: %s", robots_url, words)
             self._store(
                 robots_url, answer.response, None, context, error=words, final_url=answer.final_url
             )
-            return None, None, words
+            return None, None, words, answer.response is None
         response, body = answer.response, answer.body
         self._store(robots_url, response, body, context, final_url=answer.final_url)
-        return response.status_code, body, None
+        return response.status_code, body, None, False

@@ -36,6 +36,8 @@ class RetryBudgetExhausted(FetchError):
         self.host = host
         self.last_error = last_error
         self.url = url
+        #: Set by the Fetcher: the last try got no answer at all (DNS, connect, TLS, timeout).
+        self.unreachable = False
         super().__init__(
             f"retry budget of {budget} exhausted: {host} looks down "
             f"(last error {last_error} on {url})"

@@ -5,7 +5,9 @@ What an answer for ``/robots.txt`` means (RFC 9309, and Google's reading of it):
 * 2xx: the file is parsed (Protego) and obeyed for our User-Agent;
 * 4xx other than 429 (a missing file): everything is allowed;
 * 429, 5xx or no answer at all: the host is treated as disallowing everything for
-  this run, the conservative choice, and the reason says so.
+  this run, the conservative choice, and the reason says so. No answer at all (DNS,
+  connect, TLS, timeout) also marks the host unreachable (``HostRobots.unreachable``):
+  the run is then ``unreachable``, not ``disallowed``, since nothing refused us.
 
 The body is read like any other, within a cap (``FetchSettings.max_robots_size``,
 512 KiB; RFC 9309 2.5 asks a crawler to parse at least 500 KiB), and the rest ignored.
@@ -30,8 +32,10 @@ from protego import Protego
 
 log = logging.getLogger(__name__)
 
-#: Fetches a robots.txt URL: returns (status or None, body or None, error in words or None).
-RobotsFetch = Callable[[str], Awaitable[tuple[int | None, bytes | None, str | None]]]
+#: What fetching a robots.txt URL gave: (status or None, body or None, error in words or
+#: None, whether nothing answered at all: DNS, connect, TLS, timeout).
+RobotsAnswer = tuple[int | None, bytes | None, str | None, bool]
+RobotsFetch = Callable[[str], Awaitable[RobotsAnswer]]
 
 
 @dataclass(slots=True)
@@ -43,6 +47,8 @@ class HostRobots:
     #: Set when the host is treated as disallowing everything (robots.txt unreachable).
     disallow_all: str | None = None
     text: str = ""
+    #: Why robots.txt got no answer at all (DNS, connect, TLS, timeout), in words.
+    unreachable: str | None = None
     #: Seconds between requests the file asks of our User-Agent, if any.
     crawl_delay: float | None = None
 
@@ -83,6 +89,11 @@ class RobotsCache:
                 self._hosts[key] = cached
         return cached
 
+    def unreachable(self, url: str) -> str | None:
+        """Why the robots.txt of ``url``'s host got no answer, once it was asked; else None."""
+        cached = self._hosts.get(robots_url(url))
+        return cached.unreachable if cached is not None else None
+
     async def rule_for(self, url: str) -> str | None:
         """The robots.txt rule that forbids ``url``, or None when it may be fetched."""
         if urlsplit(url).path == "/robots.txt":
@@ -91,14 +102,16 @@ class RobotsCache:
 
     async def _load(self, key: str) -> HostRobots:
         host = urlsplit(key).netloc
-        status, body, error = await self._fetch(key)
+        status, body, error, no_answer = await self._fetch(key)
+        # Logged at info: the run's status and message say it, once.
         if status is None:
             reason = f"robots.txt unreachable ({error}): treated as Disallow: / for this run"
-            log.warning("robots.txt of %s: %s", host, reason)
-            return HostRobots(host, disallow_all=reason)
+            log.info("robots.txt of %s: %s", host, reason)
+            unreachable = (error or "no answer") if no_answer else None
+            return HostRobots(host, disallow_all=reason, unreachable=unreachable)
         if status == 429 or status >= 500:
             reason = f"robots.txt answered HTTP {status}: treated as Disallow: / for this run"
-            log.warning("robots.txt of %s: %s", host, reason)
+            log.info("robots.txt of %s: %s", host, reason)
             return HostRobots(host, disallow_all=reason)
         if status >= 400:
             log.info("robots.txt of %s: HTTP %d, everything allowed", host, status)

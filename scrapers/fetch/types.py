@@ -86,6 +86,9 @@ class FetchResult:
     #: Why the URL (or a redirect from it) was not requested: off the site, not http(s),
     #: a private address. Also in ``error``.
     refused: str | None = None
+    #: The host (or its robots.txt) gave no answer at all: DNS, connect, TLS, timeout.
+    #: In words; also in ``error``.
+    unreachable: str | None = None
     #: id of the row in ``pages`` the fetch layer archived this response as.
     page_id: int | None = None
 
