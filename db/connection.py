@@ -31,6 +31,11 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
         path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
     conn = db.conn
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise DatabaseUnusable(f"{path} is not a SQLite database ({exc})") from exc
     # WAL lets Datasette read while a scrape writes; a crash mid-write leaves the last commit intact.
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -42,7 +47,40 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
     # grows only as pages are read.
     conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     if migrate:
-        from db.migrations import apply_migrations
+        from db.migrations import MIGRATIONS, applied, apply_migrations
 
+        # A newer rentwatch's schema may mean something this code would misread or undo.
+        newer = sorted(applied(db) - {name for name, _ in MIGRATIONS})
+        if newer:
+            db.close()
+            raise NewerDatabase(
+                f"{path} was written by a newer rentwatch (migrations {', '.join(newer)} are "
+                "unknown to this version): upgrade rentwatch, or use another --db"
+            )
         apply_migrations(db)
     return db
+
+
+class DatabaseUnusable(Exception):
+    """A --db this version cannot use; the message names the file and what to do."""
+
+
+class NewerDatabase(DatabaseUnusable):
+    """The database's migrations log names migrations this code does not have."""
+
+
+def database_error(exc: sqlite3.Error) -> str:
+    """An SQLite error in words a person can act on (the file is read-only, the disk full)."""
+    words = str(exc)
+    lowered = words.lower()
+    if "readonly" in lowered or "read-only" in lowered:
+        hint = "the database file or its folder is read-only: fix its permissions"
+    elif "disk is full" in lowered or "disk i/o" in lowered:
+        hint = "the disk is full or failing: free space, then run again"
+    elif "locked" in lowered or "busy" in lowered:
+        hint = "another process held the database too long: run again"
+    elif "unable to open" in lowered:
+        hint = "the database file cannot be opened: check the path and its folder"
+    else:
+        hint = "the database refused the change"
+    return f"database error: {words} ({hint}); what was committed before is kept"

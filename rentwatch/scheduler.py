@@ -22,14 +22,17 @@ import fcntl
 import logging
 import os
 import signal
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from db.connection import DatabaseUnusable, database_error
 from db.job_days import DayLog, Outcome
-from rentwatch.config import Config, SourceJob, load_config
+from rentwatch.config import Config, ConfigError, SourceJob, load_config
+from scrapers.errors import ScrapeError
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +41,25 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE_S = 6 * 3600
 SNAPSHOT_JOB_ID = "snapshot"
 SCRAPE_PREFIX = "scrape:"
-#: Statuses of a scrape that mean the day's data is missing for its scope.
-FAILED_STATUSES = ("failed", "blocked", "disallowed", "error", "stopped")
+#: Statuses of a scrape that mean the day's data is missing for its scope: the runs'
+#: (db.runs), "error" for a job that failed unexpectedly, "stopped" for one not run.
+FAILED_STATUSES = (
+    "failed",
+    "blocked",
+    "disallowed",
+    "unreachable",
+    "layout_changed",
+    "not_rental_page",
+    "error",
+    "stopped",
+)
+#: How each job ended, one line per job. ``run --once`` prints the outcomes itself and
+#: quiets this logger, so that each is said once.
+outcome_log = logging.getLogger(__name__ + ".outcome")
+
+
+#: Errors a job reports in one line: a bad scope, a site, the config, the database.
+KNOWN_ERRORS = (ScrapeError, ConfigError, DatabaseUnusable, sqlite3.Error, OverflowError)
 
 
 class SchedulerError(Exception):
@@ -143,13 +163,25 @@ def run_source(config: Config, job_id: str, day: str) -> Outcome:
         finally:
             db.close()
         outcome = Outcome(job_id, day, report.status, report.message)
+    except KNOWN_ERRORS as exc:
+        # A known error is its message, in the outcome line below; the traceback is for -v.
+        log.info("scrape %s: %s", job_id, type(exc).__name__, exc_info=True)
+        outcome = Outcome(job_id, day, "failed", _known_error(exc))
     except Exception as exc:  # a job must record its failure, not vanish into a log
         log.exception("scrape %s failed", job_id)
         outcome = Outcome(job_id, day, "error", f"{type(exc).__name__}: {exc}")
     DayLog(config.jobstore).record(outcome, started)
     level = logging.INFO if outcome.status in ("ok", "partial") else logging.WARNING
-    log.log(level, "scrape %s for %s: %s (%s)", job_id, day, outcome.status, outcome.message)
+    outcome_log.log(
+        level, "scrape %s for %s: %s (%s)", job_id, day, outcome.status, outcome.message
+    )
     return outcome
+
+
+def _known_error(exc: Exception) -> str:
+    if isinstance(exc, sqlite3.Error):
+        return database_error(exc)
+    return " ".join(str(exc).split())
 
 
 def run_snapshot(config: Config, day: str) -> Outcome:
@@ -165,11 +197,14 @@ def run_snapshot(config: Config, day: str) -> Outcome:
         finally:
             db.close()
         outcome = Outcome(SNAPSHOT_JOB_ID, day, "ok", _describe(result))
+    except KNOWN_ERRORS as exc:
+        log.info("snapshot of %s: %s", day, type(exc).__name__, exc_info=True)
+        outcome = Outcome(SNAPSHOT_JOB_ID, day, "failed", _known_error(exc))
     except Exception as exc:
         log.exception("snapshot of %s failed", day)
         outcome = Outcome(SNAPSHOT_JOB_ID, day, "error", f"{type(exc).__name__}: {exc}")
     DayLog(config.jobstore).record(outcome, started)
-    log.info("snapshot %s: %s %s", day, outcome.status, outcome.message)
+    outcome_log.info("snapshot %s: %s %s", day, outcome.status, outcome.message)
     return outcome
 
 

@@ -7,17 +7,35 @@ a block page, a 小区 page) is rejected with the reason, and the other files go
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
 from db.pages import PageArchive
-from db.runs import RunCounts, finish_run, start_run
+from db.runs import (
+    BLOCKED,
+    FAILED,
+    LAYOUT_CHANGED,
+    NOT_RENTAL_PAGE,
+    OK,
+    PARTIAL,
+    RunCounts,
+    finish_run,
+    start_run,
+)
 from pipeline.collect.parse_store import parse_and_store
 from pipeline.dates import today_shanghai
-from scrapers.errors import NotAListingPage, PageError
+from scrapers.errors import (
+    BlockedPage,
+    LayoutChanged,
+    NotAListingPage,
+    NotARentalPage,
+    PageError,
+)
 from scrapers.fetch.body import MAX_BODY_SIZE
 from scrapers.registry import get_source
 from scrapers.source import Source
@@ -67,18 +85,51 @@ def saved_page_url(body: bytes, path: Path) -> str:
     return path.resolve().as_uri()
 
 
-def expand_paths(paths: list[str | Path]) -> list[Path]:
-    """Files as given, folders walked for HTML files, in a stable order."""
+def expand_paths(paths: list[str | Path]) -> tuple[list[Path], list[IngestedFile]]:
+    """Files as given and folders walked for HTML files, in a stable order; and what was skipped.
+
+    Only regular files are read: a FIFO named ``a.html`` would block the read for ever, and
+    a device or socket is no saved page. Symbolic links to folders are not followed, so a
+    link loop cannot make the walk endless; a link to a file is read, a broken or looping
+    link is skipped with the reason.
+    """
     files: list[Path] = []
+    skipped: list[IngestedFile] = []
     for item in paths:
         path = Path(item)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in HTML_SUFFIXES))
-        elif path.exists():
-            files.append(path)
+        if path.is_dir() and not path.is_symlink():
+            found = []
+            for folder, _dirs, names in os.walk(path, followlinks=False):
+                found += [Path(folder, n) for n in names if Path(n).suffix.lower() in HTML_SUFFIXES]
+            candidates = sorted(found)
+        elif path.exists() or path.is_symlink():
+            candidates = [path]
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
-    return files
+        for candidate in candidates:
+            problem = _not_a_regular_file(candidate)
+            if problem:
+                skipped.append(IngestedFile(candidate, False, message=f"skipped: {problem}"))
+            else:
+                files.append(candidate)
+    return files, skipped
+
+
+def _not_a_regular_file(path: Path) -> str | None:
+    try:
+        mode = path.stat().st_mode  # follows a link to the file it names
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return None
+    what = (
+        "a folder"
+        if stat.S_ISDIR(mode)
+        else "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a device or socket"
+    )
+    return f"{what}, not a saved page (only regular files are read)"
 
 
 def _kinds_to_try(source: Source, url: str) -> list[str]:
@@ -86,6 +137,27 @@ def _kinds_to_try(source: Source, url: str) -> list[str]:
         return ["list", "detail"] if source.capabilities.detail else ["list"]
     kind = source.page_kind(url)
     return [kind]
+
+
+def rejection(source: Source, exc: PageError) -> tuple[str, str]:
+    """(run status, reason in words) for a page that is not read: one reason, said once."""
+    if isinstance(exc, BlockedPage):
+        return BLOCKED, f"blocked: {exc.reason}"
+    if isinstance(exc, LayoutChanged):
+        return LAYOUT_CHANGED, f"layout changed: {_without_source(source, exc)}"
+    if isinstance(exc, NotARentalPage):
+        return NOT_RENTAL_PAGE, f"not a rental page: {_without_source(source, exc)}"
+    if isinstance(exc, NotAListingPage):
+        return FAILED, f"not a {source.name} listing page: {_without_source(source, exc)}"
+    return FAILED, _without_source(source, exc)
+
+
+def _without_source(source: Source, exc: PageError) -> str:
+    """The parser's message without its "source: " prefix and the file URL it ends with."""
+    words = str(exc.args[0]) if exc.args else str(exc)
+    if isinstance(exc, BlockedPage):
+        words = exc.reason
+    return words.removeprefix(f"{source.name}: ")
 
 
 def ingest(
@@ -98,11 +170,12 @@ def ingest(
 ) -> IngestReport:
     source = get_source(source_name)
     as_of = as_of or today_shanghai()
-    files = expand_paths(paths)
+    files, skipped = expand_paths(paths)
     archive = PageArchive(db)
     run_id = start_run(db, source=source.name, as_of=as_of, city=city, kind="ingest")
-    report = IngestReport(run_id)
-    counts = RunCounts()
+    report = IngestReport(run_id, list(skipped))
+    counts = RunCounts(errors=len(skipped))
+    statuses: list[str] = []
     for path in files:
         size = path.stat().st_size
         if size > MAX_BODY_SIZE:
@@ -125,7 +198,7 @@ def ingest(
         counts.pages += 1
         counts.bytes += len(body)
         outcome: IngestedFile | None = None
-        errors: list[str] = []
+        first_error: PageError | None = None
         for kind in _kinds_to_try(source, url):
             try:
                 stored = parse_and_store(
@@ -138,33 +211,44 @@ def ingest(
                     as_of=as_of,
                     run_id=run_id,
                 )
-            except NotAListingPage as exc:
-                errors.append(str(exc))
-                continue
             except PageError as exc:
-                errors.append(str(exc))
+                # The list's reason is told (what a person most likely saved), unless the list
+                # parser recognised a rental detail page: then the detail parser's is.
+                if first_error is None or _is_detail(first_error):
+                    first_error = exc
+                if isinstance(exc, NotAListingPage):
+                    continue  # a list page that is not one may be a detail page: tried next
                 break
             outcome = IngestedFile(path, True, kind, stored.listings, f"{stored.listings} listings")
             break
         if outcome is None:
-            outcome = IngestedFile(
-                path,
-                False,
-                message=f"rejected: not a {source.name} listing page: {errors[-1] if errors else 'unknown'}",
-            )
+            status, reason = rejection(source, first_error) if first_error else (FAILED, "not read")
+            statuses.append(status)
+            outcome = IngestedFile(path, False, message=f"rejected: {reason}")
             counts.errors += 1
         report.files.append(outcome)
         counts.listings += outcome.listings
-    status = (
-        "ok"
-        if not report.rejected
-        else ("failed" if len(report.rejected) == len(files) else "partial")
-    )
     finish_run(
         db,
         run_id,
-        status=status,
-        message=f"{len(files)} saved pages, {len(report.rejected)} rejected, {report.listings} listings",
+        status=_run_status(report, statuses),
+        message=(
+            f"{len(report.files)} saved pages, {len(report.rejected)} rejected, "
+            f"{report.listings} listings"
+        ),
         counts=counts,
     )
     return report
+
+
+def _is_detail(exc: PageError) -> bool:
+    return isinstance(exc, NotARentalPage) and exc.kind == "rental detail"
+
+
+def _run_status(report: IngestReport, statuses: list[str]) -> str:
+    """ok; partial when some files were read; else the files' one status, or failed."""
+    if not report.rejected:
+        return OK
+    if len(report.rejected) < len(report.files):
+        return PARTIAL
+    return statuses[0] if statuses and len(set(statuses)) == 1 else FAILED

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from typing import Any
 
 import click
 
+from db.connection import DatabaseUnusable, database_error
 from scrapers.errors import ScrapeError
 
 
 class RentwatchGroup(click.Group):
+    """Known errors of any command become one ``Error:`` line and exit 1, never a traceback."""
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ScrapeError as exc:
+        except (ScrapeError, DatabaseUnusable) as exc:
             raise click.ClickException(str(exc)) from exc
+        except sqlite3.Error as exc:
+            raise click.ClickException(database_error(exc)) from exc
+        except OverflowError as exc:
+            raise click.ClickException(
+                f"a number too large to store ({exc}); nothing of this command was stored"
+            ) from exc
 
 
 @click.group(cls=RentwatchGroup)

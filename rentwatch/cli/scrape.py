@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from db import open_db
-from db.runs import recent_runs
+from db.runs import recent_runs, run_status
 from pipeline.collect.crawl import ScopeError, scrape
 from rentwatch.cli.exits import (  # noqa: F401 (EXIT_* are this module's public names)
     EXIT_BLOCKED,
@@ -233,7 +233,9 @@ def ingest_command(
     """Parse pages saved in a browser (files or folders) into the same tables as a scrape.
 
     Every file is archived first; a page that is not SOURCE's listing page is rejected
-    with the reason and the exit status is 1, while the good files are kept.
+    with the reason, while the good files are kept. Exit status 1 when a page was
+    rejected, or the status of the one reason every page was rejected for (3 blocked,
+    6 layout changed, 7 not a rental page). Only regular files are read.
     """
     from pipeline.collect.ingest import ingest
 
@@ -249,7 +251,9 @@ def ingest_command(
         f"run {report.run_id}: {len(report.files)} pages, {report.listings} listings, {len(report.rejected)} rejected"
     )
     if report.rejected:
-        raise SystemExit(EXIT_FAILED)
+        status = run_status(db, report.run_id)
+        # Every page rejected for one reason exits with that reason's status; a mix exits 1.
+        raise SystemExit(exit_for(status[0]) if status and status[0] != "partial" else EXIT_FAILED)
 
 
 @main.command("reparse")

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 
 import click
 
+from rentwatch.cli.exits import EXIT_SERVE
 from rentwatch.cli.group import main
 from rentwatch.cli.options import db_option
 from rentwatch.serve import serve_datasette
@@ -33,9 +36,34 @@ def serve_command(db_path: str, host: str, port: int, open_browser: bool) -> Non
     def ready(url: str) -> None:
         click.echo(f"Serving {db_path} at {url}  (dashboards: {url}-/dashboards; Ctrl-C to stop)")
 
+    _check_listen(host, port)
     try:
         serve_datasette(db_path, host, port, open_browser=open_browser, on_ready=ready)
     except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-        ) from exc
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    except SystemExit as exc:
+        # uvicorn ends its own startup failures with sys.exit(3), the scrape's "blocked".
+        if exc.code not in (0, None):
+            raise ServeError(f"the server on {host}:{port} could not start") from exc
+        raise
+
+
+class ServeError(click.ClickException):
+    """``serve`` could not serve; its own exit status, apart from every scrape status."""
+
+    exit_code = EXIT_SERVE
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Bind the address once before the server does, to say in one line why it cannot."""
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, *_rest, address = infos[0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        why = "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise ServeError(f"cannot listen on {host}:{port}: {why}") from exc

@@ -103,7 +103,7 @@ class RobotsCache:
     async def _load(self, key: str) -> HostRobots:
         host = urlsplit(key).netloc
         status, body, error, no_answer = await self._fetch(key)
-        # Logged at info: the run's status and message say it, once.
+        # An unreachable host is logged at info: the run's status and message say it, once.
         if status is None:
             reason = f"robots.txt unreachable ({error}): treated as Disallow: / for this run"
             log.info("robots.txt of %s: %s", host, reason)
@@ -111,7 +111,7 @@ class RobotsCache:
             return HostRobots(host, disallow_all=reason, unreachable=unreachable)
         if status == 429 or status >= 500:
             reason = f"robots.txt answered HTTP {status}: treated as Disallow: / for this run"
-            log.info("robots.txt of %s: %s", host, reason)
+            log.warning("robots.txt of %s: %s", host, reason)
             return HostRobots(host, disallow_all=reason)
         if status >= 400:
             log.info("robots.txt of %s: HTTP %d, everything allowed", host, status)
