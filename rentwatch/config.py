@@ -405,3 +405,56 @@ class _Checker:
                 self.schedule(raw["schedule"], timezone, "schedule", table="snapshot"), enabled
             )
         return SnapshotJob(enabled=enabled)
+
+
+# -- what a run needs beyond the file ---------------------------------------------------
+
+
+def runnable_problems(config: Config) -> tuple[list[str], list[str]]:
+    """What would stop each job at run time, checked now: (errors, warnings).
+
+    Every scope is planned as a run plans it (city code, district slugs, registry buildings
+    and their ids on the source, raw site ids) against the registry in the config's
+    database. With no database yet, a building the registry must hold is a warning (the
+    job fails until ``rentwatch buildings import``); every other problem is an error.
+    The politeness floor is checked when the file is loaded. The database is only read,
+    and a missing one is not created.
+    """
+    import sqlite_utils
+
+    from db.connection import open_db
+    from db.migrations import apply_migrations
+    from pipeline.collect.crawl import RegistryScopeError, ScopeError, plan_scopes
+    from scrapers.registry import get_source
+
+    exists = config.database.exists()
+    db = open_db(config.database) if exists else sqlite_utils.Database(memory=True)
+    if not exists:
+        apply_migrations(db)  # an empty registry, in memory
+    errors: list[str] = []
+    warnings: list[str] = []
+    try:
+        for job in config.sources:
+            try:
+                plan_scopes(
+                    db,
+                    get_source(job.name),
+                    city=job.city,
+                    districts=list(job.districts) or None,
+                    buildings=list(job.buildings) or None,
+                    tracked=job.tracked,
+                    base_url=job.base_url,
+                )
+            except RegistryScopeError as exc:
+                if exists:
+                    errors.append(f"{config.path}: job {job.id}: {exc}")
+                else:
+                    warnings.append(
+                        f"{config.path}: job {job.id}: {exc}; there is no database at "
+                        f"{config.database} yet, so the job fails until the buildings are imported"
+                    )
+            except ScopeError as exc:
+                errors.append(f"{config.path}: job {job.id}: {exc}")
+    finally:
+        db.close()
+    return errors, warnings

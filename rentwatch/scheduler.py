@@ -165,7 +165,7 @@ def run_source(config: Config, job_id: str, day: str) -> Outcome:
         outcome = Outcome(job_id, day, report.status, report.message)
     except KNOWN_ERRORS as exc:
         # A known error is its message, in the outcome line below; the traceback is for -v.
-        log.info("scrape %s: %s", job_id, type(exc).__name__, exc_info=True)
+        _trace(f"scrape {job_id}")
         outcome = Outcome(job_id, day, "failed", _known_error(exc))
     except Exception as exc:  # a job must record its failure, not vanish into a log
         log.exception("scrape %s failed", job_id)
@@ -176,6 +176,12 @@ def run_source(config: Config, job_id: str, day: str) -> Outcome:
         level, "scrape %s for %s: %s (%s)", job_id, day, outcome.status, outcome.message
     )
     return outcome
+
+
+def _trace(what: str) -> None:
+    """The traceback of the error being handled, under -v only (the root logger at info)."""
+    if logging.getLogger().isEnabledFor(logging.INFO):
+        log.info("%s: traceback", what, exc_info=True)
 
 
 def _known_error(exc: Exception) -> str:
@@ -198,7 +204,7 @@ def run_snapshot(config: Config, day: str) -> Outcome:
             db.close()
         outcome = Outcome(SNAPSHOT_JOB_ID, day, "ok", _describe(result))
     except KNOWN_ERRORS as exc:
-        log.info("snapshot of %s: %s", day, type(exc).__name__, exc_info=True)
+        _trace(f"snapshot of {day}")
         outcome = Outcome(SNAPSHOT_JOB_ID, day, "failed", _known_error(exc))
     except Exception as exc:
         log.exception("snapshot of %s failed", day)

@@ -125,6 +125,8 @@ class LianjiaSource(Source):
     max_pages = MAX_PAGES
     #: How the site names itself in page titles; used to tell its other pages from foreign ones.
     site_words: tuple[str, ...] = ("链家", "贝壳", "lianjia", "ke.com")
+    #: A resblock (小区) number, as in ``/zufang/c1811043464378/``.
+    site_id_pattern = r"c?\d+"
 
     def created_on(self, listing_id: str) -> str | None:
         created = house_code_time(listing_id)

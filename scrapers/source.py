@@ -53,6 +53,12 @@ class Source(ABC):
     #: True where no real saved page confirmed the markup (docs/sources.md says so too).
     unverified: ClassVar[bool] = False
 
+    #: A building's id on the site (registry ``site_ids``, ``--building``): one URL path
+    #: segment unless the source is stricter (Lianjia: a resblock number).
+    site_id_pattern: ClassVar[str] = r"[A-Za-z0-9][A-Za-z0-9_-]*"
+    #: Shown by ``rentwatch sources`` when real pages confirmed only part of the markup.
+    verified_note: ClassVar[str | None] = None
+
     #: HTTP statuses that mean the site refused us rather than answered.
     block_statuses: ClassVar[tuple[int, ...]] = (403, 418, 429)
 
@@ -87,6 +93,12 @@ class Source(ABC):
     def following_urls(self, page: ListPage) -> list[str]:
         """Further list pages to fetch after ``page``; the crawler drops ones already seen."""
         return list(page.next_urls)
+
+    def site_id_problem(self, site_id: str) -> str | None:
+        """Why ``site_id`` cannot be a building's id on this site, or None."""
+        if re.fullmatch(self.site_id_pattern, site_id):
+            return None
+        return f"{site_id!r} is not a {self.name} building id (expected {self.site_id_pattern})"
 
     # -- parsing (pure) -----------------------------------------------------
     @abstractmethod

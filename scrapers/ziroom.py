@@ -64,6 +64,8 @@ class ZiroomSource(Source):
     capabilities = Capabilities(list=True, detail=True)
     max_pages = None
     city_list_path = "/z/nl/"
+    # The real pages are of the 2016–17 markup; today's (Z_list-box, sprite prices) is not read.
+    verified_note = "old pages only (2016–17); current markup unsupported"
 
     def base_url(self, city: str) -> str:
         # Ziroom's own links write city codes in either case ("SH", "sh").

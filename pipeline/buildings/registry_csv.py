@@ -68,6 +68,9 @@ def read_buildings_csv(path: str | Path) -> list[BuildingRow]:
                     f"{path}, line {line}: site_ids item {item!r} is not source:id, "
                     "e.g. lianjia:1811043464378"
                 )
+            problem = _site_id_problem(source.strip(), site_id.strip())
+            if problem:
+                raise RegistryError(f"{path}, line {line}: site_ids item {item!r}: {problem}")
             site_ids.append((source.strip(), site_id.strip()))
         rows.append(
             BuildingRow(
@@ -82,3 +85,15 @@ def read_buildings_csv(path: str | Path) -> list[BuildingRow]:
             )
         )
     return rows
+
+
+def _site_id_problem(source_name: str, site_id: str) -> str | None:
+    """Why ``source:site_id`` names no building on a known source, or None."""
+    from scrapers.errors import UnknownSource
+    from scrapers.registry import get_source
+
+    try:
+        source = get_source(source_name)
+    except UnknownSource as exc:
+        return str(exc)
+    return source.site_id_problem(site_id)

@@ -93,6 +93,10 @@ class ScopeError(ScrapeError):
     """A scope that cannot be planned (an unknown building, a source without that query)."""
 
 
+class RegistryScopeError(ScopeError):
+    """A scope the building registry cannot plan yet: a building or id it does not hold."""
+
+
 @dataclass(slots=True)
 class Scope:
     label: str
@@ -195,12 +199,12 @@ def plan_scopes(
             if name.lstrip("c").isdigit():
                 wanted.append((None, f"site id {name}", name))
                 continue
-            raise ScopeError(
+            raise RegistryScopeError(
                 f"no building {name!r} in the registry (import it with `rentwatch buildings import`)"
             )
         ids = site_ids_for(db, building_id, source.name)
         if not ids:
-            raise ScopeError(
+            raise RegistryScopeError(
                 f"building {name!r} has no {source.name} id; add one in the registry CSV's site_ids "
                 f"column, e.g. {source.name}:<id>"
             )
@@ -208,7 +212,7 @@ def plan_scopes(
     if tracked:
         found = tracked_buildings(db, source.name, city)
         if not found:
-            raise ScopeError(f"no tracked buildings in {city} with a {source.name} id")
+            raise RegistryScopeError(f"no tracked buildings in {city} with a {source.name} id")
         wanted.extend((t.building_id, f"building {t.name}", t.site_id) for t in found)
     if wanted and not source.capabilities.building_query:
         raise ScopeError(f"source {source.name} cannot query by building")

@@ -7,11 +7,12 @@ import logging
 import click
 
 from rentwatch.cli.group import main
-from rentwatch.config import DEFAULT_CONFIG, ConfigError, load_config
+from rentwatch.config import DEFAULT_CONFIG, ConfigError, load_config, runnable_problems
 from rentwatch.scheduler import (
     FAILED_STATUSES,
     SchedulerError,
     due_on,
+    outcome_log,
     run_forever,
     run_once,
     today,
@@ -45,8 +46,13 @@ def run_command(config_path: str, once: bool, check: bool) -> None:
         sched_log.setLevel(logging.INFO)
 
     if check:
+        errors, warnings = runnable_problems(config)
+        if errors:
+            raise click.ClickException("; ".join(errors))
+        for warning in warnings:
+            click.echo(f"Warning: {warning}", err=True)
         day = today(config)
-        click.echo(f"config {config.path}: ok")
+        click.echo(f"config {config.path}: ok" + (" (see the warnings)" if warnings else ""))
         click.echo(
             f"database {config.database}, job store {config.jobstore}, zone {config.timezone}"
         )
@@ -70,6 +76,8 @@ def run_command(config_path: str, once: bool, check: bool) -> None:
 
     try:
         if once:
+            # The outcomes are printed below, once; the scheduler's own line would repeat them.
+            outcome_log.setLevel(logging.ERROR)
             outcomes = run_once(config)
         else:
             run_forever(config)

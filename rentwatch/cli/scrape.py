@@ -171,7 +171,13 @@ def sources_command() -> None:
                 "yes" if c else "-"
                 for c in (caps.list, caps.detail, caps.building_query, caps.district_query)
             ),
-            "no (markup from public scrapers)" if source.unverified else "real pages",
+            (
+                "no (markup from public scrapers)"
+                if source.unverified
+                else source.verified_note
+                if source.verified_note
+                else "real pages"
+            ),
         )
     console().print(table)
 
