@@ -439,3 +439,31 @@ def m012_listings_search_places(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER listings_fts_delete AFTER DELETE ON listings BEGIN "
         "DELETE FROM listings_fts WHERE rowid = old.id; END"
     )
+
+
+@migration
+def m016_run_statuses_one_meaning(db: sqlite_utils.Database) -> None:
+    """runs.status words that mean one thing each (issue 20), for the rows written before.
+
+    A robots.txt that never answered made a run 'disallowed', and a changed layout or a
+    page of another kind made it 'failed'; their messages say which. Blocked runs judged
+    by a script URL alone ('/captcha', 'geetest' in a page's markup) are 'failed': what
+    the page was is not known, only that nothing showed a block.
+    """
+    db.execute(
+        "UPDATE runs SET status = 'unreachable' "
+        "WHERE status = 'disallowed' AND message LIKE '%robots.txt unreachable%'"
+    )
+    db.execute(
+        "UPDATE runs SET status = 'layout_changed' "
+        "WHERE status = 'failed' AND message LIKE 'layout changed on %'"
+    )
+    db.execute(
+        "UPDATE runs SET status = 'not_rental_page' WHERE status = 'failed' AND kind = 'scrape' "
+        "AND (message LIKE '%not a rental list page%' OR message LIKE '%, not a list page%')"
+    )
+    db.execute(
+        "UPDATE runs SET status = 'failed', message = message || ' (no evidence of a block: "
+        "only a script URL)' WHERE status = 'blocked' "
+        "AND (message LIKE '%page shows ''/captcha''%' OR message LIKE '%page shows ''geetest''%')"
+    )

@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from db.connection import open_db
+from db.runs import RUN_STATUSES
 from rentwatch.cli import main
+from rentwatch.cli.exits import EXIT_FOR_STATUS
 from rentwatch.cli.scrape import EXIT_BLOCKED, EXIT_DISALLOWED, EXIT_FAILED
 from rentwatch.datasette.tables import HIDDEN_TABLES, TABLES
 from tests.realpages import REPO_ROOT
@@ -202,13 +204,12 @@ def unlinked_docs(readme: Path, docs: list[Path]) -> list[Path]:
     return [d for d in docs if d.resolve() not in seen]
 
 
-def scrape_exit_statuses(text: str) -> set[int]:
-    """The statuses in the list that follows "`rentwatch scrape` exits with:"."""
+def scrape_exit_statuses(text: str) -> dict[str, int]:
+    """{status: exit} from the table of the "Exit statuses" section (| `status` | exit | … |)."""
     body = section(text, "Exit statuses")
-    listing = re.search(r"^`rentwatch scrape` exits with:\n((?:- .*\n)+)", body, re.M)
-    return (
-        {int(n) for n in re.findall(r"^- (\d+) when", listing.group(1), re.M)} if listing else set()
-    )
+    return {
+        m.group(1): int(m.group(2)) for m in re.finditer(r"^\| `(\w+)` \| (\d+) \|", body, re.M)
+    }
 
 
 # -- the README and docs as they are ------------------------------------------------------
@@ -249,7 +250,10 @@ def test_the_tables_listed_are_those_of_a_fresh_database(tmp_path):
 
 
 def test_scrape_exit_statuses_are_the_codes_the_command_uses():
-    assert scrape_exit_statuses(README) == {0, EXIT_FAILED, EXIT_BLOCKED, EXIT_DISALLOWED}
+    # The README's table is the code's table: every status of a run, with its exit status.
+    assert scrape_exit_statuses(README) == EXIT_FOR_STATUS
+    assert set(EXIT_FOR_STATUS) == set(RUN_STATUSES)
+    assert {EXIT_FAILED, EXIT_BLOCKED, EXIT_DISALLOWED} <= set(EXIT_FOR_STATUS.values())
 
 
 @pytest.mark.parametrize("path", [README_PATH, *DOC_PATHS], ids=lambda p: p.name)
@@ -333,6 +337,6 @@ def test_reachability_check_catches_an_orphan_page(tmp_path):
     assert unlinked_docs(readme, [one, two, three]) == [three]
 
 
-def test_exit_status_check_reads_the_list():
-    broken = README.replace("- 4 when robots.txt", "- 5 when robots.txt")
-    assert scrape_exit_statuses(broken) != {0, EXIT_FAILED, EXIT_BLOCKED, EXIT_DISALLOWED}
+def test_exit_status_check_reads_the_table():
+    broken = README.replace("| `disallowed` | 4 |", "| `disallowed` | 5 |")
+    assert scrape_exit_statuses(broken) != EXIT_FOR_STATUS

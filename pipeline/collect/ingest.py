@@ -7,8 +7,10 @@ a block page, a 小区 page) is rejected with the reason, and the other files go
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sqlite3
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,58 +178,72 @@ def ingest(
     report = IngestReport(run_id, list(skipped))
     counts = RunCounts(errors=len(skipped))
     statuses: list[str] = []
-    for path in files:
-        size = path.stat().st_size
-        if size > MAX_BODY_SIZE:
-            # The same cap as a fetched page: never read, never archived.
-            message = f"rejected: {size:,} bytes, over the {MAX_BODY_SIZE // 2**20} MiB page cap"
-            report.files.append(IngestedFile(path, False, message=message))
-            counts.errors += 1
-            continue
-        body = path.read_bytes()
-        url = saved_page_url(body, path)
-        page_id = archive.store(
-            url=url,
-            body=body,
-            status=200,
-            source=source.name,
-            run_id=run_id,
-            kind="saved",
-            as_of=as_of,
-        )
-        counts.pages += 1
-        counts.bytes += len(body)
-        outcome: IngestedFile | None = None
-        first_error: PageError | None = None
-        for kind in _kinds_to_try(source, url):
-            try:
-                stored = parse_and_store(
-                    db,
-                    source,
-                    page_id=page_id,
-                    body=body,
-                    url=url,
-                    kind=kind,
-                    as_of=as_of,
-                    run_id=run_id,
+    try:
+        for path in files:
+            size = path.stat().st_size
+            if size > MAX_BODY_SIZE:
+                # The same cap as a fetched page: never read, never archived.
+                message = (
+                    f"rejected: {size:,} bytes, over the {MAX_BODY_SIZE // 2**20} MiB page cap"
                 )
-            except PageError as exc:
-                # The list's reason is told (what a person most likely saved), unless the list
-                # parser recognised a rental detail page: then the detail parser's is.
-                if first_error is None or _is_detail(first_error):
-                    first_error = exc
-                if isinstance(exc, NotAListingPage):
-                    continue  # a list page that is not one may be a detail page: tried next
+                report.files.append(IngestedFile(path, False, message=message))
+                counts.errors += 1
+                continue
+            body = path.read_bytes()
+            url = saved_page_url(body, path)
+            page_id = archive.store(
+                url=url,
+                body=body,
+                status=200,
+                source=source.name,
+                run_id=run_id,
+                kind="saved",
+                as_of=as_of,
+            )
+            counts.pages += 1
+            counts.bytes += len(body)
+            outcome: IngestedFile | None = None
+            first_error: PageError | None = None
+            for kind in _kinds_to_try(source, url):
+                try:
+                    stored = parse_and_store(
+                        db,
+                        source,
+                        page_id=page_id,
+                        body=body,
+                        url=url,
+                        kind=kind,
+                        as_of=as_of,
+                        run_id=run_id,
+                    )
+                except PageError as exc:
+                    # The list's reason is told (what a person most likely saved), unless the list
+                    # parser recognised a rental detail page: then the detail parser's is.
+                    if first_error is None or _is_detail(first_error):
+                        first_error = exc
+                    if isinstance(exc, NotAListingPage):
+                        continue  # a list page that is not one may be a detail page: tried next
+                    break
+                outcome = IngestedFile(
+                    path, True, kind, stored.listings, f"{stored.listings} listings"
+                )
                 break
-            outcome = IngestedFile(path, True, kind, stored.listings, f"{stored.listings} listings")
-            break
-        if outcome is None:
-            status, reason = rejection(source, first_error) if first_error else (FAILED, "not read")
-            statuses.append(status)
-            outcome = IngestedFile(path, False, message=f"rejected: {reason}")
-            counts.errors += 1
-        report.files.append(outcome)
-        counts.listings += outcome.listings
+            if outcome is None:
+                status, reason = (
+                    rejection(source, first_error) if first_error else (FAILED, "not read")
+                )
+                statuses.append(status)
+                outcome = IngestedFile(path, False, message=f"rejected: {reason}")
+                counts.errors += 1
+            report.files.append(outcome)
+            counts.listings += outcome.listings
+    except BaseException as exc:
+        # Whatever stopped the loop (a full disk, Ctrl-C), the run is closed, if it can be.
+        with contextlib.suppress(sqlite3.Error):
+            words = " ".join(f"{type(exc).__name__}: {exc}".split())
+            finish_run(db, run_id, status=FAILED, message=f"stopped: {words}", counts=counts)
+        raise
+
     finish_run(
         db,
         run_id,

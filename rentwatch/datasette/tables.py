@@ -76,7 +76,7 @@ TABLES: dict[str, dict[str, Any]] = {
             "as_of": "Observation day (Asia/Shanghai).",
             "started_at": "Start time (UTC).",
             "finished_at": "End time (UTC); blank while running.",
-            "status": "running, ok, partial (truncated), blocked, disallowed (robots.txt), failed, or interrupted (the process was stopped).",
+            "status": "running, ok, partial (truncated), blocked, disallowed (robots.txt), unreachable (no answer from the site or its robots.txt), layout_changed, not_rental_page, failed, or interrupted (the process was stopped).",
             "message": "What happened, in words.",
             "pages": "List pages fetched and stored.",
             "listings": "Listings read from them.",
