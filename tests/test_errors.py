@@ -288,3 +288,40 @@ def test_sources_do_not_claim_ziroom_s_current_markup_is_verified():
     result = run_cli("sources")
     line = next(line for line in result.output.splitlines() if "ziroom" in line)
     assert "real pages" not in line and "current markup unsupported" in line
+
+
+def test_runs_written_before_get_the_statuses_that_mean_one_thing(db_path):
+    assert run_cli("runs", db_path=db_path).exit_code == 0
+    old = [
+        (
+            "disallowed",
+            "robots.txt of hz.lianjia.com forbids /zufang/ (robots.txt unreachable (x))",
+        ),
+        (
+            "disallowed",
+            "robots.txt of hz.lianjia.com forbids /zufang/ (User-agent: * / Disallow: /)",
+        ),
+        ("failed", "layout changed on lianjia (selector div.content__list), or a quiet block: …"),
+        (
+            "failed",
+            "lianjia could not read u: lianjia: a 小区 (xiaoqu) page, not a rental list page",
+        ),
+        ("blocked", "blocked at u: lianjia: page shows '/captcha' and no listings"),
+        ("blocked", "blocked at u: HTTP 418 I'm a teapot: the site refused the request"),
+    ]
+    with sqlite3.connect(db_path) as conn:
+        conn.executemany(
+            "INSERT INTO runs (source, as_of, started_at, status, message, kind) "
+            "VALUES ('lianjia', '2026-11-01', '2026-11-01T00:00:00+00:00', ?, ?, 'scrape')",
+            old,
+        )
+        conn.execute("DELETE FROM _migrations WHERE name = 'm016_run_statuses_one_meaning'")
+    assert run_cli("runs", db_path=db_path).exit_code == 0
+    assert [s for (s,) in rows(db_path, "SELECT status FROM runs ORDER BY id")] == [
+        "unreachable",
+        "disallowed",
+        "layout_changed",
+        "not_rental_page",
+        "failed",
+        "blocked",
+    ]
