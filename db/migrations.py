@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from db.connection import write_transaction
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
 
@@ -37,7 +39,11 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     for name, fn in MIGRATIONS:
         if name in done:
             continue
-        with db.conn:  # one transaction per migration: all of it or none
+        # One transaction per migration, all of it or none; two processes opening an old
+        # database at once: the second finds the migration done once it gets the lock.
+        with write_transaction(db):
+            if name in applied(db):
+                continue
             fn(db)
             db.table("_migrations").insert(
                 {"name": name, "applied_at": datetime.now(UTC).isoformat()}

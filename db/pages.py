@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from db.connection import inserted_id
+from db.connection import inserted_id, write_transaction
 
 
 def content_hash(body: bytes) -> str:
@@ -72,7 +72,7 @@ class PageArchive:
         ``reuse_hash`` records a 304 Not Modified: the row points at the body stored earlier.
         """
         digest = reuse_hash
-        with self.db.conn:
+        with write_transaction(self.db):
             if body is not None:
                 digest = content_hash(body)
                 self.db.execute(
@@ -139,7 +139,7 @@ class PageArchive:
 
     def mark_blocked(self, page_id: int, reason: str) -> None:
         """A page the parser recognised as a block page: not content, never parsed again."""
-        with self.db.conn:
+        with write_transaction(self.db):
             self.db.execute(
                 "UPDATE pages SET blocked = 1, block_reason = ?, parse_status = 'skipped' WHERE id = ?",
                 [reason, page_id],

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
-from db.connection import inserted_id
+from db.connection import inserted_id, write_transaction
 
 #: Statuses whose data counts as a successful observation of the run's scope that day.
 COVERING_STATUSES = ("ok",)
@@ -49,7 +49,7 @@ def start_run(
     kind: str = "scrape",
 ) -> int:
     """A new 'running' row; ``kind`` is 'scrape' (fetched from a site) or 'ingest' (saved pages)."""
-    with db.conn:
+    with write_transaction(db):
         _mark_dead_runs_interrupted(db)
         return inserted_id(
             db.execute(
@@ -77,7 +77,7 @@ def finish_run(
 ) -> None:
     started = db.execute("SELECT started_at FROM runs WHERE id = ?", [run_id]).fetchone()[0]
     duration = (datetime.now(UTC) - datetime.fromisoformat(started)).total_seconds()
-    with db.conn:
+    with write_transaction(db):
         db.execute(
             "UPDATE runs SET status = ?, message = ?, finished_at = ?, pages = ?, listings = ?, "
             "errors = ?, blocked = ?, requests = ?, bytes = ?, retries = ?, pages_by_status = ?, "
@@ -136,7 +136,7 @@ def run_status(db: sqlite_utils.Database, run_id: int) -> tuple[str, str | None]
 
 
 def set_status(db: sqlite_utils.Database, run_id: int, status: str, message: str | None) -> None:
-    with db.conn:
+    with write_transaction(db):
         db.execute(
             "UPDATE runs SET status = ?, message = ? WHERE id = ?", [status, message, run_id]
         )

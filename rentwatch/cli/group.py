@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from db.connection import DatabaseProblem
 from scrapers.errors import ScrapeError
 
 
@@ -15,7 +16,7 @@ class RentwatchGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ScrapeError as exc:
+        except (ScrapeError, DatabaseProblem) as exc:
             raise click.ClickException(str(exc)) from exc
 
 
