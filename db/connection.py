@@ -82,6 +82,9 @@ def open_db(
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
+    # A deleted row's bytes are zeroed, not left in a free page: what db.privacy removes
+    # from the archive (migration m014) must be gone from the file, not only unreachable.
+    conn.execute("PRAGMA secure_delete=ON")
     # Applies to BEGIN IMMEDIATE below: a writer waits this long for another's transaction.
     conn.execute(f"PRAGMA busy_timeout={wait_ms}")
     # A day's observations go into the (listing_id, date) key at one place per listing,

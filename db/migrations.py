@@ -445,3 +445,38 @@ def m012_listings_search_places(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER listings_fts_delete AFTER DELETE ON listings BEGIN "
         "DELETE FROM listings_fts WHERE rowid = old.id; END"
     )
+
+
+@migration
+def m014_scrub_archived_bodies(db: sqlite_utils.Database) -> None:
+    """Phone numbers and agents' names out of the bodies archived before the archive
+    removed them (db.privacy); a scrubbed body is stored under its new hash."""
+    import hashlib
+    import zlib
+
+    from db.privacy import scrub_body
+
+    encodings = dict(
+        db.execute(
+            "SELECT content_hash, max(encoding) FROM pages WHERE content_hash IS NOT NULL "
+            "GROUP BY content_hash"
+        ).fetchall()
+    )
+    hashes = [row[0] for row in db.execute("SELECT hash FROM page_bodies").fetchall()]
+    for old in hashes:
+        data, compression = db.execute(
+            "SELECT body, compression FROM page_bodies WHERE hash = ?", [old]
+        ).fetchone()
+        body = zlib.decompress(data) if compression == "zlib" else bytes(data)
+        clean = scrub_body(body, encodings.get(old))
+        if clean == body:
+            continue
+        new = hashlib.sha256(clean).hexdigest()
+        db.execute(
+            "INSERT OR IGNORE INTO page_bodies (hash, body, size, compression) "
+            "VALUES (?, ?, ?, 'zlib')",
+            [new, zlib.compress(clean, 6), len(clean)],
+        )
+        db.execute("UPDATE pages SET content_hash = ? WHERE content_hash = ?", [new, old])
+        db.execute("DELETE FROM page_bodies WHERE hash = ?", [old])
+    # open_db's secure_delete zeroes the deleted bodies' bytes in the file.

@@ -2,7 +2,8 @@
 
 Bodies are content-addressed (sha256) and zlib-compressed in ``page_bodies``, so the
 same bytes are stored once however often they are fetched; ``pages`` holds one row per
-fetch. Each write is one transaction: a page row never points at a missing body.
+fetch. Each write is one transaction: a page row never points at a missing body. Phone
+numbers and agents' names are removed from a body before it is stored (``db.privacy``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from db.connection import inserted_id, write_transaction
+from db.privacy import scrub_body
 
 
 def content_hash(body: bytes) -> str:
@@ -72,6 +74,8 @@ class PageArchive:
         ``reuse_hash`` records a 304 Not Modified: the row points at the body stored earlier.
         """
         digest = reuse_hash
+        if body is not None:
+            body = scrub_body(body, encoding)
         with write_transaction(self.db):
             if body is not None:
                 digest = content_hash(body)
