@@ -4,11 +4,17 @@ encoding the archive stores. And parsing never needed them."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
 import zlib
 from pathlib import Path
 
+import httpx
 import pytest
 
 from db import open_db
@@ -192,3 +198,77 @@ def test_obfuscated_phone_forms_and_agent_names_leave_a_saved_page_before_it_is_
         assert number not in text
     assert text.count("[phone removed]") == 2 * len(OBFUSCATED)
     assert "丽晶国际" in text  # the rest of the page is kept
+
+
+def _serve(db_path: Path, *args: str) -> tuple[subprocess.Popen, httpx.Client]:
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("rentwatch")
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--db", str(db_path), "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            client.get("/-/versions.json")
+            return proc, client
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"rentwatch serve did not start: {proc.stdout.read()}")
+            time.sleep(0.1)
+
+
+def _stop(proc: subprocess.Popen, client: httpx.Client) -> str:
+    client.close()
+    proc.terminate()
+    out, _ = proc.communicate(timeout=20)
+    return out
+
+
+def test_serve_keeps_page_bodies_unless_asked_and_warns_off_loopback(tmp_path):
+    saved = tmp_path / "list.html"
+    cards = [Card(f"HZ{2500000000000000000 + i}", "丽晶国际", str(3000 + i)) for i in range(3)]
+    saved.write_bytes(list_page(cards, page=1, total_pages=1, total=3))
+    db_path = tmp_path / "rw.db"
+    result = run_cli("ingest", saved, "--source", "lianjia", "--as-of", "2026-10-01",
+                     db_path=db_path)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    reads = {
+        "table": ("/rw/page_bodies.json", {"_shape": "array"}),
+        "sql": (
+            "/rw.json",
+            {"sql": "select body, hex(body) as hexed from page_bodies", "_shape": "array"},
+        ),
+    }
+
+    proc, client = _serve(db_path)
+    try:
+        hidden = {k: client.get(url, params=params).json() for k, (url, params) in reads.items()}
+        sizes = client.get("/rw.json", params={"sql": "select size from page_bodies",
+                                               "_shape": "array"}).json()  # fmt: skip
+    finally:
+        _stop(proc, client)
+    assert len(hidden["table"]) == 1 and hidden["table"][0]["body"] is None
+    assert hidden["sql"] == [{"body": None, "hexed": ""}]
+    assert sizes[0]["size"] > 1000  # the row is there; only its body is withheld
+
+    proc, client = _serve(db_path, "--with-pages")
+    try:
+        url, params = reads["sql"]
+        shown = client.get(url, params=params).json()
+    finally:
+        _stop(proc, client)
+    assert zlib.decompress(bytes.fromhex(shown[0]["hexed"])) == saved.read_bytes()
+
+    proc, client = _serve(db_path, "--host", "0.0.0.0")
+    out = _stop(proc, client)
+    assert "Warning: listening on 0.0.0.0" in out and "page bodies are not served" in out
+    proc, client = _serve(db_path)
+    out = _stop(proc, client)
+    assert "Warning" not in out
