@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
-from db.connection import inserted_id, write_transaction
+from db.connection import inserted_id
+from db.transactions import write_transaction
 
 
 @dataclass(slots=True)

@@ -1,35 +1,33 @@
 """Opening the database: WAL, foreign keys, a bounded wait for writers, a page cache,
-migrations applied; and the one way to write: :func:`write_transaction`."""
+migrations applied."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
 
+from db.transactions import DatabaseBusy, DatabaseProblem, write_wait_s
+
+__all__ = [
+    "CACHE_KIB",
+    "DEFAULT_DB",
+    "DatabaseBusy",
+    "DatabaseMissing",
+    "DatabaseProblem",
+    "default_db_path",
+    "inserted_id",
+    "open_db",
+]
+
 DEFAULT_DB = "rentwatch.db"
 #: Page cache per connection, in KiB.
 CACHE_KIB = 64 * 1024
-#: How long a writer waits for another process's write transaction to end, in seconds.
-WRITE_WAIT_S = 30.0
-#: Environment variable that overrides WRITE_WAIT_S (seconds), for an operator whose
-#: snapshot must wait out a long reparse, or a test that must not wait half a minute.
-WRITE_WAIT_ENV = "RENTWATCH_WRITE_WAIT"
-
-
-class DatabaseProblem(Exception):
-    """The database cannot be used as asked; the message is one line for the person."""
 
 
 class DatabaseMissing(DatabaseProblem):
-    pass
-
-
-class DatabaseBusy(DatabaseProblem):
     pass
 
 
@@ -42,21 +40,6 @@ def inserted_id(cursor: sqlite3.Cursor) -> int:
 
 def default_db_path() -> str:
     return os.environ.get("RENTWATCH_DB") or DEFAULT_DB
-
-
-def write_wait_s() -> float:
-    raw = os.environ.get(WRITE_WAIT_ENV)
-    if not raw:
-        return WRITE_WAIT_S
-    try:
-        value = float(raw)
-    except ValueError:
-        raise DatabaseProblem(
-            f"${WRITE_WAIT_ENV} must be a number of seconds, not {raw!r}"
-        ) from None
-    if not 0 <= value <= 86400:
-        raise DatabaseProblem(f"${WRITE_WAIT_ENV} must be between 0 and 86400 seconds, not {raw!r}")
-    return value
 
 
 def open_db(
@@ -97,47 +80,3 @@ def open_db(
 
         apply_migrations(db)
     return db
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc)
-    return "locked" in text or "busy" in text
-
-
-@contextlib.contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One write transaction that takes the write lock before it reads anything.
-
-    A deferred transaction that reads first and then writes cannot wait for another
-    writer: under WAL its snapshot is stale once that writer commits, so SQLite refuses at
-    once ("database is locked") instead of applying the busy timeout. BEGIN IMMEDIATE
-    waits for the lock up front, for :func:`write_wait_s` seconds at most. Inside another
-    write transaction it joins that one (all or nothing together).
-    """
-    conn = db.conn
-    if conn.in_transaction:
-        yield
-        return
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        if not _is_busy(exc):
-            raise
-        raise DatabaseBusy(
-            f"the database {_file_of(conn)} is busy: another rentwatch process (a scrape, "
-            f"snapshot, ingest or the scheduler) kept writing for more than {write_wait_s():g} s "
-            f"(${WRITE_WAIT_ENV}); nothing was written, try again when it has finished"
-        ) from exc
-    try:
-        yield
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
-
-
-def _file_of(conn: sqlite3.Connection) -> str:
-    for row in conn.execute("PRAGMA database_list").fetchall():
-        if row[1] == "main":
-            return row[2] or ":memory:"
-    return "?"

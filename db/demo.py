@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from db.connection import write_transaction
+from db.transactions import write_transaction
 
 
 def is_demo_database(db: sqlite_utils.Database) -> bool:

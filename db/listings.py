@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from db.connection import write_transaction
+from db.transactions import write_transaction
 from scrapers.record import ListingRecord
 
 #: Record fields copied into ``listings`` as they are (column name -> record attribute).

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from db.connection import write_transaction
+from db.transactions import write_transaction
 
 
 @dataclass(slots=True)

@@ -17,8 +17,9 @@ from typing import Any
 
 import sqlite_utils
 
-from db.connection import inserted_id, write_transaction
+from db.connection import inserted_id
 from db.privacy import scrub_body
+from db.transactions import write_transaction
 
 
 def content_hash(body: bytes) -> str:

@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlite_utils
 
-from db.connection import inserted_id, write_transaction
+from db.connection import inserted_id
+from db.transactions import write_transaction
 
 #: Alias origins a person stands behind; they always win over a guess (auto, fuzzy).
 TRUSTED_ORIGINS = ("manual", "import")

@@ -10,7 +10,8 @@ from typing import Any
 
 import sqlite_utils
 
-from db.connection import inserted_id, write_transaction
+from db.connection import inserted_id
+from db.transactions import write_transaction
 
 #: Statuses whose data counts as a successful observation of the run's scope that day.
 COVERING_STATUSES = ("ok",)

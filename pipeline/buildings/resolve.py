@@ -20,7 +20,7 @@ import sqlite_utils
 from rapidfuzz import fuzz
 
 from db import resolution as sql
-from db.connection import write_transaction
+from db.transactions import write_transaction
 from pipeline.buildings.names import display_name, name_key
 
 #: Minimum rapidfuzz ratio (0-100) between normalized keys for a fuzzy match.

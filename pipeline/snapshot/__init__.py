@@ -16,7 +16,7 @@ import time
 
 import sqlite_utils
 
-from db.connection import write_transaction
+from db.transactions import write_transaction
 from pipeline.buildings.resolve import resolve_listings
 from pipeline.dates import day_range, parse_day
 from pipeline.snapshot.compute import (
