@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from db.connection import inserted_id
+from db.transactions import write_transaction
 
 
 @dataclass(slots=True)
@@ -40,7 +41,7 @@ def _now() -> str:
 def import_buildings(db: sqlite_utils.Database, rows: list[BuildingRow]) -> ImportReport:
     """Upsert buildings by (city, name); add aliases and site ids. One transaction."""
     report = ImportReport()
-    with db.conn:
+    with write_transaction(db):
         for row in rows:
             existing = db.execute(
                 "SELECT id FROM buildings WHERE city = ? AND name = ?", [row.city, row.name]

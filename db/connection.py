@@ -1,4 +1,5 @@
-"""Opening the database: WAL, foreign keys, a busy timeout, a page cache, migrations applied."""
+"""Opening the database: WAL, foreign keys, a bounded wait for writers, a page cache,
+migrations applied."""
 
 from __future__ import annotations
 
@@ -8,9 +9,26 @@ from pathlib import Path
 
 import sqlite_utils
 
+from db.transactions import DatabaseBusy, DatabaseProblem, write_wait_s
+
+__all__ = [
+    "CACHE_KIB",
+    "DEFAULT_DB",
+    "DatabaseBusy",
+    "DatabaseMissing",
+    "DatabaseProblem",
+    "default_db_path",
+    "inserted_id",
+    "open_db",
+]
+
 DEFAULT_DB = "rentwatch.db"
 #: Page cache per connection, in KiB.
 CACHE_KIB = 64 * 1024
+
+
+class DatabaseMissing(DatabaseProblem):
+    pass
 
 
 def inserted_id(cursor: sqlite3.Cursor) -> int:
@@ -24,11 +42,23 @@ def default_db_path() -> str:
     return os.environ.get("RENTWATCH_DB") or DEFAULT_DB
 
 
-def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_utils.Database:
-    """Open (creating if needed) a rentwatch database with its schema up to date."""
+def open_db(
+    path: str | os.PathLike[str], *, migrate: bool = True, must_exist: bool = False
+) -> sqlite_utils.Database:
+    """Open a rentwatch database with its schema up to date.
+
+    It is created if needed, unless ``must_exist`` (commands that only read): a mistyped
+    ``--db`` must not quietly become an empty database and an empty answer.
+    """
     path = Path(path)
+    if must_exist and not path.is_file():
+        raise DatabaseMissing(
+            f"no database at {path}: check --db (or $RENTWATCH_DB); "
+            "`rentwatch scrape` or `rentwatch demo` makes one"
+        )
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+    wait_ms = int(write_wait_s() * 1000)
     db = sqlite_utils.Database(path)
     conn = db.conn
     try:
@@ -40,7 +70,11 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
+    # A deleted row's bytes are zeroed, not left in a free page: what db.privacy removes
+    # from the archive (migration m014) must be gone from the file, not only unreachable.
+    conn.execute("PRAGMA secure_delete=ON")
+    # Applies to BEGIN IMMEDIATE below: a writer waits this long for another's transaction.
+    conn.execute(f"PRAGMA busy_timeout={wait_ms}")
     # A day's observations go into the (listing_id, date) key at one place per listing,
     # spread over the whole history; with SQLite's default 2 MB cache each insert re-reads
     # its pages (measured in docs/performance.md, Snapshots). The cache (negative: KiB)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from db.transactions import write_transaction
+
 
 def is_demo_database(db: sqlite_utils.Database) -> bool:
     return "demo_market" in db.table_names()
@@ -12,7 +14,7 @@ def is_demo_database(db: sqlite_utils.Database) -> bool:
 def record_demo_market(
     db: sqlite_utils.Database, *, seed: int, start: str, days: int, cut_chance: float
 ) -> None:
-    with db.conn:
+    with write_transaction(db):
         db.table("demo_market").insert(
             {
                 "seed": seed,

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from db.transactions import write_transaction
 from scrapers.record import ListingRecord
 
 #: Record fields copied into ``listings`` as they are (column name -> record attribute).
@@ -111,7 +112,7 @@ def save_records(
         unique.setdefault((record.source, record.listing_id), record)
     if not unique:
         return 0
-    with db.conn:
+    with write_transaction(db):
         db.conn.executemany(_UPSERT_LISTING, (_listing_row(r, as_of) for r in unique.values()))
         if observe:
             db.conn.executemany(

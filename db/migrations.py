@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from db.transactions import write_transaction
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
 
@@ -37,7 +39,11 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     for name, fn in MIGRATIONS:
         if name in done:
             continue
-        with db.conn:  # one transaction per migration: all of it or none
+        # One transaction per migration, all of it or none; two processes opening an old
+        # database at once: the second finds the migration done once it gets the lock.
+        with write_transaction(db):
+            if name in applied(db):
+                continue
             fn(db)
             db.table("_migrations").insert(
                 {"name": name, "applied_at": datetime.now(UTC).isoformat()}
@@ -439,6 +445,41 @@ def m012_listings_search_places(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER listings_fts_delete AFTER DELETE ON listings BEGIN "
         "DELETE FROM listings_fts WHERE rowid = old.id; END"
     )
+
+
+@migration
+def m014_scrub_archived_bodies(db: sqlite_utils.Database) -> None:
+    """Phone numbers and agents' names out of the bodies archived before the archive
+    removed them (db.privacy); a scrubbed body is stored under its new hash."""
+    import hashlib
+    import zlib
+
+    from db.privacy import scrub_body
+
+    encodings = dict(
+        db.execute(
+            "SELECT content_hash, max(encoding) FROM pages WHERE content_hash IS NOT NULL "
+            "GROUP BY content_hash"
+        ).fetchall()
+    )
+    hashes = [row[0] for row in db.execute("SELECT hash FROM page_bodies").fetchall()]
+    for old in hashes:
+        data, compression = db.execute(
+            "SELECT body, compression FROM page_bodies WHERE hash = ?", [old]
+        ).fetchone()
+        body = zlib.decompress(data) if compression == "zlib" else bytes(data)
+        clean = scrub_body(body, encodings.get(old))
+        if clean == body:
+            continue
+        new = hashlib.sha256(clean).hexdigest()
+        db.execute(
+            "INSERT OR IGNORE INTO page_bodies (hash, body, size, compression) "
+            "VALUES (?, ?, ?, 'zlib')",
+            [new, zlib.compress(clean, 6), len(clean)],
+        )
+        db.execute("UPDATE pages SET content_hash = ? WHERE content_hash = ?", [new, old])
+        db.execute("DELETE FROM page_bodies WHERE hash = ?", [old])
+    # open_db's secure_delete zeroes the deleted bodies' bytes in the file.
 
 
 @migration

@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
+from db.transactions import write_transaction
+
 
 @dataclass(slots=True)
 class ManualObservation:
@@ -27,7 +29,7 @@ def _now() -> str:
 def save(db: sqlite_utils.Database, observations: list[ManualObservation]) -> int:
     """Store observations in one transaction; the same building, day and count is stored once."""
     written = 0
-    with db.conn:
+    with write_transaction(db):
         for o in observations:
             exists = db.execute(
                 "SELECT 1 FROM manual_observations WHERE building_id = ? AND date = ? AND vacant = ? "

@@ -2,7 +2,8 @@
 
 Bodies are content-addressed (sha256) and zlib-compressed in ``page_bodies``, so the
 same bytes are stored once however often they are fetched; ``pages`` holds one row per
-fetch. Each write is one transaction: a page row never points at a missing body.
+fetch. Each write is one transaction: a page row never points at a missing body. Phone
+numbers and agents' names are removed from a body before it is stored (``db.privacy``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 import sqlite_utils
 
 from db.connection import inserted_id
+from db.privacy import scrub_body
+from db.transactions import write_transaction
 
 
 def content_hash(body: bytes) -> str:
@@ -72,7 +75,9 @@ class PageArchive:
         ``reuse_hash`` records a 304 Not Modified: the row points at the body stored earlier.
         """
         digest = reuse_hash
-        with self.db.conn:
+        if body is not None:
+            body = scrub_body(body, encoding)
+        with write_transaction(self.db):
             if body is not None:
                 digest = content_hash(body)
                 self.db.execute(
@@ -139,7 +144,7 @@ class PageArchive:
 
     def mark_blocked(self, page_id: int, reason: str) -> None:
         """A page the parser recognised as a block page: not content, never parsed again."""
-        with self.db.conn:
+        with write_transaction(self.db):
             self.db.execute(
                 "UPDATE pages SET blocked = 1, block_reason = ?, parse_status = 'skipped' WHERE id = ?",
                 [reason, page_id],

@@ -10,6 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from db.connection import inserted_id
+from db.transactions import write_transaction
 
 #: Alias origins a person stands behind; they always win over a guess (auto, fuzzy).
 TRUSTED_ORIGINS = ("manual", "import")
@@ -201,7 +202,7 @@ def confirm_alias(
     are merged into ``building_id`` with their listings.
     """
     moved = 0
-    with db.conn:
+    with write_transaction(db):
         add_alias(db, building_id, alias, origin="manual", alias_key=alias_key)
         for (other,) in db.execute(
             "SELECT DISTINCT b.id FROM buildings b LEFT JOIN building_aliases a ON a.building_id = b.id "

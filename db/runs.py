@@ -11,6 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from db.connection import inserted_id
+from db.transactions import write_transaction
 
 #: How a run ended (``runs.status``); each word means one thing, and ``rentwatch scrape``
 #: exits with its own status for each (README, "Exit statuses"; docs/operations.md).
@@ -69,7 +70,7 @@ def start_run(
     kind: str = "scrape",
 ) -> int:
     """A new 'running' row; ``kind`` is 'scrape' (fetched from a site) or 'ingest' (saved pages)."""
-    with db.conn:
+    with write_transaction(db):
         _mark_dead_runs_interrupted(db)
         return inserted_id(
             db.execute(
@@ -97,7 +98,7 @@ def finish_run(
 ) -> None:
     started = db.execute("SELECT started_at FROM runs WHERE id = ?", [run_id]).fetchone()[0]
     duration = (datetime.now(UTC) - datetime.fromisoformat(started)).total_seconds()
-    with db.conn:
+    with write_transaction(db):
         db.execute(
             "UPDATE runs SET status = ?, message = ?, finished_at = ?, pages = ?, listings = ?, "
             "errors = ?, blocked = ?, requests = ?, bytes = ?, retries = ?, pages_by_status = ?, "
@@ -156,7 +157,7 @@ def run_status(db: sqlite_utils.Database, run_id: int) -> tuple[str, str | None]
 
 
 def set_status(db: sqlite_utils.Database, run_id: int, status: str, message: str | None) -> None:
-    with db.conn:
+    with write_transaction(db):
         db.execute(
             "UPDATE runs SET status = ?, message = ? WHERE id = ?", [status, message, run_id]
         )

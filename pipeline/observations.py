@@ -3,14 +3,13 @@ building names resolved against the registry, before ``db.observations.save`` st
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import sqlite_utils
 
 from db.buildings import find_building
 from db.observations import ManualObservation
+from pipeline.csvfile import CsvProblem, csv_records
 from pipeline.dates import InvalidDate, parse_day
 
 REQUIRED_COLUMNS = ("building", "date", "vacant", "note")
@@ -55,26 +54,37 @@ def read_csv(db: sqlite_utils.Database, path: str | Path) -> list[ManualObservat
         raise ObservationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ObservationError(f"{path}: not UTF-8 text") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header, records = csv_records(text)
+    except CsvProblem as exc:
+        raise ObservationError(f"{path}, {exc}") from None
     missing = [c for c in REQUIRED_COLUMNS[:3] if c not in header]
     if missing:
         raise ObservationError(
             f"{path}: missing column(s) {', '.join(missing)}; expected header building,date,vacant,note"
         )
-    reader.fieldnames = header
     out = []
-    for row in reader:
-        where = f"{path}, line {reader.line_num}"
-        if None in row:
+    first_line: dict[tuple[int, str], int] = {}
+    for line, record in records:
+        row = {k: v for k, v in record.items() if isinstance(v, str)}
+        where = f"{path}, line {line}"
+        if None in record:
             raise ObservationError(f"{where}: more fields than the header has columns")
         name = (row.get("building") or "").strip()
         if not name:
             raise ObservationError(f"{where}: empty building")
+        building_id = resolve_building(db, name, where)
+        day = parse_date(row.get("date") or "", where)
+        if (building_id, day) in first_line:
+            raise ObservationError(
+                f"{where}: {name} on {day} is already on line {first_line[building_id, day]}; "
+                "one count per building and day"
+            )
+        first_line[building_id, day] = line
         out.append(
             ManualObservation(
-                building_id=resolve_building(db, name, where),
-                date=parse_date(row.get("date") or "", where),
+                building_id=building_id,
+                date=day,
                 vacant=parse_vacant(row.get("vacant") or "", where),
                 note=(row.get("note") or "").strip() or None,
                 origin="import",

@@ -11,14 +11,14 @@ snapshot the day once all of that day's scrapes have finished (ok or not).
 - The snapshot is chained: when a scrape job finishes it checks whether every scrape job
   due that day has finished, and if so snapshots the day. A fallback cron job snapshots a
   day whose scrapes never all finished (the machine was off, a job misfired).
-- A lock file beside the database (``<db>.lock``, ``fcntl.flock``) keeps a second
-  scheduler off the same database; the message names the PID that holds it.
+- A lock file beside the database (``<db>.lock``, the filelock library: an OS lock on every
+  platform) keeps a second scheduler off the same database, however it is named (the
+  path is resolved through symlinks first); the message names the PID that holds it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import signal
@@ -74,37 +74,42 @@ class DatabaseLocked(SchedulerError):
 
 
 def lock_path(db_path: str | os.PathLike[str]) -> Path:
-    return Path(str(db_path) + ".lock")
+    """The lock of the database file itself: a symlink or a relative path to the same file
+    gives the same lock."""
+    resolved = Path(db_path).resolve()
+    return resolved.with_name(resolved.name + ".lock")
 
 
 @contextlib.contextmanager
 def database_lock(db_path: str | os.PathLike[str]) -> Iterator[Path]:
     """Hold ``<db>.lock`` for as long as this process schedules scrapes into ``db_path``.
 
-    An OS lock (flock) rather than a PID file: it is released by the kernel when the process
-    dies, however it dies, so a crash never leaves a stale lock behind.
+    An OS lock rather than a PID file: it is released when the process dies, however it
+    dies, so a crash never leaves a stale lock behind. The PID inside is only for the message.
     """
+    from filelock import FileLock, Timeout
+
     path = lock_path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = FileLock(path, timeout=0)
     try:
+        lock.acquire()
+    except Timeout:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
-            raise DatabaseLocked(
-                f"another rentwatch scheduler (pid {holder}) is already running on {db_path} "
-                f"(lock {path}); stop it first, or use a different database"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        try:
-            yield path
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            holder = path.read_text(encoding="ascii", errors="replace").strip() or "unknown"
+        except OSError:
+            holder = "unknown"
+        raise DatabaseLocked(
+            f"another rentwatch scheduler (pid {holder}) is already running on "
+            f"{Path(db_path).resolve()} (lock {path}); stop it first, or use a different database"
+        ) from None
+    try:
+        path.write_text(f"{os.getpid()}\n", encoding="ascii")
+        yield path
     finally:
-        os.close(fd)
+        with contextlib.suppress(OSError):
+            path.write_text("", encoding="ascii")
+        lock.release()
 
 
 def _now() -> str:

@@ -37,8 +37,10 @@ def database_name(db_path: str | Path) -> str:
     return Path(db_path).stem
 
 
-def build_datasette(db_path: str | Path):
-    """A ready Datasette instance for ``db_path`` (the schema migrated, startup hooks run)."""
+def build_datasette(db_path: str | Path, *, with_pages: bool = False):
+    """A ready Datasette instance for ``db_path`` (the schema migrated, startup hooks run).
+
+    ``with_pages``: serve the archived page bodies too (the plugin hides them otherwise)."""
     from datasette.app import Datasette
 
     path = Path(db_path)
@@ -47,7 +49,10 @@ def build_datasette(db_path: str | Path):
             f"no database at {path}: scrape into it first, or run `rentwatch demo`"
         )
     open_db(path).close()  # migrations, WAL
-    ds = Datasette(files=[str(path)], settings=SETTINGS)
+    from rentwatch.datasette.plugin import PAGE_BODIES_KEY
+
+    metadata = {"plugins": {"rentwatch": {PAGE_BODIES_KEY: True}}} if with_pages else None
+    ds = Datasette(files=[str(path)], settings=SETTINGS, metadata=metadata)
     asyncio.run(ds.invoke_startup())
     return ds
 
@@ -75,12 +80,13 @@ def serve_datasette(
     *,
     open_browser: bool = False,
     on_ready: Any = None,
+    with_pages: bool = False,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM (blocking). ``on_ready(url)`` is called once listening."""
     import uvicorn
 
     _Server = _server_class()
-    ds = build_datasette(db_path)
+    ds = build_datasette(db_path, with_pages=with_pages)
     url = f"http://{host}:{port}/"
     config = uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
     server = _Server(config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import math
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -141,14 +142,27 @@ def page_title(tree: LexborHTMLParser) -> str:
 
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+#: A minus sign before a number (not a range's dash between two), or an exponent: no rent,
+#: area or count a listing site shows is either, so "-3000" and "1e309" are not read as
+#: 3000 and 1 (or 309).
+_SUSPECT = re.compile(r"(?:^|[^\d\s.])\s*[-−－]\s*\d|\d\s*[eE][-+]?\d")
+
+
+def suspect_number(text: str | None) -> bool:
+    return text is not None and _SUSPECT.search(text) is not None
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def parse_number(text: str | None) -> float | None:
-    """The first number in a text ("￥ 1,560" -> 1560.0), or None."""
-    if not text:
+    """The first number in a text ("￥ 1,560" -> 1560.0), or None (also for a negative
+    or exponent number: see _SUSPECT)."""
+    if not text or suspect_number(text):
         return None
     m = _NUMBER.search(text.replace(",", "").replace("，", ""))
-    return float(m.group()) if m else None
+    return _finite(float(m.group())) if m else None
 
 
 def parse_int(text: str | None) -> int | None:
@@ -164,11 +178,13 @@ def parse_range(text: str | None) -> tuple[float | None, float | None]:
     if not text:
         return None, None
     if text.isdigit() and text.isascii():
-        return float(text), None  # the common "2400": what the regexes below find too
+        return _finite(float(text)), None  # the common "2400": what the regexes below find too
+    if suspect_number(text):
+        return None, None
     cleaned = text.replace(",", "")
     m = _RANGE.search(cleaned)
     if m:
-        return float(m.group(1)), float(m.group(2))
+        return _finite(float(m.group(1))), _finite(float(m.group(2)))
     return parse_number(cleaned), None
 
 
@@ -177,13 +193,13 @@ _AREA = re.compile(r"(\d+(?:\.\d+)?)\s*(?:㎡|m²|m2|平米|平方米|平)", re.
 
 def parse_area(text: str | None) -> float | None:
     """Floor area in ㎡ from "35㎡", "35.5平米"; None for no area or a 0 the site shows for unknown."""
-    if not text:
+    if not text or suspect_number(text):
         return None
     m = _AREA.search(text)
     if not m:
         return None
     value = float(m.group(1))
-    return value if value > 0 else None
+    return value if 0 < value < math.inf else None
 
 
 def find_area_text(text: str) -> str | None:

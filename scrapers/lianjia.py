@@ -39,6 +39,7 @@ from scrapers.htmltext import (
     parse_layout,
     parse_page,
     parse_range,
+    suspect_number,
     tenure_from_clean_text,
     tenure_from_text,
     title_block_reason,
@@ -670,7 +671,7 @@ def _segment(raw: str) -> tuple[str, _Facts]:
     seg = raw.strip().strip("-").strip()
     area_m = _AREA.search(seg)
     area = None
-    if area_m:
+    if area_m and not suspect_number(raw):  # "-35㎡" (the dash is stripped above), "1e309㎡"
         value = float(area_m.group(1))
         area = (value if value > 0 else None,)
     is_floor = "楼层" in seg or "地下室" in seg or _FLOORS.search(seg) is not None

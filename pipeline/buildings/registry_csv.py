@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from db.buildings import BuildingRow
+from pipeline.csvfile import CsvProblem, csv_records
 
 REQUIRED_COLUMNS = ("name", "aliases", "city", "district", "total_units")
 
@@ -29,23 +28,32 @@ def read_buildings_csv(path: str | Path) -> list[BuildingRow]:
             text = raw.decode("gb18030")  # Excel on a Chinese Windows saves CSV as GBK
         except UnicodeDecodeError as exc:
             raise RegistryError(f"{path}: not UTF-8 or GBK text") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header, records = csv_records(text)
+    except CsvProblem as exc:
+        raise RegistryError(f"{path}, {exc}") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise RegistryError(
             f"{path}: missing column(s) {', '.join(missing)}; expected header "
             f"{','.join(REQUIRED_COLUMNS)} (optional: subdistrict, site_ids)"
         )
-    reader.fieldnames = header
     rows: list[BuildingRow] = []
-    for row in reader:
-        line = reader.line_num
-        if None in row:
+    first_line: dict[tuple[str, str], int] = {}
+    for line, record in records:
+        row = {k: v for k, v in record.items() if isinstance(v, str)}
+        if None in record:
             raise RegistryError(f"{path}, line {line}: more fields than the header has columns")
         name = (row.get("name") or "").strip()
         if not name:
             raise RegistryError(f"{path}, line {line}: empty building name")
+        city = (row.get("city") or "").strip()
+        if (city, name) in first_line:
+            raise RegistryError(
+                f"{path}, line {line}: building {name!r} is already on line "
+                f"{first_line[city, name]}; one line per building (put other spellings in aliases)"
+            )
+        first_line[city, name] = line
         units_text = (row.get("total_units") or "").strip()
         total_units: int | None = None
         if units_text:
@@ -77,7 +85,7 @@ def read_buildings_csv(path: str | Path) -> list[BuildingRow]:
                 line=line,
                 name=name,
                 aliases=[a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()],
-                city=(row.get("city") or "").strip(),
+                city=city,
                 district=(row.get("district") or "").strip(),
                 total_units=total_units,
                 subdistrict=(row.get("subdistrict") or "").strip() or None,

@@ -20,6 +20,7 @@ import sqlite_utils
 from rapidfuzz import fuzz
 
 from db import resolution as sql
+from db.transactions import write_transaction
 from pipeline.buildings.names import display_name, name_key
 
 #: Minimum rapidfuzz ratio (0-100) between normalized keys for a fuzzy match.
@@ -108,7 +109,7 @@ def resolve_listings(db: sqlite_utils.Database, *, only_unresolved: bool = True)
     todo = sql.unresolved_listings(db, only_unresolved=only_unresolved)
     if not todo:
         return report
-    with db.conn:
+    with write_transaction(db):
         _fill_missing_alias_keys(db)
         index = _Index(sql.building_names(db))
         site_ids = sql.site_id_map(db)

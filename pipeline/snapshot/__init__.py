@@ -16,6 +16,7 @@ import time
 
 import sqlite_utils
 
+from db.transactions import write_transaction
 from pipeline.buildings.resolve import resolve_listings
 from pipeline.dates import day_range, parse_day
 from pipeline.snapshot.compute import (
@@ -57,7 +58,7 @@ def snapshot_day(
     day = parse_day(day)
     started = time.perf_counter()
     resolved = resolve_listings(db)
-    with db.conn:
+    with write_transaction(db):
         result = compute(load(db, day), params=params, strategies=strategies)
         write(db, result)
     report = result.report

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -19,6 +24,28 @@ def _is_demo_database(path: Path) -> bool:
         return is_demo_database(db)
     finally:
         db.close()
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM stops the demo the way Ctrl-C does (the simulation's own cleanup runs)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _free_port(host: str, wanted: int) -> int:
@@ -93,13 +120,14 @@ def demo_command(
 
     start = parse_day(start, what="--start")
     path = Path(db_path)
-    if path.exists():
-        if not _is_demo_database(path):
-            raise click.ClickException(
-                f"{path} exists and is not a demo database; choose another --db so nothing is overwritten"
-            )
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if path.exists() and not _is_demo_database(path):
+        raise click.ClickException(
+            f"{path} exists and is not a demo database; choose another --db so nothing is overwritten"
+        )
+    # Built beside the target and moved into place only when complete: an interrupted demo
+    # leaves the previous demo.db as it was and a .partial file that the next run replaces.
+    partial = Path(f"{path}.partial")
+    _remove_database(partial)
     out = console()
     out.print(f"Simulating {days} days of a Hangzhou rental market from {start} into {path} …")
 
@@ -109,9 +137,23 @@ def demo_command(
             f"{info['ads']} ads -> {info['units']} units"
         )
 
-    result = run_simulation(path, days=days, start=start, seed=seed, on_day=on_day, cut_chance=cuts)
+    try:
+        with _sigterm_interrupts():
+            result = run_simulation(
+                partial, days=days, start=start, seed=seed, on_day=on_day, cut_chance=cuts
+            )
+            db = open_db(partial)
+            record_demo_market(db, seed=seed, start=start, days=days, cut_chance=cuts)
+            db.close()
+            _remove_database(path)
+            os.replace(partial, path)
+    except KeyboardInterrupt:
+        out.print(
+            f"Interrupted: {path} was not changed; `rentwatch demo` again starts over "
+            f"(it replaces the unfinished {partial.name})."
+        )
+        raise SystemExit(130) from None
     db = open_db(path)
-    record_demo_market(db, seed=seed, start=start, days=days, cut_chance=cuts)
     print_day(out, db, result.days[-1], 20)
     scores = evaluate(db, result.truth)
     if scores["building_days"]:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from db.connection import DatabaseUnusable, database_error
+from db.transactions import DatabaseProblem
 from scrapers.errors import ScrapeError
 
 
@@ -19,7 +20,7 @@ class RentwatchGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ScrapeError, DatabaseUnusable) as exc:
+        except (ScrapeError, DatabaseUnusable, DatabaseProblem) as exc:
             raise click.ClickException(str(exc)) from exc
         except sqlite3.Error as exc:
             raise click.ClickException(database_error(exc)) from exc

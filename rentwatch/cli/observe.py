@@ -56,7 +56,7 @@ def import_command(csv_file: str, db_path: str) -> None:
 @db_option
 def list_command(db_path: str) -> None:
     """Manual counts beside the estimated units of the same building and day."""
-    db = open_db(db_path)
+    db = open_db(db_path, must_exist=True)
     table = Table(title="Manual observations vs estimates")
     for col in ("building", "date", "seen vacant", "units", "low-high", "ads", "note"):
         table.add_column(col)

@@ -187,7 +187,7 @@ def sources_command() -> None:
 @db_option
 def runs_command(limit: int, db_path: str) -> None:
     """Recent scrape and ingest runs: what each fetched, stored, and how it ended."""
-    db = open_db(db_path)
+    db = open_db(db_path, must_exist=True)
     table = Table(
         "run",
         "source",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
 from pathlib import Path
 
@@ -20,7 +21,12 @@ from rentwatch.serve import serve_datasette
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", "-p", type=click.IntRange(0, 65535), default=8001, show_default=True)
 @click.option("--open", "open_browser", is_flag=True, help="Open the dashboards in a browser.")
-def serve_command(db_path: str, host: str, port: int, open_browser: bool) -> None:
+@click.option(
+    "--with-pages",
+    is_flag=True,
+    help="Also serve the archived page bodies (page_bodies.body; hidden by default).",
+)
+def serve_command(db_path: str, host: str, port: int, open_browser: bool, with_pages: bool) -> None:
     """Browse the database in Datasette: tables, canned queries, search and dashboards.
 
     The same site as `datasette rentwatch.db` (rentwatch installs a Datasette plugin); this
@@ -33,12 +39,23 @@ def serve_command(db_path: str, host: str, port: int, open_browser: bool) -> Non
             "or try rentwatch demo"
         )
 
+    if not _loopback(host):
+        click.echo(
+            f"Warning: listening on {host}, not only this machine: anyone who can reach port "
+            f"{port} can read every table of {db_path} (listings, buildings, snapshots, runs, "
+            "the fetched URLs) and run read-only SQL on it; archived page bodies are "
+            + ("served too (--with-pages)." if with_pages else "not served."),
+            err=True,
+        )
+
     def ready(url: str) -> None:
         click.echo(f"Serving {db_path} at {url}  (dashboards: {url}-/dashboards; Ctrl-C to stop)")
 
     _check_listen(host, port)
     try:
-        serve_datasette(db_path, host, port, open_browser=open_browser, on_ready=ready)
+        serve_datasette(
+            db_path, host, port, open_browser=open_browser, on_ready=ready, with_pages=with_pages
+        )
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     except SystemExit as exc:
@@ -67,3 +84,12 @@ def _check_listen(host: str, port: int) -> None:
     except OSError as exc:
         why = "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         raise ServeError(f"cannot listen on {host}:{port}: {why}") from exc
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface

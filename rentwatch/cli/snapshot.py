@@ -50,7 +50,7 @@ def snapshot_command(day: str | None, since: str | None, limit: int, db_path: st
         days = day_range(since, day) if since else [day]
     except InvalidDate as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
-    db = open_db(db_path)
+    db = open_db(db_path, must_exist=True)
     console = make_console()
     for d in days:
         report = snapshot_day(db, d)

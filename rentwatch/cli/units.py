@@ -22,7 +22,7 @@ def unmatched_command(db_path: str) -> None:
     Each shows its listings, sources, sample spellings and the registry building it
     most resembles; confirm with `rentwatch buildings alias REGISTRY_NAME SPELLING`.
     """
-    db = open_db(db_path)
+    db = open_db(db_path, must_exist=True)
     rows = unmatched_buildings(db)
     if not rows:
         click.echo("every listing's building is in the registry")

@@ -11,6 +11,7 @@ simulated, which columns the search index holds) is read once at startup.
 
 from __future__ import annotations
 
+import sqlite3
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,11 @@ if (rwList) {
   rwFold.append(rwSummary, rwList);
 }
 """
+
+
+#: The plugin's configuration key (metadata ``plugins.rentwatch``) that serves archived
+#: page bodies; ``rentwatch serve --with-pages`` sets it.
+PAGE_BODIES_KEY = "page_bodies"
 
 
 @dataclass(frozen=True)
@@ -159,3 +165,25 @@ def extra_body_script(
     if view_name == "table" and database in _sites.get(datasette, {}):
         return COLUMN_SCRIPT
     return None
+
+
+def serves_page_bodies(datasette: Datasette) -> bool:
+    return bool((datasette.plugin_config("rentwatch") or {}).get(PAGE_BODIES_KEY))
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Datasette) -> None:
+    # Archived bodies are whole third-party pages, fetched for reparsing, not for showing:
+    # a table page, a canned query or any SQL a visitor writes reads page_bodies.body as
+    # NULL unless the operator asked for them. An authorizer, not hidden tables, because
+    # ad-hoc SQL would reach a hidden table.
+    if not serves_page_bodies(datasette):
+        conn.set_authorizer(_without_page_bodies)
+
+
+def _without_page_bodies(
+    action: int, arg1: str | None, arg2: str | None, schema: str | None, source: str | None
+) -> int:
+    if action == sqlite3.SQLITE_READ and arg1 == "page_bodies" and arg2 == "body":
+        return sqlite3.SQLITE_IGNORE
+    return sqlite3.SQLITE_OK
