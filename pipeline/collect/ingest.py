@@ -7,7 +7,6 @@ a block page, a 小区 page) is rejected with the reason, and the other files go
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import sqlite_utils
 from db.pages import PageArchive
 from db.runs import RunCounts, finish_run, start_run
 from pipeline.collect.parse_store import parse_and_store
+from pipeline.collect.saved import parse_saved
 from pipeline.dates import today_shanghai
 from scrapers.errors import NotAListingPage, PageError
 from scrapers.fetch.body import MAX_BODY_SIZE
@@ -23,11 +23,6 @@ from scrapers.registry import get_source
 from scrapers.source import Source
 
 HTML_SUFFIXES = {".html", ".htm", ".shtml", ".mhtml"}
-
-# Chrome and Firefox write this comment when saving "Webpage, complete" or "HTML only".
-_SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->", re.I)
-_CANONICAL = re.compile(rb"<link[^>]+rel=[\"']canonical[\"'][^>]*href=[\"']([^\"']+)", re.I)
-_OG_URL = re.compile(rb"<meta[^>]+property=[\"']og:url[\"'][^>]*content=[\"']([^\"']+)", re.I)
 
 
 @dataclass(slots=True)
@@ -55,16 +50,7 @@ class IngestReport:
 
 def saved_page_url(body: bytes, path: Path) -> str:
     """The URL the page was saved from, when the browser or the page says so."""
-    head = body[:20000]
-    for pattern in (_SAVED_FROM, _CANONICAL, _OG_URL):
-        match = pattern.search(head)
-        if match:
-            url = match.group(1).decode("ascii", "replace").strip()
-            if url.startswith("//"):
-                url = "https:" + url
-            if url.startswith(("http://", "https://")):
-                return url
-    return path.resolve().as_uri()
+    return parse_saved(body).url or path.resolve().as_uri()
 
 
 def expand_paths(paths: list[str | Path]) -> list[Path]:
@@ -81,8 +67,8 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
     return files
 
 
-def _kinds_to_try(source: Source, url: str) -> list[str]:
-    if url.startswith("file:"):
+def _kinds_to_try(source: Source, url: str, declared: bool) -> list[str]:
+    if not declared:
         return ["list", "detail"] if source.capabilities.detail else ["list"]
     kind = source.page_kind(url)
     return [kind]
@@ -95,7 +81,14 @@ def ingest(
     source_name: str,
     as_of: str | None = None,
     city: str | None = None,
+    urls: dict[Path, str] | None = None,
+    note: str | None = None,
 ) -> IngestReport:
+    """Archive and parse saved pages as one run.
+
+    ``urls`` gives a page's URL where the page does not name it (the host its links name,
+    so that its listings' links are absolute on that host); ``note`` ends the run's message.
+    """
     source = get_source(source_name)
     as_of = as_of or today_shanghai()
     files = expand_paths(paths)
@@ -111,8 +104,9 @@ def ingest(
             report.files.append(IngestedFile(path, False, message=message))
             counts.errors += 1
             continue
-        body = path.read_bytes()
-        url = saved_page_url(body, path)
+        saved = parse_saved(path.read_bytes())
+        body = saved.body
+        url = saved.url or (urls or {}).get(path) or path.resolve().as_uri()
         page_id = archive.store(
             url=url,
             body=body,
@@ -126,7 +120,7 @@ def ingest(
         counts.bytes += len(body)
         outcome: IngestedFile | None = None
         errors: list[str] = []
-        for kind in _kinds_to_try(source, url):
+        for kind in _kinds_to_try(source, url, saved.url is not None):
             try:
                 stored = parse_and_store(
                     db,
@@ -164,7 +158,8 @@ def ingest(
         db,
         run_id,
         status=status,
-        message=f"{len(files)} saved pages, {len(report.rejected)} rejected, {report.listings} listings",
+        message=f"{len(files)} saved pages, {len(report.rejected)} rejected, {report.listings} listings"
+        + (f"; {note}" if note else ""),
         counts=counts,
     )
     return report
