@@ -151,12 +151,16 @@ def take_in(
     report = TakeInReport()
     sources = [get_source(source_name)] if source_name else all_sources()
     plans: list[_Plan] = []
+    batch: dict[str, Path] = {}
     for path in expand_paths(paths):
         page = read_saved(path)
         site, declared = site_of_page(page, sources)
         reason = None
-        if skip_seen and (seen := saved_page_with_hash(db, content_hash(page.body))):
+        digest = content_hash(page.body)
+        if skip_seen and (seen := saved_page_with_hash(db, digest)):
             reason = f"already taken in: the same page is archived as page {seen[0]} of {seen[1]}"
+        elif skip_seen and digest in batch:
+            reason = f"already taken in: the same page as {batch[digest].name}"
         elif site is None and source_name is None:
             reason = (
                 "no site: the page names no URL of a known site (saved-from comment, canonical "
@@ -167,6 +171,7 @@ def take_in(
         if reason:
             report.files.append(TakenFile(path, False, f"rejected: {reason}"))
             continue
+        batch[digest] = path
         assert site is not None or source_name is not None
         name = source_name or site.source  # type: ignore[union-attr]
         page_city = site.city if site else None
@@ -251,9 +256,10 @@ def _taken(
 
 
 def inbox_files(folder: Path) -> list[Path]:
-    """Saved pages waiting in the inbox (its top level; ``done/``, ``rejected/`` and a
-    "Save page as, complete" ``NAME_files/`` folder are not pages)."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in HTML_SUFFIXES)
+    """Saved pages waiting in the inbox, oldest first (its top level: ``done/``, ``rejected/``
+    and a "Save page as, complete" ``NAME_files/`` folder are not pages)."""
+    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in HTML_SUFFIXES]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
 def take_in_folder(
