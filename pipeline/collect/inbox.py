@@ -319,7 +319,7 @@ def watch(
 ) -> None:
     """Take in the folder every ``interval`` seconds until ``stop()`` says so (or Ctrl-C)."""
     while not stop():
-        report = take_in_folder(db, folder, **options)  # type: ignore[arg-type]
+        report = take_in_folder(db, folder, **options)
         if report.files:
             on_report(report)
         deadline = time.monotonic() + interval

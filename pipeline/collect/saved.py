@@ -110,7 +110,7 @@ def _parse_mhtml(raw: bytes) -> SavedPage:
 def _html_part(message: EmailMessage) -> EmailMessage | None:
     for part in message.walk():
         if part.get_content_type() == "text/html":
-            return part  # type: ignore[return-value]
+            return part
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import click
 
@@ -49,7 +50,7 @@ def run_command(config_path: str, once: bool, check: bool, as_json: bool) -> Non
     if check:
         day = today(config)
         due = {j.id for j in due_on(config, day)}
-        jobs = [
+        jobs: list[dict[str, Any]] = [
             {
                 "id": job.id,
                 "source": job.name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -186,7 +187,7 @@ def scrape_command(
 @json_option
 def sources_command(as_json: bool) -> None:
     """List the sources with their hosts and what each can do."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for source in all_sources():
         caps = source.capabilities
         rows.append(
