@@ -96,6 +96,7 @@ def ingest(
     run_id = start_run(db, source=source.name, as_of=as_of, city=city, kind="ingest")
     report = IngestReport(run_id)
     counts = RunCounts()
+    incomplete = 0
     for path in files:
         size = path.stat().st_size
         if size > MAX_BODY_SIZE:
@@ -138,7 +139,15 @@ def ingest(
             except PageError as exc:
                 errors.append(str(exc))
                 break
-            outcome = IngestedFile(path, True, kind, stored.listings, f"{stored.listings} listings")
+            outcome = IngestedFile(
+                path,
+                True,
+                kind,
+                stored.listings,
+                f"{stored.listings} listings"
+                + (f", {stored.incomplete} without area or layout" if stored.incomplete else ""),
+            )
+            incomplete += stored.incomplete
             break
         if outcome is None:
             outcome = IngestedFile(
@@ -159,6 +168,7 @@ def ingest(
         run_id,
         status=status,
         message=f"{len(files)} saved pages, {len(report.rejected)} rejected, {report.listings} listings"
+        + (f", {incomplete} cards without area or layout" if incomplete else "")
         + (f"; {note}" if note else ""),
         counts=counts,
     )
