@@ -54,7 +54,8 @@ def echo_json(data: Any) -> None:
 
 
 def print_rows(columns: list[str], rows: list[list[Any]], *, title: str | None = None) -> None:
-    """A table for a person on a terminal; off a terminal, tab-separated lines that never lose text.
+    """A table for a person on a terminal; off a terminal, the title line (if any) and
+    tab-separated lines that never lose text.
 
     rich folds or cuts cells to fit its width, which a script reading the output cannot undo.
     """
@@ -68,9 +69,11 @@ def print_rows(columns: list[str], rows: list[list[Any]], *, title: str | None =
             table.add_row(*("" if v is None else str(v) for v in row))
         console().print(table)
         return
-    click.echo("\t".join(columns))
-    for row in rows:
-        click.echo("\t".join("" if v is None else _one_line(str(v)) for v in row))
+    lines = [title] if title else []
+    lines.append("\t".join(columns))
+    lines.extend("\t".join("" if v is None else _one_line(str(v)) for v in row) for row in rows)
+    click.echo("\n".join(lines))
+    sys.stdout.flush()  # a long-running command (the demo) goes on after its table
 
 
 def _one_line(text: str) -> str:
