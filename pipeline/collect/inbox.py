@@ -30,6 +30,7 @@ from db.pages import content_hash, saved_page_with_hash
 from pipeline.collect.ingest import HTML_SUFFIXES, IngestedFile, expand_paths, ingest
 from pipeline.collect.saved import SavedPage, read_saved
 from pipeline.dates import today_shanghai
+from scrapers.fetch.body import MAX_BODY_SIZE
 from scrapers.registry import all_sources, get_source
 from scrapers.source import Source
 
@@ -153,6 +154,11 @@ def take_in(
     plans: list[_Plan] = []
     batch: dict[str, Path] = {}
     for path in expand_paths(paths):
+        if (size := path.stat().st_size) > MAX_BODY_SIZE:
+            # The same cap as a fetched page: never read, never archived.
+            cap = f"rejected: {size:,} bytes, over the {MAX_BODY_SIZE // 2**20} MiB page cap"
+            report.files.append(TakenFile(path, False, cap))
+            continue
         page = read_saved(path)
         site, declared = site_of_page(page, sources)
         reason = None
