@@ -35,8 +35,10 @@ class StoredPage:
     incomplete: int = 0
 
 
-#: Past this share of a page's cards without area or layout, the markup moved, not the data.
+#: Past this share of a page's cards without area or layout, the markup moved, not the data;
+#: on a page of fewer cards than INCOMPLETE_MIN_CARDS one odd ad could be all there is.
 INCOMPLETE_ALARM = 0.5
+INCOMPLETE_MIN_CARDS = 3
 
 
 def incomplete_cards(records: list[ListingRecord]) -> int:
@@ -77,7 +79,7 @@ def parse_and_store(
         page = source.parse_list(body, url)
         incomplete = incomplete_cards(page.records)
         flats = sum(1 for r in page.records if not r.is_apartment)
-        if flats and incomplete > flats * INCOMPLETE_ALARM:
+        if flats >= INCOMPLETE_MIN_CARDS and incomplete > flats * INCOMPLETE_ALARM:
             raise LayoutChanged(
                 f"{source.name}: {incomplete} of {flats} cards have no area or no layout: "
                 "the page's markup no longer matches the parser",
