@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlite_utils
 
@@ -136,3 +137,55 @@ def tracked_buildings(db: sqlite_utils.Database, source: str, city: str) -> list
         [source, city],
     ).fetchall()
     return [TrackedBuilding(*r) for r in rows]
+
+
+def registry_buildings(db: sqlite_utils.Database, text: str | None = None) -> list[dict[str, Any]]:
+    """Registry buildings (not the unverified ones made from listings) with their aliases,
+    site ids and listings; ``text`` keeps those whose name, alias, place or site id holds it."""
+    like = f"%{text}%" if text else "%"
+    return list(
+        db.query(
+            "SELECT b.id, b.name, b.city, b.district, b.subdistrict, b.total_units, "
+            "(SELECT group_concat(alias, ' | ') FROM building_aliases a WHERE a.building_id = b.id) "
+            "AS aliases, (SELECT group_concat(source || ':' || site_id, ' ') FROM building_sources s "
+            "WHERE s.building_id = b.id) AS site_ids, "
+            "(SELECT count(*) FROM listings l WHERE l.building_id = b.id) AS listings "
+            "FROM buildings b WHERE b.status = 'verified' AND (b.name LIKE :t OR "
+            "coalesce(b.district, '') LIKE :t OR coalesce(b.subdistrict, '') LIKE :t OR EXISTS "
+            "(SELECT 1 FROM building_aliases a WHERE a.building_id = b.id AND a.alias LIKE :t) OR "
+            "EXISTS (SELECT 1 FROM building_sources s WHERE s.building_id = b.id AND "
+            "s.source || ':' || s.site_id LIKE :t)) ORDER BY b.city, b.name",
+            {"t": like},
+        )
+    )
+
+
+def registry_names(db: sqlite_utils.Database) -> list[tuple[int, str, str, str]]:
+    """(building id, name or alias, registry name, city) of every registry building's names."""
+    return [
+        tuple(r)
+        for r in db.execute(
+            "SELECT id, name, name, city FROM buildings WHERE status = 'verified' UNION ALL "
+            "SELECT b.id, a.alias, b.name, b.city FROM building_aliases a "
+            "JOIN buildings b ON b.id = a.building_id WHERE b.status = 'verified'"
+        ).fetchall()
+    ]
+
+
+def add_site_id(db: sqlite_utils.Database, building_id: int, source: str, site_id: str) -> bool:
+    """Give a building its id on a site; False when it had it already."""
+    with db.conn:
+        cur = db.execute(
+            "INSERT OR IGNORE INTO building_sources (building_id, source, site_id) VALUES (?, ?, ?)",
+            [building_id, source, site_id],
+        )
+    return cur.rowcount > 0
+
+
+def building_with_site_id(db: sqlite_utils.Database, source: str, site_id: str) -> str | None:
+    row = db.execute(
+        "SELECT b.name FROM building_sources s JOIN buildings b ON b.id = s.building_id "
+        "WHERE s.source = ? AND s.site_id = ?",
+        [source, site_id],
+    ).fetchone()
+    return row[0] if row else None

@@ -120,3 +120,23 @@ def save_records(
                 ((as_of, r.rent, run_id, page_id, r.source, r.listing_id) for r in unique.values()),
             )
     return len(unique)
+
+
+def seen_communities(db: sqlite_utils.Database, text: str | None = None) -> list[dict[str, Any]]:
+    """The 小区 names and site ids stored listings carry, with their counts and the registry
+    building they resolved to (null while unresolved or unverified); ``text`` filters."""
+    like = f"%{text}%" if text else "%"
+    return list(
+        db.query(
+            "SELECT l.source, l.community_id AS site_id, l.community, "
+            "max(l.district) AS district, max(l.subdistrict) AS subdistrict, "
+            "count(*) AS listings, min(l.first_seen) AS first_seen, max(l.last_seen) AS last_seen, "
+            "max(CASE WHEN b.status = 'verified' THEN b.name END) AS building "
+            "FROM listings l LEFT JOIN buildings b ON b.id = l.building_id "
+            "WHERE l.community IS NOT NULL AND (l.community LIKE :t OR "
+            "coalesce(l.community_id, '') LIKE :t OR coalesce(l.district, '') LIKE :t OR "
+            "coalesce(l.subdistrict, '') LIKE :t) "
+            "GROUP BY l.source, l.community_id, l.community ORDER BY listings DESC, l.community",
+            {"t": like},
+        )
+    )

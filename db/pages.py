@@ -190,3 +190,13 @@ class PageArchive:
             page = ArchivedPage(*row)
             page.blocked = bool(page.blocked)  # stored as 0/1
             yield page
+
+
+def saved_page_with_hash(db: sqlite_utils.Database, digest: str) -> tuple[int, str] | None:
+    """(page id, day) of a saved page with this body that was parsed: the inbox takes none twice."""
+    row = db.execute(
+        "SELECT id, as_of FROM pages WHERE content_hash = ? AND kind = 'saved' "
+        "AND parse_status = 'ok' ORDER BY id LIMIT 1",
+        [digest],
+    ).fetchone()
+    return (row[0], row[1]) if row else None

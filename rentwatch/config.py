@@ -81,6 +81,8 @@ class Config:
     timezone: str = DEFAULT_TIMEZONE
     sources: tuple[SourceJob, ...] = ()
     snapshot: SnapshotJob = field(default_factory=SnapshotJob)
+    #: A folder of pages saved in a browser, taken in before each day's snapshot.
+    inbox: Path | None = None
 
     def source(self, job_id: str) -> SourceJob:
         for s in self.sources:
@@ -158,7 +160,7 @@ class _Checker:
         return ConfigError(f"{self.path}{where}: {name}: {problem}")
 
     def config(self, data: dict[str, Any]) -> Config:
-        known = {"database", "jobstore", "timezone", "sources", "snapshot", "proxy"}
+        known = {"database", "jobstore", "timezone", "sources", "snapshot", "proxy", "inbox"}
         for key in data:
             if key not in known:
                 raise self.fail(key, f"unknown key (known: {', '.join(sorted(known))})")
@@ -198,7 +200,8 @@ class _Checker:
                     nth=i,
                 )
         snapshot = self.snapshot(data.get("snapshot", {}), timezone)
-        return Config(self.path, database, jobstore, timezone, sources, snapshot)
+        inbox = self.path_value(data, "inbox", "") if "inbox" in data else None
+        return Config(self.path, database, jobstore, timezone, sources, snapshot, inbox)
 
     def path_value(
         self, data: dict[str, Any], key: str, default: str, *, near: Path | None = None

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 #: scrape) still runs if it is at most this late; later than that it waits for the next day.
 MISFIRE_GRACE_S = 6 * 3600
 SNAPSHOT_JOB_ID = "snapshot"
+INBOX_JOB_ID = "inbox"
 SCRAPE_PREFIX = "scrape:"
 #: Statuses of a scrape that mean the day's data is missing for its scope: the runs'
 #: (db.runs), "error" for a job that failed unexpectedly, "stopped" for one not run.
@@ -195,6 +196,41 @@ def _known_error(exc: Exception) -> str:
     return " ".join(str(exc).split())
 
 
+def run_inbox(config: Config, day: str) -> Outcome:
+    """Take in the pages saved into the config's inbox folder; snapshot again any earlier day
+    they were saved on (today's snapshot follows). Never raises."""
+    from db import open_db
+    from pipeline.collect.inbox import take_in_folder
+    from pipeline.snapshot import snapshot_day
+
+    assert config.inbox is not None
+    try:
+        config.inbox.mkdir(parents=True, exist_ok=True)
+        db = open_db(config.database)
+        try:
+            report = take_in_folder(db, config.inbox)
+            earlier = sorted({f.day for f in report.files if f.ok and f.day and f.day < day})
+            for d in earlier:
+                snapshot_day(db, d)
+        finally:
+            db.close()
+        status = "partial" if report.rejected else "ok"
+        message = (
+            f"{len(report.files)} pages from {config.inbox}, {report.listings} listings, "
+            f"{len(report.rejected)} rejected (see {config.inbox / 'rejected'})"
+            + (f"; earlier days snapshotted again: {', '.join(earlier)}" if earlier else "")
+        )
+        outcome = Outcome(INBOX_JOB_ID, day, status, message)
+    except KNOWN_ERRORS as exc:
+        _trace(f"inbox {config.inbox}")
+        outcome = Outcome(INBOX_JOB_ID, day, "failed", _known_error(exc))
+    except Exception as exc:  # a job must record its failure, not vanish into a log
+        log.exception("inbox %s failed", config.inbox)
+        outcome = Outcome(INBOX_JOB_ID, day, "error", f"{type(exc).__name__}: {exc}")
+    log.info("inbox %s: %s (%s)", day, outcome.status, outcome.message)
+    return outcome
+
+
 def run_snapshot(config: Config, day: str) -> Outcome:
     """Snapshot ``day`` and record it. Never raises."""
     from db import open_db
@@ -233,6 +269,8 @@ def maybe_snapshot(config: Config, day: str, *, force: bool = False) -> Outcome 
         if waiting and not force:
             log.info("snapshot %s waits for: %s", day, ", ".join(waiting))
             return None
+        if config.inbox is not None:
+            run_inbox(config, day)
         return run_snapshot(config, day)
 
 
@@ -282,6 +320,8 @@ def run_once(config: Config, day: str | None = None) -> list[Outcome]:
                 outcomes.append(Outcome(job.id, day, "stopped", "not run: stopped by a signal"))
                 continue
             outcomes.append(run_source(config, job.id, day))
+        if config.inbox is not None and not stop.is_set():
+            outcomes.append(run_inbox(config, day))
         if config.snapshot.enabled:
             if stop.is_set():
                 outcomes.append(

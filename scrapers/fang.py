@@ -1,6 +1,7 @@
 """房天下 Fang.com rentals (``{city}.zu.fang.com/house/``).
 
-UNVERIFIED: no saved 房天下 page was found. The markup follows what public scrapers
+UNVERIFIED: no saved 房天下 page was found (a person's report on real pages, issue 21, says
+the facts line, 合租 cards, promoted cards and the total differ from the first reading). The markup follows what public scrapers
 describe (``div.houseList dl`` cards) and the hand-written pages in
 ``tests/fixtures/fang``; a real page that does not match raises LayoutChanged or
 NotAListingPage, never an empty list.
@@ -45,7 +46,12 @@ PAGER_SELECTOR = "div.fanye"
 EMPTY_RESULT_MARKERS = ("没有找到", "暂无房源", "抱歉，没有")
 BLOCK_BODY_MARKERS = ("滑动验证", "拖动滑块", "请完成验证")
 
-_LISTING_URL = re.compile(r"/chuzu/(\d+_\d+_-?\d+)\.htm")
+# Whole flats link /chuzu/, rooms in shared flats (合租) /hezu/; newer pages put the city
+# first (/hz/chuzu/…).
+_LISTING_URL = re.compile(r"/(chuzu|hezu)/(\d+_\d+_-?\d+)\.htm")
+_TOTAL = re.compile(r"找到\s*([\d,]+)\s*(?:套|条)")
+#: Words a promoted card shows instead of (or beside) an ordinary ad's.
+PROMOTED_MARKERS = ("推广", "广告", "置顶")
 _COMMUNITY_URL = re.compile(r"/house-xm(\d+)/")
 _ORIENTATION = re.compile(r"^朝?([东南西北]+)$")
 
@@ -82,6 +88,8 @@ class FangSource(Source):
         cards = tree.css(ITEM_SELECTOR)
         records = [r for r in (self._parse_card(c, url) for c in cards) if r is not None]
         total_count = parse_int(node_text(tree.css_first(".findplotNum")))
+        if total_count is None and (m := _TOTAL.search(node_text(tree.css_first("body")))):
+            total_count = parse_int(m.group(1))
         current_page, total_pages = _paging(tree.css_first(PAGER_SELECTOR))
         next_urls = followed_link(_next_link(tree.css_first(PAGER_SELECTOR)), url)
 
@@ -112,6 +120,11 @@ class FangSource(Source):
 
     def _parse_card(self, card: LexborNode, page_url: str) -> ListingRecord | None:
         link = card.css_first(TITLE_SELECTOR)
+        if link is None or not _LISTING_URL.search(link.attributes.get("href") or ""):
+            link = next(
+                (a for a in card.css("a") if _LISTING_URL.search(a.attributes.get("href") or "")),
+                None,
+            )
         href = (link.attributes.get("href") or "") if link is not None else ""
         m = _LISTING_URL.search(href)
         if link is None or m is None:
@@ -119,31 +132,18 @@ class FangSource(Source):
         title = node_text(link) or clean_text(link.attributes.get("title"))
         record = ListingRecord(
             source=self.name,
-            listing_id=m.group(1),
+            listing_id=m.group(2),
             url=urljoin(page_url, href),
             title=title,
-            tenure=tenure_from_text(title),
+            tenure="shared" if m.group(1) == "hezu" else tenure_from_text(title),
         )
-        facts = card.css_first(FACTS_SELECTOR)
-        if facts is not None:
-            for span in facts.css("span.splitline"):
-                span.replace_with("|")
-            for seg in node_text(facts).split("|"):
-                _read_fact(clean_text(seg), record)
-        places: list[str] = []
-        for a in card.css(PLACE_SELECTOR):
-            cm = _COMMUNITY_URL.search(a.attributes.get("href") or "")
-            if cm:
-                record.community = node_text(a) or None
-                record.community_id = cm.group(1)
-            elif node_text(a):
-                places.append(node_text(a))
-        if places:
-            record.district = places[0]
-        if len(places) > 1:
-            record.subdistrict = places[1]
-        if record.community is None and len(places) > 2:
-            record.community = places[2]  # 小区 link without a /house-xm id
+        for seg in _fact_segments(card):
+            _read_fact(seg, record)
+        # Titles often repeat the layout and area ("整租 · 金色海岸 2室1厅"): a second source.
+        for seg in title.replace("·", " ").replace("|", " ").split():
+            if record.area is None or record.layout_text is None:
+                _read_fact(seg, record, tenure=False)
+        _read_place(card, record)
         price = card.css_first(PRICE_SELECTOR)
         if price is not None:
             record.rent, record.rent_high = parse_range(node_text(price))
@@ -151,7 +151,48 @@ class FangSource(Source):
         note = node_text(card.css_first("dd span.note"))
         if note:
             record.extra["note"] = note
+        badges = node_text(card).replace(title, "")  # a title may say anything
+        if any(marker in badges for marker in PROMOTED_MARKERS):
+            record.is_promoted = True
         return record
+
+
+def _fact_segments(card: LexborNode) -> list[str]:
+    """The "整租 | 2室1厅 | 86㎡ | 朝南" line split into its parts.
+
+    The parts sit between separator spans (empty or "|"), or in spans of their own; the
+    paragraph is ``p.font15`` where public scrapers saw it, else whichever line of the card
+    names an area.
+    """
+    facts = card.css_first(FACTS_SELECTOR)
+    if facts is None:
+        facts = next((p for p in card.css("dd p") if "㎡" in node_text(p)), None)
+    if facts is None:
+        return []
+    html = facts.html or ""
+    text = LexborHTMLParser(re.sub(r"<[^>]+>", "|", html)).text(deep=True)
+    return [clean_text(seg) for seg in re.split(r"[|｜/]", text) if clean_text(seg)]
+
+
+def _read_place(card: LexborNode, record: ListingRecord) -> None:
+    """区-板块-小区: links, or plain text between the links (``浦东</a>-张江-<a…``)."""
+    line = card.css_first("dd p.gray6")
+    if line is None:
+        return
+    for a in line.css("a"):
+        cm = _COMMUNITY_URL.search(a.attributes.get("href") or "")
+        if cm:
+            record.community = node_text(a) or None
+            record.community_id = cm.group(1)
+    parts = [clean_text(p) for p in node_text(line).split("-") if clean_text(p)]
+    if record.community is not None and parts and parts[-1] == record.community:
+        parts = parts[:-1]
+    if parts:
+        record.district = parts[0]
+    if len(parts) > 1:
+        record.subdistrict = parts[1]
+    if record.community is None and len(parts) > 2:
+        record.community = parts[2]  # 小区 without a /house-xm id
 
 
 def _markup_block_reason(text: str, tree: LexborHTMLParser) -> str | None:
@@ -166,16 +207,17 @@ def _markup_block_reason(text: str, tree: LexborHTMLParser) -> str | None:
     return None
 
 
-def _read_fact(seg: str, record: ListingRecord) -> None:
+def _read_fact(seg: str, record: ListingRecord, *, tenure: bool = True) -> None:
     if not seg:
         return
-    tenure = tenure_from_text(seg)
+    kind = tenure_from_text(seg)
     orient = _ORIENTATION.match(seg)
-    if tenure and len(seg) <= 4:
-        record.tenure = tenure
+    if kind and len(seg) <= 4:
+        if tenure and record.tenure is None:
+            record.tenure = kind
     elif record.area_text is None and find_area_text(seg):
         record.area_text, record.area = seg, parse_area(seg)
-    elif "层" in seg:
+    elif "层" in seg and tenure:
         record.floor_text = seg
         record.floor_band, record.total_floors = parse_floor(seg)
     elif record.layout_text is None and find_layout_text(seg):

@@ -101,3 +101,88 @@ def test_declaration_and_urls():
         fang.list_urls("hz", district="binjiang")
     assert fang.page_kind("https://hz.zu.fang.com/chuzu/3_170000001_1.htm") == "detail"
     assert fang.page_kind(URL) == "list"
+
+
+def _card(href: str, title: str, facts: str, place: str, price: str, extra: str = "") -> str:
+    return f"""<dl class="list hiddenMap rel" dataflag="bg"><dd class="info rel">
+<p class="title"><a href="{href}" title="{title}">{title}</a></p>
+<p class="font15 mt12 bold">{facts}</p>
+<p class="gray6 mt12">{place}</p>{extra}
+<div class="moreInfo"><p class="mt5 alingC"><span class="price">{price}</span>元/月</p></div>
+</dd></dl>"""
+
+
+SPLIT = '<span class="splitline"></span>'
+PLACE = (
+    '<a href="//hz.zu.fang.com/house-a0151/"><span>上城</span></a>-九堡-'
+    '<a href="//hz.zu.fang.com/house-xm1010111111/"><span>丽晶国际</span></a>'
+)
+
+
+def _page(cards: list[str], total: str = "共找到 35 套杭州租房") -> bytes:
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>杭州租房</title></head><body>'
+        f'<p class="findplot">{total}</p><div class="houseList">{"".join(cards)}</div>'
+        "</body></html>"
+    ).encode()
+
+
+def test_cards_in_the_markup_of_later_pages():
+    """Empty separator spans, a 板块 as plain text, protocol-relative links, the total only
+    in words, a 合租 card linking /hezu/ and a promoted card: all read, none dropped."""
+    page = _page(
+        [
+            _card("/chuzu/3_1_1.htm", "九堡 丽晶国际 精装", f"整租{SPLIT}2室1厅{SPLIT}86㎡{SPLIT}朝南", PLACE, "3500"),
+            _card("/hezu/3_2_1.htm", "丽晶国际 主卧", f"合租{SPLIT}3室1厅{SPLIT}15㎡{SPLIT}朝北{SPLIT}高层(共30层)", PLACE, "1600"),
+            _card("//hz.zu.fang.com/chuzu/3_3_1.htm", "丽晶国际 2室1厅 89㎡", f"整租{SPLIT}朝南", PLACE, "3600", '<span class="tg">推广</span>'),
+        ]
+    )  # fmt: skip
+    listed = fang.parse_list(page, "https://hz.zu.fang.com/house/")
+    whole, room, promoted = listed.records
+    assert listed.total_count == 35
+    assert (whole.tenure, whole.area, whole.rooms, whole.halls, whole.orientation) == (
+        "whole",
+        86.0,
+        2,
+        1,
+        "南",
+    )
+    assert (whole.district, whole.subdistrict, whole.community, whole.community_id) == (
+        "上城",
+        "九堡",
+        "丽晶国际",
+        "1010111111",
+    )
+    assert (room.listing_id, room.tenure, room.area, room.floor_band, room.total_floors) == (
+        "3_2_1",
+        "shared",
+        15.0,
+        "高楼层",
+        30,
+    )
+    assert room.url == "https://hz.zu.fang.com/hezu/3_2_1.htm"
+    # The layout and area only in the title still count; the card is kept, marked promoted.
+    assert (promoted.is_promoted, promoted.area, promoted.rooms) == (True, 89.0, 2)
+    assert promoted.url == "https://hz.zu.fang.com/chuzu/3_3_1.htm"
+    assert not whole.is_promoted and not room.is_promoted
+
+
+def test_saved_page_links_stay_on_the_site_and_missing_facts_raise_the_alarm(tmp_path, db_path):
+    from tests.cli_helpers import rows, run_cli
+
+    good = _page(
+        [_card("/chuzu/3_1_1.htm", "丽晶国际", f"整租{SPLIT}2室1厅{SPLIT}86㎡", PLACE, "3500")]
+    )
+    (tmp_path / "good.html").write_bytes(good)  # saved without any saved-from comment
+    bare = [_card(f"/chuzu/3_{i}_1.htm", "丽晶国际", "整租", PLACE, "3500") for i in (2, 3, 4)]
+    bare.append(_card("/chuzu/3_5_1.htm", "丽晶国际", f"整租{SPLIT}1室{SPLIT}40㎡", PLACE, "3000"))
+    (tmp_path / "bare.html").write_bytes(_page(bare))
+    result = run_cli(
+        "ingest", tmp_path, "--source", "fang", "--as-of", "2026-11-20", db_path=db_path
+    )
+    assert result.exit_code == 1
+    assert "3 of 4 cards have no area or no layout" in result.output
+    assert rows(db_path, "SELECT url FROM listings") == [
+        ("https://hz.zu.fang.com/chuzu/3_1_1.htm",)
+    ]
+    assert rows(db_path, "SELECT city FROM runs") == [("hz",)]

@@ -381,7 +381,7 @@ async def _crawl_scope(
     pending = list(scope.urls)[:max_pages]
     refused: list[str] = []
     capped = False
-    pages = listings = 0
+    pages = listings = incomplete = 0
     truncated: str | None = None
     site_total: int | None = None
     distinct: set[str] = set()
@@ -405,6 +405,7 @@ async def _crawl_scope(
                 progress.page(url, f"{stored.listings} listings")
                 pages += 1
                 listings += stored.listings
+                incomplete += stored.incomplete
                 if stored.page is None:
                     continue
                 if site_total is None:
@@ -441,6 +442,8 @@ async def _crawl_scope(
     status, message = (
         ("partial", "; ".join(notes)) if notes else ("ok", f"{pages} pages, {listings} listings")
     )
+    if incomplete:
+        message += f"; {incomplete} cards without area or layout"
     return _ScopeCrawl(
         status, message, pages, listings, site_total, len(distinct), refused=len(refused)
     )

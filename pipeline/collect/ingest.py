@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
 import stat
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from db.runs import (
     start_run,
 )
 from pipeline.collect.parse_store import parse_and_store
+from pipeline.collect.saved import parse_saved
 from pipeline.dates import today_shanghai
 from scrapers.errors import (
     BlockedPage,
@@ -43,11 +43,6 @@ from scrapers.registry import get_source
 from scrapers.source import Source
 
 HTML_SUFFIXES = {".html", ".htm", ".shtml", ".mhtml"}
-
-# Chrome and Firefox write this comment when saving "Webpage, complete" or "HTML only".
-_SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->", re.I)
-_CANONICAL = re.compile(rb"<link[^>]+rel=[\"']canonical[\"'][^>]*href=[\"']([^\"']+)", re.I)
-_OG_URL = re.compile(rb"<meta[^>]+property=[\"']og:url[\"'][^>]*content=[\"']([^\"']+)", re.I)
 
 
 @dataclass(slots=True)
@@ -75,16 +70,7 @@ class IngestReport:
 
 def saved_page_url(body: bytes, path: Path) -> str:
     """The URL the page was saved from, when the browser or the page says so."""
-    head = body[:20000]
-    for pattern in (_SAVED_FROM, _CANONICAL, _OG_URL):
-        match = pattern.search(head)
-        if match:
-            url = match.group(1).decode("ascii", "replace").strip()
-            if url.startswith("//"):
-                url = "https:" + url
-            if url.startswith(("http://", "https://")):
-                return url
-    return path.resolve().as_uri()
+    return parse_saved(body).url or path.resolve().as_uri()
 
 
 def expand_paths(paths: list[str | Path]) -> tuple[list[Path], list[IngestedFile]]:
@@ -134,8 +120,8 @@ def _not_a_regular_file(path: Path) -> str | None:
     return f"{what}, not a saved page (only regular files are read)"
 
 
-def _kinds_to_try(source: Source, url: str) -> list[str]:
-    if url.startswith("file:"):
+def _kinds_to_try(source: Source, url: str, declared: bool) -> list[str]:
+    if not declared:
         return ["list", "detail"] if source.capabilities.detail else ["list"]
     kind = source.page_kind(url)
     return [kind]
@@ -169,7 +155,14 @@ def ingest(
     source_name: str,
     as_of: str | None = None,
     city: str | None = None,
+    urls: dict[Path, str] | None = None,
+    note: str | None = None,
 ) -> IngestReport:
+    """Archive and parse saved pages as one run.
+
+    ``urls`` gives a page's URL where the page does not name it (the host its links name,
+    so that its listings' links are absolute on that host); ``note`` ends the run's message.
+    """
     source = get_source(source_name)
     as_of = as_of or today_shanghai()
     files, skipped = expand_paths(paths)
@@ -178,6 +171,7 @@ def ingest(
     report = IngestReport(run_id, list(skipped))
     counts = RunCounts(errors=len(skipped))
     statuses: list[str] = []
+    incomplete = 0
     try:
         for path in files:
             size = path.stat().st_size
@@ -189,8 +183,9 @@ def ingest(
                 report.files.append(IngestedFile(path, False, message=message))
                 counts.errors += 1
                 continue
-            body = path.read_bytes()
-            url = saved_page_url(body, path)
+            saved = parse_saved(path.read_bytes())
+            body = saved.body
+            url = saved.url or (urls or {}).get(path) or path.resolve().as_uri()
             page_id = archive.store(
                 url=url,
                 body=body,
@@ -204,7 +199,7 @@ def ingest(
             counts.bytes += len(body)
             outcome: IngestedFile | None = None
             first_error: PageError | None = None
-            for kind in _kinds_to_try(source, url):
+            for kind in _kinds_to_try(source, url, saved.url is not None):
                 try:
                     stored = parse_and_store(
                         db,
@@ -225,8 +220,16 @@ def ingest(
                         continue  # a list page that is not one may be a detail page: tried next
                     break
                 outcome = IngestedFile(
-                    path, True, kind, stored.listings, f"{stored.listings} listings"
+                    path,
+                    True,
+                    kind,
+                    stored.listings,
+                    f"{stored.listings} listings"
+                    + (
+                        f", {stored.incomplete} without area or layout" if stored.incomplete else ""
+                    ),
                 )
+                incomplete += stored.incomplete
                 break
             if outcome is None:
                 status, reason = (
@@ -251,6 +254,8 @@ def ingest(
         message=(
             f"{len(report.files)} saved pages, {len(report.rejected)} rejected, "
             f"{report.listings} listings"
+            + (f", {incomplete} cards without area or layout" if incomplete else "")
+            + (f"; {note}" if note else "")
         ),
         counts=counts,
     )

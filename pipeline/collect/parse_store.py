@@ -18,9 +18,9 @@ import sqlite_utils
 
 from db.listings import save_records
 from db.pages import PageArchive
-from scrapers.errors import BlockedPage, HostilePage, PageError
+from scrapers.errors import BlockedPage, HostilePage, LayoutChanged, PageError
 from scrapers.fetch.shape import markup_refusal
-from scrapers.record import ListPage
+from scrapers.record import ListingRecord, ListPage
 from scrapers.source import Source
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,23 @@ class StoredPage:
     kind: str
     listings: int
     page: ListPage | None = None
+    #: Cards read without an area or a layout (a run adds them up and says so).
+    incomplete: int = 0
+
+
+#: Past this share of a page's cards without area or layout, the markup moved, not the data;
+#: on a page of fewer cards than INCOMPLETE_MIN_CARDS one odd ad could be all there is.
+INCOMPLETE_ALARM = 0.5
+INCOMPLETE_MIN_CARDS = 3
+
+
+def incomplete_cards(records: list[ListingRecord]) -> int:
+    """Flat cards (not brand-apartment buildings) that yielded no area or no layout."""
+    return sum(
+        1
+        for r in records
+        if not r.is_apartment and (r.area is None or (r.layout_text is None and r.rooms is None))
+    )
 
 
 def parse_and_store(
@@ -60,6 +77,14 @@ def parse_and_store(
             archive.mark_parsed(page_id, ok=True, records=count)
             return StoredPage("detail", count)
         page = source.parse_list(body, url)
+        incomplete = incomplete_cards(page.records)
+        flats = sum(1 for r in page.records if not r.is_apartment)
+        if flats >= INCOMPLETE_MIN_CARDS and incomplete > flats * INCOMPLETE_ALARM:
+            raise LayoutChanged(
+                f"{source.name}: {incomplete} of {flats} cards have no area or no layout: "
+                "the page's markup no longer matches the parser",
+                url,
+            )
     except BlockedPage as exc:
         archive.mark_blocked(page_id, exc.reason)
         raise
@@ -69,4 +94,4 @@ def parse_and_store(
     count = save_records(db, page.records, as_of=as_of, run_id=run_id, page_id=page_id)
     archive.mark_parsed(page_id, ok=True, records=count)
     log.info("%s: %d listings from %s", source.name, count, url)
-    return StoredPage("list", count, page)
+    return StoredPage("list", count, page, incomplete)

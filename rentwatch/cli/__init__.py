@@ -5,6 +5,7 @@ and a non-zero exit, never a traceback."""
 # Each module adds its commands to ``main`` when imported.
 from rentwatch.cli import buildings as _buildings  # noqa: F401
 from rentwatch.cli import demo as _demo  # noqa: F401
+from rentwatch.cli import init as _init  # noqa: F401
 from rentwatch.cli import observe as _observe  # noqa: F401
 from rentwatch.cli import run as _run  # noqa: F401
 from rentwatch.cli import scrape as _scrape  # noqa: F401

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from db import open_db
 from db.observations import ManualObservation, compare, save
 from pipeline.observations import ObservationError, read_csv, resolve_building
 from rentwatch.cli.group import main
-from rentwatch.cli.options import console, day_callback, db_option
+from rentwatch.cli.options import day_callback, db_option, echo_json, json_option, print_rows
 
 
 @main.group()
@@ -53,21 +52,28 @@ def import_command(csv_file: str, db_path: str) -> None:
 
 
 @observe.command("list")
+@json_option
 @db_option
-def list_command(db_path: str) -> None:
+def list_command(as_json: bool, db_path: str) -> None:
     """Manual counts beside the estimated units of the same building and day."""
     db = open_db(db_path, must_exist=True)
-    table = Table(title="Manual observations vs estimates")
-    for col in ("building", "date", "seen vacant", "units", "low-high", "ads", "note"):
-        table.add_column(col)
-    for r in compare(db):
-        table.add_row(
-            r["name"],
-            r["date"],
-            str(r["vacant"]),
-            "—" if r["units"] is None else str(r["units"]),
-            "—" if r["units"] is None else f"{r['units_low']}-{r['units_high']}",
-            "—" if r["listings"] is None else str(r["listings"]),
-            r["note"] or "",
-        )
-    console().print(table)
+    rows = list(compare(db))
+    if as_json:
+        echo_json(rows)
+        return
+    print_rows(
+        ["building", "date", "seen vacant", "units", "low-high", "ads", "note"],
+        [
+            [
+                r["name"],
+                r["date"],
+                r["vacant"],
+                "—" if r["units"] is None else r["units"],
+                "—" if r["units"] is None else f"{r['units_low']}-{r['units_high']}",
+                "—" if r["listings"] is None else r["listings"],
+                r["note"] or "",
+            ]
+            for r in rows
+        ],
+        title="Manual observations vs estimates",
+    )

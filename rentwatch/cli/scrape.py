@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
-from rich.table import Table
 
 from db import open_db
 from db.runs import recent_runs, run_status
@@ -15,7 +17,7 @@ from rentwatch.cli.exits import (  # noqa: F401 (EXIT_* are this module's public
     exit_for,
 )
 from rentwatch.cli.group import main
-from rentwatch.cli.options import console, day_callback, db_option
+from rentwatch.cli.options import day_callback, db_option, echo_json, json_option, print_rows
 from scrapers.errors import PolitenessRefused, UnknownSource
 from scrapers.registry import all_sources, get_source
 
@@ -90,6 +92,7 @@ def _source_or_fail(name: str):
     help="List pages per scope at most (default: the source's cap, 100 for most).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar even on a terminal.")
+@json_option
 @db_option
 def scrape_command(
     source_name: str,
@@ -106,6 +109,7 @@ def scrape_command(
     i_have_permission: bool,
     max_pages: int | None,
     no_progress: bool,
+    as_json: bool,
     db_path: str,
 ) -> None:
     """Fetch SOURCE's listing pages and store pages, listings and the day's observations.
@@ -141,14 +145,37 @@ def scrape_command(
         )
     except (ScopeError, PolitenessRefused) as exc:
         raise click.ClickException(str(exc)) from exc
-    for scope in report.scopes:
-        # A scope that did not end ok is told once, in the Error or Warning line below.
-        said = f": {scope.message}" if scope.status == "ok" else ""
-        click.echo(f"{source_name} {scope.label} [{scope.status}] run {scope.run_id}{said}")
     status = report.status
-    click.echo(
-        f"{source_name} {report.as_of}: {status}, {report.pages} pages, {report.listings} listings"
-    )
+    if as_json:
+        echo_json(
+            {
+                "source": source_name,
+                "as_of": report.as_of,
+                "status": status,
+                "pages": report.pages,
+                "listings": report.listings,
+                "message": report.message,
+                "scopes": [
+                    {
+                        "run": s.run_id,
+                        "scope": s.label,
+                        "status": s.status,
+                        "pages": s.pages,
+                        "listings": s.listings,
+                        "message": s.message,
+                    }
+                    for s in report.scopes
+                ],
+            }
+        )
+    else:
+        for scope in report.scopes:
+            # A scope that did not end ok is told once, in the Error or Warning line below.
+            said = f": {scope.message}" if scope.status == "ok" else ""
+            click.echo(f"{source_name} {scope.label} [{scope.status}] run {scope.run_id}{said}")
+        click.echo(
+            f"{source_name} {report.as_of}: {status}, {report.pages} pages, {report.listings} listings"
+        )
     if status == "partial":
         click.echo(f"Warning: {report.message}", err=True)
     elif status != "ok":
@@ -158,108 +185,202 @@ def scrape_command(
 
 
 @main.command("sources")
-def sources_command() -> None:
+@json_option
+def sources_command(as_json: bool) -> None:
     """List the sources with their hosts and what each can do."""
-    table = Table("source", "site", "hosts", "list", "detail", "building", "district", "verified")
+    rows: list[dict[str, Any]] = []
     for source in all_sources():
         caps = source.capabilities
-        table.add_row(
-            source.name,
-            source.title,
-            ", ".join(source.hosts),
-            *(
-                "yes" if c else "-"
-                for c in (caps.list, caps.detail, caps.building_query, caps.district_query)
-            ),
-            (
-                "no (markup from public scrapers)"
-                if source.unverified
-                else source.verified_note
-                if source.verified_note
-                else "real pages"
-            ),
+        rows.append(
+            {
+                "source": source.name,
+                "site": source.title,
+                "hosts": list(source.hosts),
+                "list": caps.list,
+                "detail": caps.detail,
+                "building": caps.building_query,
+                "district": caps.district_query,
+                "verified": not source.unverified,
+                "verified_note": (
+                    "no (markup from public scrapers)"
+                    if source.unverified
+                    else source.verified_note
+                    if source.verified_note
+                    else "real pages"
+                ),
+            }
         )
-    console().print(table)
+    if as_json:
+        echo_json(rows)
+        return
+    print_rows(
+        ["source", "site", "hosts", "list", "detail", "building", "district", "verified"],
+        [
+            [
+                r["source"],
+                r["site"],
+                ", ".join(r["hosts"]),
+                *("yes" if r[k] else "-" for k in ("list", "detail", "building", "district")),
+                r["verified_note"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 @main.command("runs")
 @click.option("--limit", default=20, show_default=True, help="How many recent runs.")
+@json_option
 @db_option
-def runs_command(limit: int, db_path: str) -> None:
+def runs_command(limit: int, as_json: bool, db_path: str) -> None:
     """Recent scrape and ingest runs: what each fetched, stored, and how it ended."""
     db = open_db(db_path, must_exist=True)
-    table = Table(
-        "run",
-        "source",
-        "day",
-        "scope",
-        "status",
-        "pages",
-        "listings",
-        "requests",
-        "retries",
-        "KB",
-        "seconds",
-        "message",
-    )
-    for run in recent_runs(db, limit):
+    runs = recent_runs(db, limit)
+    if as_json:
+        echo_json(runs)
+        return
+    rows = []
+    for run in runs:
         scope = run["district"] or (
             f"building {run['building_id']}" if run["building_id"] else run["city"] or ""
         )
-        table.add_row(
-            str(run["id"]),
-            run["source"] or "",
-            run["as_of"] or "",
-            scope,
-            run["status"] or "",
-            str(run["pages"] or 0),
-            str(run["listings"] or 0),
-            str(run["requests"] or 0),
-            str(run["retries"] or 0),
-            f"{(run['bytes'] or 0) / 1024:.0f}",
-            f"{run['duration_s'] or 0:.1f}",
-            (run["message"] or "")[:120],
+        rows.append(
+            [
+                run["id"],
+                run["source"],
+                run["as_of"],
+                scope,
+                run["status"],
+                run["pages"] or 0,
+                run["listings"] or 0,
+                run["requests"] or 0,
+                run["retries"] or 0,
+                f"{(run['bytes'] or 0) / 1024:.0f}",
+                f"{run['duration_s'] or 0:.1f}",
+                run["message"] or "",
+            ]
         )
-    console().print(table)
+    print_rows(
+        [
+            "run",
+            "source",
+            "day",
+            "scope",
+            "status",
+            "pages",
+            "listings",
+            "requests",
+            "retries",
+            "KB",
+            "seconds",
+            "message",
+        ],
+        rows,
+    )
 
 
 @main.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--source", "source_name", required=True, help="The site the pages were saved from.")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--source",
+    "source_name",
+    help="The site the pages were saved from (default: each page's host says).",
+)
 @click.option(
     "--as-of",
     callback=day_callback,
-    help="Day the pages were saved (default: today, Asia/Shanghai).",
+    help="Day the pages were saved (default: the page's saved date, else the file's time).",
 )
-@click.option("--city", help="City code the pages belong to, e.g. hz.")
+@click.option("--city", help="City code the pages belong to, e.g. hz (checked against each page).")
+@click.option(
+    "--watch",
+    "watch_dir",
+    type=click.Path(file_okay=False),
+    help="Take in every page dropped into this folder, moving each to done/ or rejected/, "
+    "until Ctrl-C.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds between two looks into the --watch folder.",
+)
+@json_option
 @db_option
 def ingest_command(
-    paths: tuple[str, ...], source_name: str, as_of: str | None, city: str | None, db_path: str
+    paths: tuple[str, ...],
+    source_name: str | None,
+    as_of: str | None,
+    city: str | None,
+    watch_dir: str | None,
+    interval: float,
+    as_json: bool,
+    db_path: str,
 ) -> None:
     """Parse pages saved in a browser (files or folders) into the same tables as a scrape.
 
-    Every file is archived first; a page that is not SOURCE's listing page is rejected
-    with the reason, while the good files are kept. Exit status 1 when a page was
-    rejected, or the status of the one reason every page was rejected for (3 blocked,
-    6 layout changed, 7 not a rental page). Only regular files are read.
+    Each page's site and city come from its host, its day from the page (SingleFile's
+    saved date, an MHTML file's Date) or the file's time; --source, --city and --as-of
+    are checked against what the page says. Every page taken in is archived first; a page
+    that is not a listing page of its site, or of another city, is rejected with the
+    reason and the exit status is 1, while the good ones are kept.
+    Exit status 1 when a page was rejected, or the status of the one reason every page was
+    rejected for (3 blocked, 6 layout changed, 7 not a rental page). Only regular files are
+    read.
     """
-    from pipeline.collect.ingest import ingest
+    from pipeline.collect.inbox import take_in, watch
 
-    _source_or_fail(source_name)
+    if source_name:
+        _source_or_fail(source_name)
+    if not paths and not watch_dir:
+        raise click.UsageError("give the saved pages (files or folders), or --watch FOLDER")
     db = open_db(db_path)
+    if watch_dir:
+        if not Path(watch_dir).is_dir():
+            raise click.ClickException(f"no such folder: {watch_dir}")
+        click.echo(f"watching {watch_dir} every {interval:g} s; Ctrl-C stops", err=True)
+        try:
+            watch(
+                db,
+                watch_dir,
+                interval=interval,
+                on_report=lambda r: _print_take_in(r, as_json),
+                source_name=source_name,
+                city=city,
+                as_of=as_of,
+            )
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)
+        return
     try:
-        report = ingest(db, list(paths), source_name=source_name, as_of=as_of, city=city)
+        report = take_in(db, list(paths), source_name=source_name, as_of=as_of, city=city)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
-    for item in report.files:
-        click.echo(f"{'ok      ' if item.ok else 'REJECTED'} {item.path}: {item.message}")
-    click.echo(
-        f"run {report.run_id}: {len(report.files)} pages, {report.listings} listings, {len(report.rejected)} rejected"
-    )
+    _print_take_in(report, as_json)
     if report.rejected:
-        status = run_status(db, report.run_id)
-        # Every page rejected for one reason exits with that reason's status; a mix exits 1.
-        raise SystemExit(exit_for(status[0]) if status and status[0] != "partial" else EXIT_FAILED)
+        # Every page rejected for one reason exits with that reason's status; a mix, or a page
+        # refused before any run (another city, no site), exits 1.
+        statuses = {row[0] for r in report.run_ids if (row := run_status(db, r))}
+        refused_before = any(item.run_id is None for item in report.rejected)
+        one = statuses.pop() if len(statuses) == 1 and not refused_before else None
+        raise SystemExit(exit_for(one) if one and one not in ("ok", "partial") else EXIT_FAILED)
+
+
+def _print_take_in(report, as_json: bool) -> None:
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    for item in report.files:
+        where = (
+            f" [{item.source} {item.city} {item.day}, day from {item.day_from}]" if item.ok else ""
+        )
+        click.echo(f"{'ok      ' if item.ok else 'REJECTED'} {item.path}: {item.message}{where}")
+    runs = ", ".join(map(str, report.run_ids)) or "none"
+    click.echo(
+        f"run {runs}: {len(report.files)} pages, {report.listings} listings, "
+        f"{len(report.rejected)} rejected"
+    )
 
 
 @main.command("reparse")

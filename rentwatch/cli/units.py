@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from db import open_db
 from db.buildings import find_building
@@ -11,12 +10,13 @@ from db.resolution import building_place, confirm_alias, unmatched_buildings
 from pipeline.buildings.names import display_name, name_key
 from pipeline.buildings.resolve import suggest_match
 from rentwatch.cli.buildings import buildings
-from rentwatch.cli.options import console, db_option
+from rentwatch.cli.options import db_option, echo_json, json_option, print_rows
 
 
 @buildings.command("unmatched")
+@json_option
 @db_option
-def unmatched_command(db_path: str) -> None:
+def unmatched_command(as_json: bool, db_path: str) -> None:
     """Building names from listings that match no registry building (status unverified).
 
     Each shows its listings, sources, sample spellings and the registry building it
@@ -24,24 +24,32 @@ def unmatched_command(db_path: str) -> None:
     """
     db = open_db(db_path, must_exist=True)
     rows = unmatched_buildings(db)
+    for r in rows:
+        suggestion = suggest_match(db, r["id"])
+        r["suggested_match"] = suggestion[1] if suggestion else None
+        r["score"] = suggestion[2] if suggestion else None
+    if as_json:
+        echo_json(rows)
+        return
     if not rows:
         click.echo("every listing's building is in the registry")
         return
-    table = Table(title=f"{len(rows)} building names not in the registry")
-    for col in ("id", "name", "district", "listings", "sources", "spellings", "suggested match"):
-        table.add_column(col)
-    for r in rows:
-        suggestion = suggest_match(db, r["id"])
-        table.add_row(
-            str(r["id"]),
-            r["name"],
-            r["district"] or "",
-            str(r["listings"]),
-            r["sources"] or "",
-            r["samples"] or "",
-            f"{suggestion[1]} ({suggestion[2]:.0f})" if suggestion else "—",
-        )
-    console().print(table)
+    print_rows(
+        ["id", "name", "district", "listings", "sources", "spellings", "suggested match"],
+        [
+            [
+                r["id"],
+                r["name"],
+                r["district"],
+                r["listings"],
+                r["sources"],
+                r["samples"],
+                f"{r['suggested_match']} ({r['score']:.0f})" if r["suggested_match"] else "—",
+            ]
+            for r in rows
+        ],
+        title=f"{len(rows)} building names not in the registry",
+    )
 
 
 @buildings.command("alias")
