@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -238,3 +239,34 @@ def test_an_mhtml_page_saved_by_chromium(tmp_path, db_path):
     assert rows(db_path, "SELECT url FROM pages") == [
         ("http://hz.lianjia.com/zufang/c1811000000001/",)
     ]
+
+
+def test_a_login_or_service_host_never_gives_a_page_its_city(tmp_path, db_path):
+    # Links to the site's login and shop hosts only: they name no city, so none is guessed.
+    service = page("HZ1000000000000000006").replace(
+        b"</body>",
+        b'<a href="https://upassport.lianjia.com/login">login</a>'
+        b'<a href="https://upassport.lianjia.com/freshCaptch">x</a>'
+        b'<a href="https://dianpu.lianjia.com/1000001000310115">shop</a></body>',
+    )
+    (tmp_path / "service.html").write_bytes(service)
+    result = run_cli("ingest", tmp_path / "service.html", "--source", "lianjia", db_path=db_path)
+    assert result.exit_code == 1
+    assert "rejected: no city" in result.output
+    assert rows(db_path, "SELECT count(*) FROM runs") == [(0,)]
+
+    # A real Beike page read as Lianjia's (one template): it links to upassport.lianjia.com
+    # too, but its host is sz.zu.ke.com, where its listings are; reparse gives them back.
+    real = REAL_FIXTURES / "lianjia" / "beike_zufang_list_sz_2020-03.html"
+    result = run_cli(
+        "ingest", real, "--source", "lianjia", "--as-of", "2020-03-05", db_path=db_path
+    )
+    assert result.exit_code == 0, result.output
+    assert rows(db_path, "SELECT source, city FROM runs") == [("lianjia", "sz")]
+    ingested = rows(db_path, "SELECT listing_id, url, rent FROM listings ORDER BY 1")
+    assert ingested and all(u.startswith("https://sz.zu.ke.com/") for _, u, _ in ingested)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM listing_observations")
+        conn.execute("DELETE FROM listings")
+    assert run_cli("reparse", db_path=db_path).exit_code == 0
+    assert rows(db_path, "SELECT listing_id, url, rent FROM listings ORDER BY 1") == ingested

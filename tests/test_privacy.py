@@ -33,6 +33,8 @@ OTHER_NAMES = ["王樟", "何建文", "张淮北", "廖志朋", "苏娜", "牛�
 ENCODINGS = ("utf-8", "gb18030", "utf-16-le", "utf-16-be")
 #: Real folders and the source each is ingested as.
 REAL = [("lianjia", "lianjia"), ("58", "58"), ("ziroom", "ziroom"), ("anjuke", "anjuke")]
+#: The city codes the real pages' file names carry.
+FIXTURE_CITIES = {"hz", "sz", "bj", "sh", "wh"}
 
 
 def forms(secret: str) -> list[bytes]:
@@ -72,15 +74,28 @@ def listings(db_path: Path) -> list[dict]:
         return [{k: v for k, v in zip(names, row, strict=True) if k != "id"} for row in cursor]
 
 
+def by_city(folder: Path) -> dict[str | None, list[Path]]:
+    """The folder's pages by the city code in their file names (…_list_sz_2020-03.html)."""
+    pages: dict[str | None, list[Path]] = {}
+    for page in sorted(folder.glob("*.html")):
+        city = next((w for w in page.stem.split("_") if w in FIXTURE_CITIES), None)
+        pages.setdefault(city, []).append(page)
+    return pages
+
+
 @needs_real
 def test_real_pages_are_archived_without_phones_or_names_and_reparse_gives_the_same_records(
     tmp_path,
 ):
     db_path = tmp_path / "rw.db"
     for folder, source in REAL:
-        # Some are rejected (安居客 小区 and captcha pages): archived all the same.
-        run_cli("ingest", REAL_FIXTURES / folder, "--source", source, "--as-of", "2024-10-24",
-                db_path=db_path)  # fmt: skip
+        # Some are rejected (安居客 小区 and captcha pages): archived all the same. Pages that
+        # name no city's host (Ziroom's www and detail pages) get the city their file names,
+        # so that they are archived (and their agents' names looked for) too.
+        for city, pages in by_city(REAL_FIXTURES / folder).items():
+            given = ["--city", city] if city else []
+            run_cli("ingest", *pages, "--source", source, *given, "--as-of", "2024-10-24",
+                    db_path=db_path)  # fmt: skip
     with sqlite3.connect(db_path) as conn:
         archived = conn.execute("SELECT count(*) FROM pages WHERE source = 'anjuke'").fetchone()
     assert archived == (3,)

@@ -37,8 +37,19 @@ from scrapers.source import Source
 log = logging.getLogger(__name__)
 
 DONE, REJECTED = "done", "rejected"
-#: Host labels that name a service, not a city ("www.ziroom.com", "m.anjuke.com").
-NOT_CITIES = frozenset({"www", "m", "i", "pic", "img", "static", "short", "e", "passport", "api"})
+#: Host labels that are a city's code on the sites (hz.lianjia.com, sz.zu.ke.com, bj.58.com,
+#: wh.zu.anjuke.com). The sites' own services sit on hosts of the same shape
+#: (upassport.lianjia.com, dianpu.lianjia.com, catcher.ziroom.com, jxjump.58.com): a label
+#: outside this list names no city, so a login or tracking host never gives a page its city;
+#: a page of a city not listed here is taken in with --city.
+CITY_CODES = frozenset(
+    {
+        "bj", "sh", "gz", "sz", "tj", "cq", "cd", "wh", "hz", "nj", "su", "xa", "cs", "zz",
+        "jn", "qd", "dl", "sy", "xm", "fz", "hf", "km", "nn", "gy", "ty", "sjz", "hui", "dg",
+        "fs", "zs", "zh", "wx", "nb", "yt", "lf", "cc", "hrb", "nc", "wz", "jx", "sx", "tz",
+        "cz", "yz", "nt", "xz", "bd", "ts", "lz", "yc", "hk", "sanya", "wlmq", "hhht", "yy",
+    }
+)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -102,31 +113,43 @@ def _host_pattern(pattern: str) -> re.Pattern[str]:
 
 
 def site_of_host(host: str, sources: list[Source]) -> Site | None:
-    """The source (and city) whose host pattern this host fits, e.g. sz.zu.ke.com: beike, sz."""
+    """The source whose host pattern this host fits, and its city where the label is a city's
+    code: sz.zu.ke.com is beike in sz; upassport.lianjia.com is lianjia in no city."""
     host = host.lower().split(":")[0]
     for source in sources:
         for pattern in source.hosts:
             m = _host_pattern(pattern).match(host)
-            if m and m.groupdict().get("city") not in NOT_CITIES:
-                return Site(source.name, m.groupdict().get("city"), host)
+            if m:
+                city = m.groupdict().get("city")
+                return Site(source.name, city if city in CITY_CODES else None, host)
     return None
 
 
-def site_of_page(page: SavedPage, sources: list[Source]) -> tuple[Site | None, bool]:
-    """The page's site, and whether the page declares it (its URL) or its links only suggest it."""
-    if page.url:
-        site = site_of_host(urlsplit(page.url).netloc, sources)
-        if site:
-            return site, True
-    votes: Counter[tuple[str, str | None, str]] = Counter()
+def site_of_page(page: SavedPage) -> tuple[Site | None, bool]:
+    """The page's site and city, and whether the page declares them (its URL) or its links
+    only suggest them.
+
+    Both are facts about the page, whichever parser ``--source`` names: a Beike page read
+    as Lianjia's is still on hz.zu.ke.com, and another site's page keeps its city so that
+    the parser, not a missing city, says why it is not the source's. Without a URL, the
+    page's host is the known site's host its links name most, a city's host winning a tie;
+    a host whose label is not a city code (www.ziroom.com, pic.ziroom.com) gives the site
+    but no city.
+    """
+    every = all_sources()
+    if page.url and (site := site_of_host(urlsplit(page.url).netloc, every)):
+        return site, True
+    return _most_linked(page, every), False
+
+
+def _most_linked(page: SavedPage, sources: list[Source]) -> Site | None:
+    best: tuple[int, bool] | None = None
+    chosen = None
     for host, n in page.hosts.items():
         site = site_of_host(host, sources)
-        if site:
-            votes[(site.source, site.city, site.host)] += n
-    if not votes:
-        return None, False
-    (source, city, host), _ = votes.most_common(1)[0]
-    return Site(source, city, host), False
+        if site and (best is None or (n, site.city is not None) > best):
+            best, chosen = (n, site.city is not None), site
+    return chosen
 
 
 @dataclass(slots=True)
@@ -137,6 +160,8 @@ class _Plan:
     city: str | None
     declared: bool
     base_url: str | None
+    #: The city the page's links name, for a page that does not declare its URL.
+    suggested: str | None
 
 
 def take_in(
@@ -150,7 +175,8 @@ def take_in(
 ) -> TakeInReport:
     """Ingest saved pages, each under its own site, city and day (see the module's text)."""
     report = TakeInReport()
-    sources = [get_source(source_name)] if source_name else all_sources()
+    if source_name:
+        get_source(source_name)  # an unknown name is an error before any file is read
     plans: list[_Plan] = []
     batch: dict[str, Path] = {}
     files, skipped = expand_paths(paths)
@@ -162,7 +188,7 @@ def take_in(
             report.files.append(TakenFile(path, False, cap))
             continue
         page = read_saved(path)
-        site, declared = site_of_page(page, sources)
+        site, declared = site_of_page(page)
         reason = None
         digest = content_hash(page.body)
         if skip_seen and (seen := saved_page_with_hash(db, digest)):
@@ -194,6 +220,7 @@ def take_in(
                 page_city if declared else None,
                 declared,
                 page.url if declared else base,
+                None if declared else page_city,
             )
         )
     _settle_cities(plans, city, report)
@@ -227,12 +254,7 @@ def _settle_cities(plans: list[_Plan], city: str | None, report: TakeInReport) -
     for plan in list(plans):
         if plan.city:
             continue
-        suggested = None
-        if not plan.declared:
-            sources = [get_source(plan.source)]
-            site, _ = site_of_page(plan.page, sources)
-            suggested = site.city if site else None
-        plan.city = fallback or suggested
+        plan.city = fallback or plan.suggested
         if plan.city is None:
             plans.remove(plan)
             report.files.append(
