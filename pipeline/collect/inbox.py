@@ -180,7 +180,6 @@ def take_in(
     plans: list[_Plan] = []
     batch: dict[str, Path] = {}
     files, skipped = expand_paths(paths)
-    report.files += [TakenFile(item.path, False, item.message) for item in skipped]
     for path in files:
         if (size := path.stat().st_size) > MAX_BODY_SIZE:
             # The same cap as a fetched page: never read, never archived.
@@ -231,9 +230,13 @@ def take_in(
         day, day_from = _day(plan.page, as_of)
         groups.setdefault((plan.source, plan.city, day, day_from), []).append(plan)
     for (name, run_city, day, day_from), group in groups.items():
+        # What could not be read (a FIFO, a link loop) is counted in the first run, which is
+        # then partial, as a run that read only some of the pages it was given is.
+        unread: list[str | Path] = [item.path for item in skipped]
+        skipped = []
         result = ingest(
             db,
-            [p.path for p in group],
+            unread + [p.path for p in group],
             source_name=name,
             as_of=day,
             city=run_city,
@@ -243,6 +246,8 @@ def take_in(
         report.run_ids.append(result.run_id)
         for item in result.files:
             report.files.append(_taken(item, name, run_city, day, day_from, result.run_id))
+    # With no run to count them in, they are still told.
+    report.files += [TakenFile(item.path, False, item.message) for item in skipped]
     return report
 
 
