@@ -196,8 +196,9 @@ def test_obfuscated_phone_forms_and_agent_names_leave_a_saved_page_before_it_is_
     (saved / "list_gbk.html").write_bytes(page.replace('charset="utf-8"', 'charset="gbk"')
                                           .encode("gbk"))  # fmt: skip
     db_path = tmp_path / "rw.db"
-    result = run_cli("ingest", saved, "--source", "lianjia", "--as-of", "2026-10-01",
-                     db_path=db_path)  # fmt: skip
+    # The pages name no host (relative links only): their city is given.
+    result = run_cli("ingest", saved, "--source", "lianjia", "--city", "hz",
+                     "--as-of", "2026-10-01", db_path=db_path)  # fmt: skip
     assert result.exit_code == 0, result.output
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*), min(rent), max(rent) FROM listings").fetchone() == (
@@ -251,8 +252,8 @@ def test_serve_keeps_page_bodies_unless_asked_and_warns_off_loopback(tmp_path):
     cards = [Card(f"HZ{2500000000000000000 + i}", "丽晶国际", str(3000 + i)) for i in range(3)]
     saved.write_bytes(list_page(cards, page=1, total_pages=1, total=3))
     db_path = tmp_path / "rw.db"
-    result = run_cli("ingest", saved, "--source", "lianjia", "--as-of", "2026-10-01",
-                     db_path=db_path)  # fmt: skip
+    result = run_cli("ingest", saved, "--source", "lianjia", "--city", "hz",
+                     "--as-of", "2026-10-01", db_path=db_path)  # fmt: skip
     assert result.exit_code == 0, result.output
     reads = {
         "table": ("/rw/page_bodies.json", {"_shape": "array"}),
