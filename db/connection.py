@@ -65,7 +65,10 @@ def open_db(
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
         db.close()
-        raise DatabaseUnusable(f"{path} is not a SQLite database ({exc})") from exc
+        if getattr(exc, "sqlite_errorname", None) == "SQLITE_NOTADB":
+            raise DatabaseUnusable(f"{path} is not a SQLite database ({exc})") from exc
+        # A full disk or a failing one (the -shm file cannot grow) is not a foreign file.
+        raise DatabaseUnusable(f"{path}: {database_error(exc)}") from exc
     # WAL lets Datasette read while a scrape writes; a crash mid-write leaves the last commit intact.
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")

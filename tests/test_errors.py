@@ -270,6 +270,20 @@ def test_a_full_disk_is_one_line(tmp_path):
     assert rows(db, "SELECT count(*) FROM listings") == [(0,)]
 
 
+def test_a_disk_too_full_to_open_the_database_is_not_called_a_foreign_file(tmp_path):
+    db = tmp_path / "r.db"
+    open_db(db).close()
+
+    def tiny_disk() -> None:  # 16 kB: not even the shared-memory file (32 kB) can be made
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16_000, 16_000))
+
+    out = rentwatch("ingest", GOOD_PAGE, "--source", "beike", "--db", db, preexec_fn=tiny_disk)
+    assert out.returncode == 1
+    error = one_line_error(out.stderr)
+    assert "disk is full or failing" in error and "not a SQLite database" not in error
+
+
 def test_ingest_skips_a_fifo_and_a_link_loop_and_reads_the_rest(tmp_path):
     folder = tmp_path / "saved"
     folder.mkdir()
