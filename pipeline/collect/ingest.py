@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 import stat
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +29,9 @@ from db.runs import (
     RunCounts,
     finish_run,
     start_run,
+    suspect_summary,
 )
-from pipeline.collect.parse_store import parse_and_store
+from pipeline.collect.parse_store import parse_saved_and_store
 from pipeline.dates import today_shanghai
 from scrapers.errors import (
     BlockedPage,
@@ -63,6 +65,8 @@ class IngestedFile:
 class IngestReport:
     run_id: int
     files: list[IngestedFile] = field(default_factory=list)
+    #: Values not stored because no listing can show them, by "field:kind".
+    suspect: Counter[str] = field(default_factory=Counter)
 
     @property
     def listings(self) -> int:
@@ -134,13 +138,6 @@ def _not_a_regular_file(path: Path) -> str | None:
     return f"{what}, not a saved page (only regular files are read)"
 
 
-def _kinds_to_try(source: Source, url: str) -> list[str]:
-    if url.startswith("file:"):
-        return ["list", "detail"] if source.capabilities.detail else ["list"]
-    kind = source.page_kind(url)
-    return [kind]
-
-
 def rejection(source: Source, exc: PageError) -> tuple[str, str]:
     """(run status, reason in words) for a page that is not read: one reason, said once."""
     if isinstance(exc, BlockedPage):
@@ -176,7 +173,7 @@ def ingest(
     archive = PageArchive(db)
     run_id = start_run(db, source=source.name, as_of=as_of, city=city, kind="ingest")
     report = IngestReport(run_id, list(skipped))
-    counts = RunCounts(errors=len(skipped))
+    counts = RunCounts(errors=len(skipped), suspect=report.suspect)
     statuses: list[str] = []
     try:
         for path in files:
@@ -204,30 +201,17 @@ def ingest(
             counts.bytes += len(body)
             outcome: IngestedFile | None = None
             first_error: PageError | None = None
-            for kind in _kinds_to_try(source, url):
-                try:
-                    stored = parse_and_store(
-                        db,
-                        source,
-                        page_id=page_id,
-                        body=body,
-                        url=url,
-                        kind=kind,
-                        as_of=as_of,
-                        run_id=run_id,
-                    )
-                except PageError as exc:
-                    # The list's reason is told (what a person most likely saved), unless the list
-                    # parser recognised a rental detail page: then the detail parser's is.
-                    if first_error is None or _is_detail(first_error):
-                        first_error = exc
-                    if isinstance(exc, NotAListingPage):
-                        continue  # a list page that is not one may be a detail page: tried next
-                    break
-                outcome = IngestedFile(
-                    path, True, kind, stored.listings, f"{stored.listings} listings"
+            try:
+                stored = parse_saved_and_store(
+                    db, source, page_id=page_id, url=url, as_of=as_of, run_id=run_id
                 )
-                break
+            except PageError as exc:
+                first_error = exc
+            else:
+                outcome = IngestedFile(
+                    path, True, stored.kind, stored.listings, f"{stored.listings} listings"
+                )
+                counts.suspect.update(stored.suspect)
             if outcome is None:
                 status, reason = (
                     rejection(source, first_error) if first_error else (FAILED, "not read")
@@ -251,14 +235,11 @@ def ingest(
         message=(
             f"{len(report.files)} saved pages, {len(report.rejected)} rejected, "
             f"{report.listings} listings"
+            + (f"; {suspect_summary(report.suspect)}" if report.suspect else "")
         ),
         counts=counts,
     )
     return report
-
-
-def _is_detail(exc: PageError) -> bool:
-    return isinstance(exc, NotARentalPage) and exc.kind == "rental detail"
 
 
 def _run_status(report: IngestReport, statuses: list[str]) -> str:

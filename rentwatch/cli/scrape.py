@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from db import open_db
-from db.runs import recent_runs, run_status
+from db.runs import recent_runs, run_status, suspect_summary
 from pipeline.collect.crawl import ScopeError, scrape
 from rentwatch.cli.exits import (  # noqa: F401 (EXIT_* are this module's public names)
     EXIT_BLOCKED,
@@ -146,8 +146,10 @@ def scrape_command(
         said = f": {scope.message}" if scope.status == "ok" else ""
         click.echo(f"{source_name} {scope.label} [{scope.status}] run {scope.run_id}{said}")
     status = report.status
+    suspect = suspect_summary(report.suspect)
     click.echo(
         f"{source_name} {report.as_of}: {status}, {report.pages} pages, {report.listings} listings"
+        + (f", {suspect}" if suspect else "")
     )
     if status == "partial":
         click.echo(f"Warning: {report.message}", err=True)
@@ -200,6 +202,7 @@ def runs_command(limit: int, db_path: str) -> None:
         "retries",
         "KB",
         "seconds",
+        "suspect",
         "message",
     )
     for run in recent_runs(db, limit):
@@ -218,6 +221,7 @@ def runs_command(limit: int, db_path: str) -> None:
             str(run["retries"] or 0),
             f"{(run['bytes'] or 0) / 1024:.0f}",
             f"{run['duration_s'] or 0:.1f}",
+            "" if run.get("suspect_values") is None else str(run["suspect_values"]),
             (run["message"] or "")[:120],
         )
     console().print(table)
@@ -253,8 +257,10 @@ def ingest_command(
         raise click.ClickException(str(exc)) from exc
     for item in report.files:
         click.echo(f"{'ok      ' if item.ok else 'REJECTED'} {item.path}: {item.message}")
+    suspect = suspect_summary(report.suspect)
     click.echo(
         f"run {report.run_id}: {len(report.files)} pages, {report.listings} listings, {len(report.rejected)} rejected"
+        + (f", {suspect}" if suspect else "")
     )
     if report.rejected:
         status = run_status(db, report.run_id)
@@ -289,8 +295,10 @@ def reparse_command(
         if report.runs_repaired
         else ""
     )
+    suspect = suspect_summary(report.suspect)
     click.echo(
         f"reparsed {report.pages} pages, {report.listings} listings, {len(report.errors)} errors{repaired}"
+        + (f", {suspect}" if suspect else "")
     )
     if report.errors:
         raise SystemExit(EXIT_FAILED)
