@@ -77,13 +77,21 @@ _NAME_CHAR = re.compile(
 
 
 def _misdecoded_as(name: str, wrong: str) -> bool:
-    """Whether ``name`` is UTF-8 bytes that were decoded as ``wrong``: encoding it back
-    gives valid UTF-8 that reads differently and holds characters beyond ASCII."""
+    """Whether ``name`` is the UTF-8 bytes of a Chinese name decoded as ``wrong``: encoded
+    back, they are valid UTF-8 spelling a name of CJK characters (a real name's GBK bytes
+    can happen to be valid UTF-8 too, but then they spell Latin letters: 坪山 -> "ƺɽ")."""
     try:
         original = name.encode(wrong).decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return False
-    return original != name and not original.isascii()
+    return (
+        original != name
+        and _CJK.search(original) is not None
+        and all(_NAME_CHAR.match(ch) for ch in original)
+    )
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def looks_mojibake(name: str | None) -> bool:
