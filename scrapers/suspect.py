@@ -76,6 +76,9 @@ _NAME_CHAR = re.compile(
 )
 
 
+_NAME = re.compile(f"(?:{_NAME_CHAR.pattern})+")
+
+
 def _misdecoded_as(name: str, wrong: str) -> bool:
     """Whether ``name`` is the UTF-8 bytes of a Chinese name decoded as ``wrong``: encoded
     back, they are valid UTF-8 spelling a name of CJK characters (a real name's GBK bytes
@@ -87,7 +90,7 @@ def _misdecoded_as(name: str, wrong: str) -> bool:
     return (
         original != name
         and _CJK.search(original) is not None
-        and all(_NAME_CHAR.match(ch) for ch in original)
+        and _NAME.fullmatch(original) is not None
     )
 
 
@@ -108,11 +111,12 @@ def looks_mojibake(name: str | None) -> bool:
         return True
     if name.isascii():
         return False
+    if _NAME.fullmatch(name):
+        # Made of name characters only: a mojibake of this shape is UTF-8 read as GBK.
+        return _misdecoded_as(name, "gb18030")
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         return True
     if _misdecoded_as(name, "latin-1") or _misdecoded_as(name, "cp1252"):
-        return True
-    if _misdecoded_as(name, "gb18030"):
         return True
     foreign = sum(1 for ch in name if not _NAME_CHAR.match(ch))
     return foreign * 2 >= len(name)
