@@ -92,6 +92,8 @@ TABLES: dict[str, dict[str, Any]] = {
             "kind": "scrape (fetched from the site) or ingest (pages saved by a person).",
             "site_total": "How many ads the site said the scope's list held (its first page's total).",
             "distinct_listings": "Distinct ads the run collected; equal to site_total when the crawl missed none.",
+            "suspect_values": "Values the run's pages held that no listing can show (a negative or exponent rent, an area of 0, a mojibake 小区 name): not stored, counted.",
+            "suspect_kinds": 'The suspect values by field and kind, as JSON: {"rent:negative": 1, "community:mojibake": 2}.',
         },
     },
     "page_bodies": {
