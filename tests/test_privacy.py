@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from db import open_db
+from db.pages import CODEC, decompress_body
 from tests.cli_helpers import run_cli
 from tests.lianjia_site import Card, list_page
 from tests.realpages import REAL_FIXTURES
@@ -53,7 +54,7 @@ def stored_bytes(db_path: Path) -> list[tuple[str, bytes]]:
         conn.close()
     out = [("file", db_path.read_bytes())]
     for digest, data, compression in bodies:
-        out.append((digest, zlib.decompress(data) if compression == "zlib" else bytes(data)))
+        out.append((digest, decompress_body(data, compression)))
     return out
 
 
@@ -258,7 +259,7 @@ def test_serve_keeps_page_bodies_unless_asked_and_warns_off_loopback(tmp_path):
         shown = client.get(url, params=params).json()
     finally:
         _stop(proc, client)
-    assert zlib.decompress(bytes.fromhex(shown[0]["hexed"])) == saved.read_bytes()
+    assert decompress_body(bytes.fromhex(shown[0]["hexed"]), CODEC) == saved.read_bytes()
 
     proc, client = _serve(db_path, "--host", "0.0.0.0")
     out = _stop(proc, client)

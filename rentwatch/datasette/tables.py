@@ -97,12 +97,12 @@ TABLES: dict[str, dict[str, Any]] = {
         },
     },
     "page_bodies": {
-        "description": "The raw bytes of every fetched page, stored once per distinct content, zlib-compressed.",
+        "description": "The raw bytes of every fetched page, stored once per distinct content, compressed.",
         "columns": {
             "hash": "SHA-256 of the body.",
             "body": "The body, compressed.",
             "size": "Uncompressed size in bytes.",
-            "compression": "Compression used (zlib).",
+            "compression": "Codec of the stored body: zstd (zlib in archives written before zstd).",
         },
     },
     "pages": {
