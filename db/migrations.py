@@ -508,3 +508,12 @@ def m016_run_statuses_one_meaning(db: sqlite_utils.Database) -> None:
         "only a script URL)' WHERE status = 'blocked' "
         "AND (message LIKE '%page shows ''/captcha''%' OR message LIKE '%page shows ''geetest''%')"
     )
+
+
+@migration
+def m019_runs_suspect_values(db: sqlite_utils.Database) -> None:
+    """Values a run's pages held that no listing can show (a negative or exponent rent, an
+    area of 0 or 100000, a mojibake 小区 name), not stored as data but counted: in all, and
+    as a JSON object of counts by "field:kind" (scrapers.suspect). Runs before: NULL."""
+    db.table("runs").add_column("suspect_values", int)
+    db.table("runs").add_column("suspect_kinds", str)

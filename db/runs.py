@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +56,9 @@ class RunCounts:
     site_total: int | None = None
     #: Distinct ads the run collected (a card shown twice, promoted, counts once).
     distinct_listings: int | None = None
+    #: Values not stored because no listing can show them, by "field:kind"
+    #: ("rent:negative", "area:absurd", "community:mojibake"; scrapers.suspect).
+    suspect: Counter[str] = field(default_factory=Counter)
 
 
 def start_run(
@@ -102,7 +106,8 @@ def finish_run(
         db.execute(
             "UPDATE runs SET status = ?, message = ?, finished_at = ?, pages = ?, listings = ?, "
             "errors = ?, blocked = ?, requests = ?, bytes = ?, retries = ?, pages_by_status = ?, "
-            "duration_s = ?, site_total = ?, distinct_listings = ? WHERE id = ?",
+            "duration_s = ?, site_total = ?, distinct_listings = ?, suspect_values = ?, "
+            "suspect_kinds = ? WHERE id = ?",
             [
                 status,
                 message,
@@ -118,9 +123,26 @@ def finish_run(
                 round(duration, 3),
                 counts.site_total,
                 counts.distinct_listings,
+                counts.suspect.total(),
+                json.dumps(dict(counts.suspect), sort_keys=True),
                 run_id,
             ],
         )
+
+
+def suspect_summary(kinds: dict[str, int] | str | None) -> str:
+    """ "3 suspect values not stored (community mojibake 2, rent negative 1)", or "" for none;
+    ``kinds`` as in RunCounts.suspect or as stored in ``runs.suspect_kinds``."""
+    counts: dict[str, int] = json.loads(kinds) if isinstance(kinds, str) else dict(kinds or {})
+    if not counts:
+        return ""
+    total = sum(counts.values())
+    parts = ", ".join(
+        f"{kind.replace(':', ' ')} {n}"
+        for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    noun = "value" if total == 1 else "values"
+    return f"{total} suspect {noun} not stored ({parts})"
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -160,4 +182,13 @@ def set_status(db: sqlite_utils.Database, run_id: int, status: str, message: str
     with write_transaction(db):
         db.execute(
             "UPDATE runs SET status = ?, message = ? WHERE id = ?", [status, message, run_id]
+        )
+
+
+def set_suspect(db: sqlite_utils.Database, run_id: int, suspect: Counter[str]) -> None:
+    """A run's suspect-value counts as a reparse of its pages found them."""
+    with write_transaction(db):
+        db.execute(
+            "UPDATE runs SET suspect_values = ?, suspect_kinds = ? WHERE id = ?",
+            [suspect.total(), json.dumps(dict(suspect), sort_keys=True), run_id],
         )

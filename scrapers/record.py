@@ -55,6 +55,9 @@ class ListingRecord:
     #: (Source.created_on); the de-duplication uses it. None where the id carries no time.
     created_on: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: What was suspect in the page's values, as "field:kind" ("rent:negative",
+    #: "community:mojibake"): the value itself was not kept (scrapers.suspect).
+    flags: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

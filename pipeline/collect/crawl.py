@@ -21,6 +21,7 @@ import dataclasses
 import logging
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -40,6 +41,7 @@ from db.runs import (
     RunCounts,
     finish_run,
     start_run,
+    suspect_summary,
 )
 from pipeline.collect.parse_store import StoredPage, parse_and_store
 from pipeline.dates import today_shanghai
@@ -114,6 +116,8 @@ class ScopeResult:
     message: str
     pages: int
     listings: int
+    #: Values not stored because no listing can show them, by "field:kind".
+    suspect: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(slots=True)
@@ -136,6 +140,10 @@ class ScrapeReport:
     @property
     def pages(self) -> int:
         return sum(s.pages for s in self.scopes)
+
+    @property
+    def suspect(self) -> Counter[str]:
+        return sum((s.suspect for s in self.scopes), Counter())
 
     @property
     def message(self) -> str:
@@ -335,7 +343,6 @@ def _store_fetched_page(
             db,
             source,
             page_id=result.page_id,
-            body=result.body,
             url=result.final_url or url,
             kind="list",
             as_of=as_of,
@@ -385,6 +392,7 @@ async def _crawl_scope(
     truncated: str | None = None
     site_total: int | None = None
     distinct: set[str] = set()
+    suspect: Counter[str] = Counter()
     progress.add_total(len(pending) - 1)
 
     async def fetch_one(url: str) -> tuple[str, FetchResult]:
@@ -401,11 +409,14 @@ async def _crawl_scope(
                 stored = _store_fetched_page(db, source, url, result, run_id, as_of)
                 if isinstance(stored, _PageFailure):
                     progress.page(url, stored.status)
-                    return _ScopeCrawl(stored.status, stored.message, pages, listings)
+                    return _ScopeCrawl(
+                        stored.status, stored.message, pages, listings, suspect=suspect
+                    )
                 progress.page(url, f"{stored.listings} listings")
                 pages += 1
                 listings += stored.listings
                 incomplete += stored.incomplete
+                suspect.update(stored.suspect)
                 if stored.page is None:
                     continue
                 if site_total is None:
@@ -445,7 +456,14 @@ async def _crawl_scope(
     if incomplete:
         message += f"; {incomplete} cards without area or layout"
     return _ScopeCrawl(
-        status, message, pages, listings, site_total, len(distinct), refused=len(refused)
+        status,
+        message,
+        pages,
+        listings,
+        site_total,
+        len(distinct),
+        refused=len(refused),
+        suspect=suspect,
     )
 
 
@@ -461,6 +479,7 @@ class _ScopeCrawl:
     distinct: int = 0
     #: Links the pages pointed at that were off the site (not followed).
     refused: int = 0
+    suspect: Counter[str] = field(default_factory=Counter)
 
 
 def _counts(before: dict, after: dict, pages: int, listings: int, status: str) -> RunCounts:
@@ -547,9 +566,20 @@ async def _scrape(
                 status, message = crawl.status, crawl.message
                 counts = _counts(before, fetcher.stats, crawl.pages, crawl.listings, status)
                 counts.site_total, counts.distinct_listings = crawl.site_total, crawl.distinct
+                counts.suspect = crawl.suspect
+                if crawl.suspect:
+                    message += f"; {suspect_summary(crawl.suspect)}"
                 finish_run(db, run_id, status=status, message=message, counts=counts)
                 report.scopes.append(
-                    ScopeResult(run_id, scope.label, status, message, crawl.pages, crawl.listings)
+                    ScopeResult(
+                        run_id,
+                        scope.label,
+                        status,
+                        message,
+                        crawl.pages,
+                        crawl.listings,
+                        crawl.suspect,
+                    )
                 )
                 if status in _STOPPING and stop is None:
                     # Said once: the skipped scopes point at this run instead of repeating it.

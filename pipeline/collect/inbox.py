@@ -76,6 +76,8 @@ class TakenFile:
 class TakeInReport:
     files: list[TakenFile] = field(default_factory=list)
     run_ids: list[int] = field(default_factory=list)
+    #: Suspect values not stored, by "field:kind", over all the runs.
+    suspect: Counter[str] = field(default_factory=Counter)
 
     @property
     def listings(self) -> int:
@@ -91,6 +93,7 @@ class TakeInReport:
             "pages": len(self.files),
             "listings": self.listings,
             "rejected": len(self.rejected),
+            "suspect": dict(self.suspect),
             "files": [
                 {
                     "path": str(f.path),
@@ -244,6 +247,7 @@ def take_in(
             note=f"observed {day}, the day from {day_from}",
         )
         report.run_ids.append(result.run_id)
+        report.suspect.update(result.suspect)
         for item in result.files:
             report.files.append(_taken(item, name, run_city, day, day_from, result.run_id))
     # With no run to count them in, they are still told.

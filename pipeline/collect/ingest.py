@@ -11,6 +11,7 @@ import contextlib
 import os
 import sqlite3
 import stat
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,8 +28,9 @@ from db.runs import (
     RunCounts,
     finish_run,
     start_run,
+    suspect_summary,
 )
-from pipeline.collect.parse_store import parse_and_store
+from pipeline.collect.parse_store import parse_saved_and_store
 from pipeline.collect.saved import parse_saved
 from pipeline.dates import today_shanghai
 from scrapers.errors import (
@@ -58,6 +60,8 @@ class IngestedFile:
 class IngestReport:
     run_id: int
     files: list[IngestedFile] = field(default_factory=list)
+    #: Values not stored because no listing can show them, by "field:kind".
+    suspect: Counter[str] = field(default_factory=Counter)
 
     @property
     def listings(self) -> int:
@@ -120,13 +124,6 @@ def _not_a_regular_file(path: Path) -> str | None:
     return f"{what}, not a saved page (only regular files are read)"
 
 
-def _kinds_to_try(source: Source, url: str, declared: bool) -> list[str]:
-    if not declared:
-        return ["list", "detail"] if source.capabilities.detail else ["list"]
-    kind = source.page_kind(url)
-    return [kind]
-
-
 def rejection(source: Source, exc: PageError) -> tuple[str, str]:
     """(run status, reason in words) for a page that is not read: one reason, said once."""
     if isinstance(exc, BlockedPage):
@@ -169,7 +166,7 @@ def ingest(
     archive = PageArchive(db)
     run_id = start_run(db, source=source.name, as_of=as_of, city=city, kind="ingest")
     report = IngestReport(run_id, list(skipped))
-    counts = RunCounts(errors=len(skipped))
+    counts = RunCounts(errors=len(skipped), suspect=report.suspect)
     statuses: list[str] = []
     incomplete = 0
     try:
@@ -199,38 +196,25 @@ def ingest(
             counts.bytes += len(body)
             outcome: IngestedFile | None = None
             first_error: PageError | None = None
-            for kind in _kinds_to_try(source, url, saved.url is not None):
-                try:
-                    stored = parse_and_store(
-                        db,
-                        source,
-                        page_id=page_id,
-                        body=body,
-                        url=url,
-                        kind=kind,
-                        as_of=as_of,
-                        run_id=run_id,
-                    )
-                except PageError as exc:
-                    # The list's reason is told (what a person most likely saved), unless the list
-                    # parser recognised a rental detail page: then the detail parser's is.
-                    if first_error is None or _is_detail(first_error):
-                        first_error = exc
-                    if isinstance(exc, NotAListingPage):
-                        continue  # a list page that is not one may be a detail page: tried next
-                    break
+            try:
+                stored = parse_saved_and_store(
+                    db, source, page_id=page_id, url=url, as_of=as_of, run_id=run_id
+                )
+            except PageError as exc:
+                first_error = exc
+            else:
                 outcome = IngestedFile(
                     path,
                     True,
-                    kind,
+                    stored.kind,
                     stored.listings,
                     f"{stored.listings} listings"
                     + (
                         f", {stored.incomplete} without area or layout" if stored.incomplete else ""
                     ),
                 )
+                counts.suspect.update(stored.suspect)
                 incomplete += stored.incomplete
-                break
             if outcome is None:
                 status, reason = (
                     rejection(source, first_error) if first_error else (FAILED, "not read")
@@ -255,15 +239,12 @@ def ingest(
             f"{len(report.files)} saved pages, {len(report.rejected)} rejected, "
             f"{report.listings} listings"
             + (f", {incomplete} cards without area or layout" if incomplete else "")
+            + (f"; {suspect_summary(report.suspect)}" if report.suspect else "")
             + (f"; {note}" if note else "")
         ),
         counts=counts,
     )
     return report
-
-
-def _is_detail(exc: PageError) -> bool:
-    return isinstance(exc, NotARentalPage) and exc.kind == "rental detail"
 
 
 def _run_status(report: IngestReport, statuses: list[str]) -> str:

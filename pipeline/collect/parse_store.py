@@ -1,7 +1,14 @@
 """Parse one archived page with its source and store what it holds.
 
 Shared by the crawl (right after a fetch), ``ingest`` (saved pages) and ``reparse``
-(the archive after a parser fix), so the three can never disagree.
+(the archive after a parser fix), so the three can never disagree: each parses the
+body as the archive keeps it (phone numbers and names removed, ``db.privacy``), never
+the bytes that came in, so a reparse reproduces every record exactly. A saved page is
+tried as the same kinds by ``ingest`` and ``reparse`` (:func:`parse_saved_and_store`).
+
+Every record's values are checked before it is stored (:func:`scrapers.suspect.check_record`):
+a suspect number or a mojibake name is not kept, and is counted by kind in
+:attr:`StoredPage.suspect` for the run.
 
 Each page is parsed once: the source's ``parse_list`` looks for block pages on the
 same tree it reads the cards from (the fetch layer only judges status and URL). Before
@@ -12,16 +19,26 @@ built to exhaust the parser, as :class:`HostilePage`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
 from db.listings import save_records
 from db.pages import PageArchive
-from scrapers.errors import BlockedPage, HostilePage, LayoutChanged, PageError
+from scrapers.errors import (
+    BlockedPage,
+    HostilePage,
+    LayoutChanged,
+    NotAListingPage,
+    NotARentalPage,
+    PageError,
+)
 from scrapers.fetch.shape import markup_refusal
 from scrapers.record import ListingRecord, ListPage
 from scrapers.source import Source
+from scrapers.suspect import check_record
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +48,8 @@ class StoredPage:
     kind: str
     listings: int
     page: ListPage | None = None
+    #: Suspect values not kept, by "field:kind" ("rent:negative", "community:mojibake").
+    suspect: Counter[str] = field(default_factory=Counter)
     #: Cards read without an area or a layout (a run adds them up and says so).
     incomplete: int = 0
 
@@ -50,33 +69,44 @@ def incomplete_cards(records: list[ListingRecord]) -> int:
     )
 
 
+def _checked(records: list[ListingRecord]) -> Counter[str]:
+    suspect: Counter[str] = Counter()
+    for record in records:
+        suspect.update(check_record(record))
+    return suspect
+
+
 def parse_and_store(
     db: sqlite_utils.Database,
     source: Source,
     *,
     page_id: int,
-    body: bytes,
     url: str,
     kind: str,
     as_of: str,
     run_id: int | None,
 ) -> StoredPage:
-    """Parse ``body`` as a ``kind`` page ("list" or "detail") and upsert its records.
+    """Parse archived page ``page_id`` as a ``kind`` page ("list" or "detail") and upsert
+    its records.
 
     On a page the parser does not understand, marks the archived page as a parse error
     (or as blocked) and re-raises: nothing is stored from it.
     """
     archive = PageArchive(db)
+    body = archive.page_body(page_id)
     try:
         refusal = markup_refusal(body)
         if refusal:
             raise HostilePage(refusal, url)
         if kind == "detail":
             record = source.parse_detail(body, url)
+            suspect = _checked([record])
             count = save_records(db, [record], as_of=as_of, run_id=run_id, page_id=page_id)
             archive.mark_parsed(page_id, ok=True, records=count)
-            return StoredPage("detail", count)
+            return StoredPage("detail", count, suspect=suspect)
         page = source.parse_list(body, url)
+        # Counted as the parser read the cards, before suspect values are cleared: a value
+        # the site shows wrongly is not markup the parser lost.
         incomplete = incomplete_cards(page.records)
         flats = sum(1 for r in page.records if not r.is_apartment)
         if flats >= INCOMPLETE_MIN_CARDS and incomplete > flats * INCOMPLETE_ALARM:
@@ -91,7 +121,50 @@ def parse_and_store(
     except PageError as exc:
         archive.mark_parsed(page_id, ok=False, error=str(exc))
         raise
+    suspect = _checked(page.records)
     count = save_records(db, page.records, as_of=as_of, run_id=run_id, page_id=page_id)
     archive.mark_parsed(page_id, ok=True, records=count)
     log.info("%s: %d listings from %s", source.name, count, url)
-    return StoredPage("list", count, page, incomplete)
+    return StoredPage("list", count, page, suspect, incomplete)
+
+
+def saved_page_kinds(source: Source, url: str) -> list[str]:
+    """The kinds a saved page is tried as: by its URL, or list then detail for a page that
+    named no URL (archived as its file, or as the bare host its links name: https://host/)."""
+    if url.startswith("file:") or urlsplit(url).path in ("", "/"):
+        return ["list", "detail"] if source.capabilities.detail else ["list"]
+    return [source.page_kind(url)]
+
+
+def parse_saved_and_store(
+    db: sqlite_utils.Database,
+    source: Source,
+    *,
+    page_id: int,
+    url: str,
+    as_of: str,
+    run_id: int | None,
+) -> StoredPage:
+    """:func:`parse_and_store` for a page a person saved (``ingest``, and its ``reparse``).
+
+    Raises the reason the page cannot be read: the list parser's (what a person most
+    likely saved), unless it recognised a rental detail page: then the detail parser's.
+    """
+    first_error: PageError | None = None
+    for kind in saved_page_kinds(source, url):
+        try:
+            return parse_and_store(
+                db, source, page_id=page_id, url=url, kind=kind, as_of=as_of, run_id=run_id
+            )
+        except PageError as exc:
+            if first_error is None or _is_detail(first_error):
+                first_error = exc
+            if not isinstance(exc, NotAListingPage):
+                break
+            # a list page that is not one may be a detail page: tried next
+    assert first_error is not None  # saved_page_kinds is never empty
+    raise first_error
+
+
+def _is_detail(exc: PageError) -> bool:
+    return isinstance(exc, NotARentalPage) and exc.kind == "rental detail"

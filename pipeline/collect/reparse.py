@@ -7,14 +7,14 @@ becomes ``ok`` once all of them parse.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import sqlite_utils
 
 from db.pages import PageArchive
-from db.runs import run_status, set_status
-from pipeline.collect.parse_store import parse_and_store
+from db.runs import run_status, set_status, set_suspect
+from pipeline.collect.parse_store import parse_and_store, parse_saved_and_store
 from scrapers.errors import PageError, UnknownSource
 from scrapers.registry import get_source
 
@@ -25,6 +25,8 @@ class ReparseReport:
     listings: int = 0
     errors: list[str] = field(default_factory=list)
     runs_repaired: list[int] = field(default_factory=list)
+    #: Values not stored because no listing can show them, by "field:kind".
+    suspect: Counter[str] = field(default_factory=Counter)
 
 
 def reparse(
@@ -41,6 +43,7 @@ def reparse(
     run_pages: dict[int, list[bool]] = defaultdict(list)
     run_urls: dict[int, set[str]] = defaultdict(set)
     run_wanted: dict[int, set[str]] = defaultdict(set)
+    run_suspect: dict[int, Counter[str]] = defaultdict(Counter)
     sources = {}
     for page in list(archive.pages_for_reparse(source=source_name, since=since, until=until)):
         if page.source is None or page.as_of is None:
@@ -53,25 +56,27 @@ def reparse(
                 report.errors.append(f"page {page.id}: {exc}")
                 continue
         source = sources[page.source]
-        body = archive.body(page.content_hash)
-        kind = (
-            page.kind
-            if page.kind in ("list", "detail")
-            else source.page_kind(page.final_url or page.url)
-        )
+        url = page.final_url or page.url
         ok = True
         try:
-            stored = parse_and_store(
-                db,
-                source,
-                page_id=page.id,
-                body=body,
-                url=page.final_url or page.url,
-                kind=kind,
-                as_of=page.as_of,
-                run_id=page.run_id,
-            )
+            if page.kind in ("list", "detail"):
+                stored = parse_and_store(
+                    db,
+                    source,
+                    page_id=page.id,
+                    url=url,
+                    kind=page.kind,
+                    as_of=page.as_of,
+                    run_id=page.run_id,
+                )
+            else:  # saved by a person: tried as the kinds ingest tried it as
+                stored = parse_saved_and_store(
+                    db, source, page_id=page.id, url=url, as_of=page.as_of, run_id=page.run_id
+                )
             report.listings += stored.listings
+            report.suspect.update(stored.suspect)
+            if page.run_id is not None:
+                run_suspect[page.run_id].update(stored.suspect)
             if stored.page is not None and page.run_id is not None:
                 run_wanted[page.run_id].update(source.following_urls(stored.page))
         except PageError as exc:
@@ -82,6 +87,8 @@ def reparse(
             run_pages[page.run_id].append(ok)
             run_urls[page.run_id].update({page.url, page.final_url or page.url})
     for run_id, oks in run_pages.items():
+        # The count follows the parsers: a fix that reads a value now counts it no more.
+        set_suspect(db, run_id, run_suspect[run_id])
         row = run_status(db, run_id)
         # Only parse failures can be repaired by a reparse: a blocked or unreachable page stays so.
         # A run that stopped at an unreadable page never fetched the pages after it: it stays

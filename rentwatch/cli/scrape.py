@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from db import open_db
-from db.runs import recent_runs, run_status
+from db.runs import recent_runs, run_status, suspect_summary
 from pipeline.collect.crawl import ScopeError, scrape
 from rentwatch.cli.exits import (  # noqa: F401 (EXIT_* are this module's public names)
     EXIT_BLOCKED,
@@ -146,6 +146,7 @@ def scrape_command(
     except (ScopeError, PolitenessRefused) as exc:
         raise click.ClickException(str(exc)) from exc
     status = report.status
+    suspect = suspect_summary(report.suspect)
     if as_json:
         echo_json(
             {
@@ -154,6 +155,7 @@ def scrape_command(
                 "status": status,
                 "pages": report.pages,
                 "listings": report.listings,
+                "suspect": dict(report.suspect),
                 "message": report.message,
                 "scopes": [
                     {
@@ -175,6 +177,7 @@ def scrape_command(
             click.echo(f"{source_name} {scope.label} [{scope.status}] run {scope.run_id}{said}")
         click.echo(
             f"{source_name} {report.as_of}: {status}, {report.pages} pages, {report.listings} listings"
+            + (f", {suspect}" if suspect else "")
         )
     if status == "partial":
         click.echo(f"Warning: {report.message}", err=True)
@@ -257,6 +260,7 @@ def runs_command(limit: int, as_json: bool, db_path: str) -> None:
                 run["retries"] or 0,
                 f"{(run['bytes'] or 0) / 1024:.0f}",
                 f"{run['duration_s'] or 0:.1f}",
+                "" if run.get("suspect_values") is None else run["suspect_values"],
                 run["message"] or "",
             ]
         )
@@ -273,6 +277,7 @@ def runs_command(limit: int, as_json: bool, db_path: str) -> None:
             "retries",
             "KB",
             "seconds",
+            "suspect",
             "message",
         ],
         rows,
@@ -377,9 +382,10 @@ def _print_take_in(report, as_json: bool) -> None:
         )
         click.echo(f"{'ok      ' if item.ok else 'REJECTED'} {item.path}: {item.message}{where}")
     runs = ", ".join(map(str, report.run_ids)) or "none"
+    suspect = suspect_summary(report.suspect)
     click.echo(
         f"run {runs}: {len(report.files)} pages, {report.listings} listings, "
-        f"{len(report.rejected)} rejected"
+        f"{len(report.rejected)} rejected" + (f", {suspect}" if suspect else "")
     )
 
 
@@ -410,8 +416,10 @@ def reparse_command(
         if report.runs_repaired
         else ""
     )
+    suspect = suspect_summary(report.suspect)
     click.echo(
         f"reparsed {report.pages} pages, {report.listings} listings, {len(report.errors)} errors{repaired}"
+        + (f", {suspect}" if suspect else "")
     )
     if report.errors:
         raise SystemExit(EXIT_FAILED)

@@ -92,15 +92,17 @@ TABLES: dict[str, dict[str, Any]] = {
             "kind": "scrape (fetched from the site) or ingest (pages saved by a person).",
             "site_total": "How many ads the site said the scope's list held (its first page's total).",
             "distinct_listings": "Distinct ads the run collected; equal to site_total when the crawl missed none.",
+            "suspect_values": "Values the run's pages held that no listing can show (a negative or exponent rent, an area of 0, a mojibake 小区 name): not stored, counted.",
+            "suspect_kinds": 'The suspect values by field and kind, as JSON: {"rent:negative": 1, "community:mojibake": 2}.',
         },
     },
     "page_bodies": {
-        "description": "The raw bytes of every fetched page, stored once per distinct content, zlib-compressed.",
+        "description": "The raw bytes of every fetched page, stored once per distinct content, compressed.",
         "columns": {
             "hash": "SHA-256 of the body.",
             "body": "The body, compressed.",
             "size": "Uncompressed size in bytes.",
-            "compression": "Compression used (zlib).",
+            "compression": "Codec of the stored body: zstd (zlib in archives written before zstd).",
         },
     },
     "pages": {

@@ -41,7 +41,10 @@ def markup_refusal(
     body: bytes, *, max_depth: int = MAX_DEPTH, max_elements: int = MAX_ELEMENTS
 ) -> str | None:
     """Why this page must not reach the parser, in words; None for a page of sane shape."""
-    if body.count(b"<") - body.count(b"</") <= min(QUICK_ELEMENTS, max_elements):
+    quick = min(QUICK_ELEMENTS, max_elements)
+    # Every "<" bounds the opening tags from above: most pages pass on one count.
+    lt = body.count(b"<")
+    if lt <= quick or lt - body.count(b"</") <= quick:
         return None
     stack: list[bytes] = []
     elements = 0
