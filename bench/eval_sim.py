@@ -29,8 +29,9 @@ import sqlite_utils
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scoring import grouping_errors, grouping_floor  # noqa: E402
 from db import open_db  # noqa: E402
-from rentwatch.sim import evaluate, grouping_errors, grouping_floor, run_simulation  # noqa: E402
+from rentwatch.sim import evaluate, run_simulation  # noqa: E402
 from rentwatch.sim.market import WARMUP_DAYS, Truth  # noqa: E402
 
 

@@ -13,17 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bench.scoring import grouping_errors, grouping_floor
 from db import open_db
 from pipeline.collect.crawl import scrape
 from rentwatch.cli import main
-from rentwatch.sim import (
-    Market,
-    SimServer,
-    evaluate,
-    grouping_errors,
-    grouping_floor,
-    run_simulation,
-)
+from rentwatch.sim import Market, SimServer, evaluate, run_simulation
 from rentwatch.sim.market import Truth
 from rentwatch.sim.pages import registry_csv
 from rentwatch.sim.run import SimCommandFailed, _rentwatch
