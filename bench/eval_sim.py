@@ -88,6 +88,7 @@ def score_seed(
             drift=drift,
             cut_chance=cut_chance,
         )
+        assert result.market is not None
         db = open_db(db_path)
         since, until = result.days[score_from - 1], result.days[(score_to or days) - 1]
         scores = evaluate(db, result.truth, since=since, until=until)

@@ -176,7 +176,7 @@ def load_zoo(path: Path = ZOO_FILE) -> list[ZooMarket]:
     data = json.loads(path.read_text(encoding="utf-8"))
     zoo = []
     for entry in data["specs"]:
-        fields = {
+        fields: dict[str, Any] = {
             k: tuple(v) if isinstance(v, list) else v
             for k, v in entry.items()
             if k not in ("name", "seed")
