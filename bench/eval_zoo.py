@@ -140,8 +140,10 @@ def draw_spec(u: dict[str, float]) -> MarketSpec:
         linger=_between(u["linger"], 0.0, 0.20),
         linger_days=(2, 6),  # shown 1-5 days after the letting
         cut_chance=_pick(u["cuts"], (0.0, 0.04)),
-        emptying_initial_vacancy=_between(u["emptying_start"], 0.03, 0.06),
-        emptying_move_out=(0.004, _between(u["emptying_end"], 0.015, 0.03, 4)),
+        # About 4 % empty when watching begins (move-outs at 1/24 of lettings through the
+        # warm-up), then move-outs quicken to empty a quarter or so of it in a month.
+        emptying_initial_vacancy=_between(u["emptying_start"], 0.03, 0.05),
+        emptying_move_out=(0.0013, _between(u["emptying_end"], 0.02, 0.035, 4)),
     )
 
 
@@ -283,6 +285,10 @@ def _pct(x: float | None, digits: int = 1) -> str:
     return "–" if x is None else f"{x:.{digits}%}"
 
 
+def _points(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f} pt"
+
+
 def _vacancy(pair: tuple[float | None, float | None]) -> str:
     first, last = pair
     return f"{_pct(first)} → {_pct(last)}"
@@ -312,7 +318,7 @@ def print_table(runs: list[dict[str, Any]]) -> None:
             f"| {r['name']} | {r['mean_ads_per_flat']:.2f} | {r['brands']} "
             f"({r['top_brand']:.0%}) | {_pct(r['units_mape'])} | {_pct(r['big_mape'])} | "
             f"{_vacancy(r['emptying']['truth'])} | {_vacancy(r['emptying']['measured'])} | "
-            f"{_pct(r['emptying_change_off'])} | {_pct(r['median_rent_mape'])} | "
+            f"{_points(r['emptying_change_off'])} | {_pct(r['median_rent_mape'])} | "
             f"{_pct(r['coverage'])} | {_pct(r['wide_coverage'])} | {r['width'] or 0:.2f} | "
             f"{r['seconds']:.0f} |"
         )
@@ -320,7 +326,7 @@ def print_table(runs: list[dict[str, Any]]) -> None:
         cells = [pick([r[key] for r in runs], higher) for _, key, higher in COLUMNS]
         units, big, off, rent, cover, wide, width = cells
         print(
-            f"| **{label}** | | | {_pct(units)} | {_pct(big)} | | | {_pct(off)} | "
+            f"| **{label}** | | | {_pct(units)} | {_pct(big)} | | | {_points(off)} | "
             f"{_pct(rent)} | {_pct(cover)} | {_pct(wide)} | "
             f"{'–' if width is None else f'{width:.2f}'} | |"
         )
