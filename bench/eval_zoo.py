@@ -32,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from db import evaluation as evaluation_sql  # noqa: E402
 from db import open_db  # noqa: E402
 from rentwatch.sim import MarketSpec, evaluate, run_simulation  # noqa: E402
 from rentwatch.sim.market import AGENCY_BRANDS, EMPTYING, MORE_BRANDS, Market  # noqa: E402
@@ -196,11 +197,8 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
     try:
         base = evaluate(db, market.truth)
         rows = {
-            (r[0], r[1]): r[2:]
-            for r in db.execute(
-                "SELECT b.name, d.date, d.units, d.units_low, d.units_high "
-                "FROM building_daily d JOIN buildings b ON b.id = d.building_id"
-            )
+            key: (r["units"], r["units_low"], r["units_high"])
+            for key, r in evaluation_sql.daily_rows_by_name(db).items()
         }
     finally:
         db.close()
