@@ -12,7 +12,7 @@ import pytest
 from bench.eval_zoo import ZooMarket, draw_zoo, load_zoo, run_market
 from rentwatch.sim import Market, MarketSpec
 from rentwatch.sim.market import TOWERS
-from rentwatch.sim.pages import card_html
+from rentwatch.sim.pages import ad_card, card_html
 
 
 def _quiet(**fields):
@@ -99,9 +99,11 @@ def test_one_brand_holds_its_share_of_ads_through_several_stores_and_may_show_on
     assert set(stores) == {1}
     assert any(sum(a.startswith("链家·") for a in b.agencies) >= 3 for b in market.buildings)
     # their cards show the brand alone, the others their store
-    assert all('<span class="brand">链家</span>' in card_html(ad, market) for ad in top[:20])
+    assert all(
+        '<span class="brand">链家</span>' in card_html(ad_card(ad, market)) for ad in top[:20]
+    )
     other = next(ad for ad in ads if not ad.agency.startswith("链家·"))
-    assert f'<span class="brand">{other.agency}</span>' in card_html(other, market)
+    assert f'<span class="brand">{other.agency}</span>' in card_html(ad_card(other, market))
     assert all(ad.rent % 100 == 0 for ad in ads)
 
 
