@@ -67,6 +67,7 @@ def run_simulation(
     cut_chance: float | None = None,
     by_subdistrict: bool = False,
     strategies: Strategies = DEFAULT_STRATEGIES,
+    on_market: Callable[[Market], None] | None = None,
 ) -> SimResult:
     """Simulate ``days`` days into ``db_path``: scrape each day from the sim server, snapshot it.
 
@@ -82,7 +83,8 @@ def run_simulation(
     ``spec``: the market's generator (default: the demo's, MarketSpec()); ``scale``,
     ``warmup`` and ``cut_chance``, when given, replace its fields. ``by_subdistrict``
     queries each subdistrict (商圈) instead of each district, so that no list passes the
-    site's 100 pages when a district holds a crowded tower.
+    site's 100 pages when a district holds a crowded tower. ``on_market`` is handed the
+    market as soon as it exists (a benchmark's oracle needs it while the days run).
     """
     started = time.perf_counter()
     overrides = {
@@ -91,6 +93,8 @@ def run_simulation(
         if v is not None
     }
     market = Market(spec, seed=seed, start=start, days=days, **overrides)
+    if on_market is not None:
+        on_market(market)
     db = open_db(db_path)
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "registry.csv"
