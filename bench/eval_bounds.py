@@ -34,7 +34,6 @@ from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -223,13 +222,6 @@ def run(seed: int, part: str, days: int = 30, scale: float = 1.0) -> dict[str, A
     with tempfile.TemporaryDirectory() as tmp:
         db_path = str(Path(tmp) / "sim.db")
         market_box: list[Market] = []
-        real_market = Market
-
-        def keep_market(*args: Any, **kwargs: Any) -> Market:
-            market = real_market(*args, **kwargs)
-            market_box.append(market)
-            return market
-
         lifecycle = LifecycleCheck()
         # the market exists once run_simulation made it: the oracle is built on first use
         oracle: list[TrueFlatGrouping] = []
@@ -242,10 +234,14 @@ def run(seed: int, part: str, days: int = 30, scale: float = 1.0) -> dict[str, A
             return oracle[0](*args, **kwargs)
 
         strategies = Strategies(grouping=grouping, lifecycle=lifecycle)
-        with mock.patch("rentwatch.sim.run.Market", keep_market):
-            result = run_simulation(
-                db_path, days=days, seed=seed, scale=scale, strategies=strategies
-            )
+        result = run_simulation(
+            db_path,
+            days=days,
+            seed=seed,
+            scale=scale,
+            strategies=strategies,
+            on_market=market_box.append,
+        )
         db = open_db(db_path)
         scores = evaluate(db, result.truth)
         db.close()

@@ -29,8 +29,9 @@ import sqlite_utils
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scoring import grouping_errors, grouping_floor  # noqa: E402
 from db import open_db  # noqa: E402
-from rentwatch.sim import evaluate, grouping_errors, grouping_floor, run_simulation  # noqa: E402
+from rentwatch.sim import evaluate, run_simulation  # noqa: E402
 from rentwatch.sim.market import WARMUP_DAYS, Truth  # noqa: E402
 
 
@@ -87,6 +88,7 @@ def score_seed(
             drift=drift,
             cut_chance=cut_chance,
         )
+        assert result.market is not None
         db = open_db(db_path)
         since, until = result.days[score_from - 1], result.days[(score_to or days) - 1]
         scores = evaluate(db, result.truth, since=since, until=until)

@@ -23,11 +23,12 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
+from rentwatch.sim.server import LoopbackSite
 from tests.lianjia_site import Card, list_page, paginate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,16 +53,17 @@ Route = Answer | Callable[[str], Answer]
 
 
 class HostileServer:
-    """A ThreadingHTTPServer answering each path from ``routes`` (exact path, then prefix)."""
+    """The loopback site (rentwatch.sim.server.LoopbackSite) answering each path from
+    ``routes`` (exact path, then prefix), writing the raw head itself so that a route can
+    send any status and headers, however broken."""
 
     def __init__(self, routes: dict[str, Route] | None = None) -> None:
         self.routes: dict[str, Route] = {"/robots.txt": Answer(body=ROBOTS_OK)}
         self.routes.update(routes or {})
         self.hits: list[tuple[float, str]] = []  # (arrival, request target as sent)
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
-        self.port = self._httpd.server_address[1]
+        self._site = LoopbackSite(handler=self._handler())
+        self.port = self._site.port
 
     @property
     def base_url(self) -> str:
@@ -106,12 +108,11 @@ class HostileServer:
         return Handler
 
     def __enter__(self) -> HostileServer:
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        self._site.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._site.stop()
 
 
 # -- the scrape in a child under a memory limit ----------------------------------------

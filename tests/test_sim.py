@@ -13,17 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bench.scoring import grouping_errors, grouping_floor
 from db import open_db
 from pipeline.collect.crawl import scrape
 from rentwatch.cli import main
-from rentwatch.sim import (
-    Market,
-    SimServer,
-    evaluate,
-    grouping_errors,
-    grouping_floor,
-    run_simulation,
-)
+from rentwatch.sim import Market, SimServer, evaluate, run_simulation
 from rentwatch.sim.market import Truth
 from rentwatch.sim.pages import registry_csv
 from rentwatch.sim.run import SimCommandFailed, _rentwatch
@@ -424,32 +418,17 @@ def test_evaluate_can_score_a_later_stretch_of_the_run_alone(tmp_path):
 
 @pytest.mark.slow
 def test_the_bounds_benchmark_makes_the_grouping_perfect_and_finds_the_lifecycles_mistakes():
-    script = Path(__file__).resolve().parent.parent / "bench" / "eval_bounds.py"
-    out = subprocess.run(
-        [sys.executable, str(script), "--seeds", "5", "--days", "4", "--scale", "0.3",
-         "--parts", "ours,all"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    ).stdout  # fmt: skip
-    rows = {}
-    for line in out.splitlines():
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if cells[0] == "5":
-            rows[cells[1]] = cells
-    ours, perfect = rows["ours"], rows["all"]
+    from bench.eval_bounds import run as bounds_run
 
-    def pct(cell: str) -> float:
-        return float(cell.rstrip("%"))
-
+    ours = bounds_run(5, "ours", days=4, scale=0.3)
+    perfect = bounds_run(5, "all", days=4, scale=0.3)
     # every ad grouped by its true flat: the count and the median come closer to the truth
-    assert pct(perfect[2]) < pct(ours[2])
-    assert pct(perfect[3]) < pct(ours[3])
-    phantoms, dropped, counted = (int(x) for x in ours[4].split(" / "))
-    assert counted > 0 and phantoms > 0 and dropped > 0
+    assert perfect["units"] < ours["units"]
+    assert perfect["median_rent"] < ours["median_rent"]
+    life = ours["lifecycle"]
+    assert life["counted"] > 0 and life["phantoms"] > 0 and life["dropped"] > 0
     # leaving out the units of let flats and counting the dropped flats mends the median
-    assert pct(ours[7]) < pct(ours[3])
+    assert life["median_rent_both_mended"] < ours["median_rent"]
 
 
 def test_the_simulation_benchmark_refuses_to_score_from_a_day_outside_the_run():

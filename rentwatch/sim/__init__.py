@@ -1,23 +1,21 @@
 """A simulated Hangzhou rental market served in Lianjia's markup, with its ground truth.
 
-``run_simulation(db_path, days=30)`` runs it through the real scrape and snapshot;
-``evaluate(db, truth)`` scores ``units`` and ``median_rent`` against the truth;
-``grouping_floor(db, market)`` gives the ``median_rent`` error perfect de-duplication
-would leave; ``grouping_errors(db, market)`` how often the units split a flat or merge
-two.
+``MarketSpec`` declares every parameter of its generator (the defaults are the demo's
+market); ``run_simulation(db_path, days=30, spec=…)`` runs it through the real scrape and
+snapshot; ``evaluate(db, truth)`` scores ``units`` and ``median_rent`` against the truth.
+The research scores that read which flat each ad advertises are in ``bench/scoring.py``.
 """
 
-from rentwatch.sim.market import Market, Truth
-from rentwatch.sim.run import SimResult, evaluate, grouping_errors, grouping_floor, run_simulation
+from rentwatch.sim.market import Market, MarketSpec, Truth
+from rentwatch.sim.run import SimResult, evaluate, run_simulation
 from rentwatch.sim.server import SimServer
 
 __all__ = [
     "Market",
+    "MarketSpec",
     "SimResult",
     "SimServer",
     "Truth",
     "evaluate",
-    "grouping_errors",
-    "grouping_floor",
     "run_simulation",
 ]

@@ -93,7 +93,7 @@ def ad_card(ad: SimAd, market: Market, *, promoted: bool = False) -> Card:
         subdistrict=b.subdistrict,
         subdistrict_slug=b.subdistrict_slug,
         resblock_id=b.resblock_id,
-        brand=ad.agency,
+        brand=ad.card_brand,
         ad_type="50" if promoted else "0",
     )
 

@@ -1,0 +1,162 @@
+"""The simulator's declared spec, the zoo of markets drawn from it, and a small zoo through
+the real scrape and snapshot held to loose bounds (the full zoo is bench/eval_zoo.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections import Counter
+
+import pytest
+
+from bench.eval_zoo import ZooMarket, draw_zoo, load_zoo, run_market
+from rentwatch.sim import Market, MarketSpec
+from rentwatch.sim.market import TOWERS
+from rentwatch.sim.pages import ad_card, card_html
+
+
+def _quiet(**fields):
+    """A small market where every flat is advertised once, at the start, and nothing else
+    happens: no lettings, move-outs, reposts, baits or shared rooms."""
+    base = dict(
+        scale=0.3,
+        warmup=0,
+        let_rate=0.0,
+        move_out=0.0,
+        emptying_move_out=(0.0, 0.0),
+        initial_vacancy=0.3,
+        emptying_initial_vacancy=0.3,
+        repost_rate=0.0,
+        bait=0.0,
+        room_ads=0.0,
+    )
+    market = Market(MarketSpec(**{**base, **fields}), seed=5, days=2)
+    market.advance()
+    return market
+
+
+def _flat_ads(market: Market):
+    return [ad for ad in market.ad_by_code.values() if ad.flat is not None and not ad.bait]
+
+
+def test_the_default_spec_is_the_demo_market_and_overrides_replace_its_fields():
+    a, b = Market(seed=3, scale=0.2, days=3), Market(MarketSpec(scale=0.2), seed=3, days=3)
+    for _ in range(3):
+        a.advance()
+        b.advance()
+    assert [(x.house_code, x.rent, x.agency) for x in a.live_ads()] == [
+        (x.house_code, x.rent, x.agency) for x in b.live_ads()
+    ]
+    assert a.spec == MarketSpec(scale=0.2)
+    with pytest.raises(TypeError):
+        Market(seed=3, no_such_parameter=1)
+    with pytest.raises(ValueError, match="ads_per_flat goes to 6 ads but a building has only 5"):
+        MarketSpec(ads_per_flat=(1, 1, 1, 1, 1, 1), stores_per_building=5)
+
+
+def test_towers_repeat_their_plans_on_every_floor_and_leave_the_rest_of_the_city_alone():
+    plain = Market(MarketSpec(scale=0.2), seed=4, days=1)
+    towers = Market(
+        MarketSpec(scale=0.2, tower_flats=2000, tower_floors=40, tower_plans=7), seed=4, days=1
+    )
+    by_name = {b.name: b for b in towers.buildings}
+    for name in TOWERS:
+        tower = by_name[name]
+        assert tower.total_units == 2000
+        for floor in range(1, tower.floors + 1):
+            plans = Counter(
+                id(f.plan) for f in towers.flats if f.building is tower and f.floor == floor
+            )
+            assert len(plans) == 7 and min(plans.values()) >= 2000 // 40 // 7
+    others = [(b.name, b.total_units) for b in towers.buildings if b.name not in TOWERS]
+    assert others == [(b.name, b.total_units) for b in plain.buildings if b.name not in TOWERS]
+
+
+def test_ads_per_flat_follow_their_weights_up_to_six():
+    market = _quiet(ads_per_flat=(1, 0, 0, 0, 0, 1), stores_per_building=6)
+    agencies: dict[int, set[str]] = {}
+    for ad in _flat_ads(market):
+        agencies.setdefault(id(ad.flat), set()).add(ad.agency)
+    counts = Counter(len(a) for a in agencies.values())
+    assert set(counts) == {1, 6}
+    assert 3.0 < statistics.fmean(len(a) for a in agencies.values()) < 4.0  # 3.5 drawn
+
+
+def test_one_brand_holds_its_share_of_ads_through_several_stores_and_may_show_only_its_name():
+    market = _quiet(
+        brands=("链家", "我爱我家", "德佑", "中原地产"),
+        brand_weights=(0.4, 0.2, 0.2, 0.2),
+        stores_per_building=8,
+        ads_per_flat=(0, 0, 1),
+        brand_only=1.0,
+        rent_steps=(100,),
+    )
+    ads = _flat_ads(market)
+    top = [ad for ad in ads if ad.agency.startswith("链家·")]
+    assert 0.32 < len(top) / len(ads) < 0.48
+    # several stores of the brand in one building, each one advertiser
+    stores = Counter(b.agencies.count(a) for b in market.buildings for a in b.agencies)
+    assert set(stores) == {1}
+    assert any(sum(a.startswith("链家·") for a in b.agencies) >= 3 for b in market.buildings)
+    # their cards show the brand alone, the others their store
+    assert all(
+        '<span class="brand">链家</span>' in card_html(ad_card(ad, market)) for ad in top[:20]
+    )
+    other = next(ad for ad in ads if not ad.agency.startswith("链家·"))
+    assert f'<span class="brand">{other.agency}</span>' in card_html(ad_card(other, market))
+    assert all(ad.rent % 100 == 0 for ad in ads)
+
+
+def test_the_zoo_file_is_the_draw_of_its_seed_and_spans_the_ranges():
+    zoo = load_zoo()
+    assert len(zoo) >= 12
+    drawn = draw_zoo(18, len(zoo))
+    assert drawn["drawn_with"] == "bench/eval_zoo.py --draw 18 --n 12"
+    again = [MarketSpec(**_tuples(entry)) for entry in drawn["specs"]]
+    assert [m.spec for m in zoo] == again
+    means = [m.spec.mean_ads_per_flat() for m in zoo]
+    assert min(means) < 1.6 and max(means) > 3.2
+    assert {len(m.spec.brands) for m in zoo} >= {4, 15}
+    assert max(m.spec.brand_share() for m in zoo) > 0.35
+    assert {m.spec.tower_plans for m in zoo} >= {3, 10}
+    assert {m.spec.rent_steps for m in zoo} == {(10,), (50,), (100,), (10, 50, 100)}
+    assert {len(m.spec.lag_weights) - 1 for m in zoo} == {0, 1, 2, 3, 4}
+    assert {m.spec.cut_chance > 0 for m in zoo} == {True, False}
+
+
+def _tuples(entry: dict) -> dict:
+    return {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in entry.items()
+        if k not in ("name", "seed")
+    }
+
+
+#: Loose bounds of the small zoo below: today's model meets them on each market (its
+#: worst: units 36 %, coverage 46 %, median_rent 4 %, 2026-12-06); counting ads (50 % off
+#: at the fewest ads per flat) or an interval that is the estimate alone would not.
+UNITS_MAPE = 0.45
+COVERAGE = 0.40
+MEDIAN_RENT = 0.10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["zoo-03", "zoo-04", "zoo-06"])
+def test_a_small_zoo_through_scrape_and_snapshot_stays_within_loose_bounds(name):
+    # The fewest ads per flat (1.5), the most (3.3), and 38 % of ads by one brand whose
+    # cards mostly show only its name; shrunk to 1,000-flat towers and 4 days to be quick.
+    market = next(m for m in load_zoo() if m.name == name)
+    small = dataclasses.replace(market.spec, scale=0.15, tower_flats=1000, tower_floors=25)
+    run = run_market(ZooMarket(name, market.seed, small), days=4)
+    assert run["building_days"] > 30
+    assert run["units_mape"] < UNITS_MAPE < run["ads_mape"]
+    assert run["big_mape"] is not None and run["big_mape"] < UNITS_MAPE
+    assert run["coverage"] >= COVERAGE
+    assert run["median_rent_mape"] < MEDIAN_RENT
+    # the emptying tower's vacancy rises in the estimate too
+    (true_first, true_last), (got_first, got_last) = (
+        run["emptying"]["truth"],
+        run["emptying"]["measured"],
+    )
+    assert true_last - true_first > 0.02
+    assert got_last - got_first > 0.3 * (true_last - true_first)
