@@ -517,3 +517,38 @@ def m019_runs_suspect_values(db: sqlite_utils.Database) -> None:
     as a JSON object of counts by "field:kind" (scrapers.suspect). Runs before: NULL."""
     db.table("runs").add_column("suspect_values", int)
     db.table("runs").add_column("suspect_kinds", str)
+
+
+@migration
+def m009_market_params(db: sqlite_utils.Database) -> None:
+    # The market's parameters the snapshot fitted from each day's ads, per city (building_id
+    # NULL) and per building: what the units model believed on each day (issue 18).
+    db["market_params"].create(
+        {
+            "city": str,
+            "building_id": int,
+            "date": str,
+            "parameter": str,
+            "value": float,
+            "n": int,
+        },
+        foreign_keys=[("building_id", "buildings", "id")],
+    )
+    db["market_params"].create_index(["date", "city"])
+    db["market_params"].create_index(["building_id", "parameter", "date"])
+
+
+@migration
+def m010_building_daily_model(db: sqlite_utils.Database) -> None:
+    # The count's posterior from the ads alone beside the calibrated one: `units`,
+    # `units_low`, `units_high` are the model's 90 % interval, calibrated by a person's count
+    # where there is one (`calibration`, the factor); `units_matched`, the de-duplication's
+    # live units (what `units` counted before).
+    for column, kind in (
+        ("units_matched", int),
+        ("units_model", int),
+        ("units_model_low", int),
+        ("units_model_high", int),
+        ("calibration", float),
+    ):
+        db["building_daily"].add_column(column, kind)

@@ -53,6 +53,11 @@ BUILDING_COLUMNS = (
     "sources",
     "total_units",
     "days_watched",
+    "units_matched",
+    "units_model",
+    "units_model_low",
+    "units_model_high",
+    "calibration",
 )
 DISTRICT_COLUMNS = (
     "city",

@@ -107,8 +107,9 @@ def test_the_grouping_is_a_strategy_passed_in():
 
     ours = compute(window(ads, rents))
     theirs = compute(window(ads, rents), strategies=Strategies(grouping=one_flat_per_ad))
-    assert ours.building_rows[0]["units"] == 1
-    assert theirs.building_rows[0]["units"] == 3
+    # the de-duplication's units; ``units`` is the count model's (pipeline.units.estimate)
+    assert ours.building_rows[0]["units_matched"] == 1
+    assert theirs.building_rows[0]["units_matched"] == 3
     assert sorted(seen) == [1, 2, 3]
 
 
@@ -116,9 +117,9 @@ def test_parameters_are_passed_in_not_read_from_globals():
     # A rent tolerance below the two ads' 1 % gap keeps them apart.
     ads = [listing(1, 3000, "X"), listing(2, 3030, "Y")]
     rents = {1: 3000, 2: 3030}
-    assert compute(window(ads, rents)).building_rows[0]["units"] == 1
+    assert compute(window(ads, rents)).building_rows[0]["units_matched"] == 1
     strict = replace(DEFAULT_PARAMS, rent_sigma=0.001, rent_span=0.005, rent_tol=0.005)
-    assert compute(window(ads, rents), params=strict).building_rows[0]["units"] == 2
+    assert compute(window(ads, rents), params=strict).building_rows[0]["units_matched"] == 2
     # assign_units is the default strategy, and takes the same parameters
     assert Strategies().grouping is assign_units
 

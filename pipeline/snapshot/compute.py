@@ -18,9 +18,11 @@ from db.snapshots import BUILDING_COLUMNS
 from db.units import WindowListing
 from pipeline.buildings.resolve import ResolveReport
 from pipeline.dates import days_between
+from pipeline.snapshot.counts import estimate_counts
 from pipeline.snapshot.load import SnapshotInput
 from pipeline.snapshot.measures import Live, building_measures, district_row, mode
 from pipeline.units.dedup import assign_units
+from pipeline.units.estimate import BuildingDay, fitted_params
 from pipeline.units.model import AdState, Link, UnitState
 from pipeline.units.normalize import (
     Ad,
@@ -107,6 +109,8 @@ class SnapshotResult:
     unit_updates: list[tuple[UnitState, dict[str, Any]]]
     building_rows: list[dict[str, Any]]
     district_rows: list[dict[str, Any]]
+    #: the market's parameters fitted today (db.market_params)
+    market_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def ad_state(row: WindowListing, day: str) -> AdState:
@@ -162,6 +166,11 @@ def compute(
         units_by_building[unit.building_id].append(unit)
 
     # -- de-duplicate the day's new ads ---------------------------------------------------
+    # the grouping's model as the last day's fit of each city left it (market_params)
+    city_params = {
+        city: fitted_params(params, inp.fitted.get(city))
+        for city in {b.city for b in info.values()}
+    }
     new_units: list[NewUnits] = []
     for building_id, ads_today in sorted(today_by_building.items()):
         new = [
@@ -179,7 +188,7 @@ def compute(
             units_by_building[building_id],
             day,
             _first_watched(inp.observed, building_id, start, day),
-            params=params,
+            params=city_params[info[building_id].city] if building_id in info else params,
         )
         new_units.append(NewUnits(building_id, created, links))
         report.units_created += len(created)
@@ -189,6 +198,7 @@ def compute(
     building_rows: list[dict[str, Any]] = []
     unit_updates: list[tuple[UnitState, dict[str, Any]]] = []
     pooled: dict[tuple[str, str, str], dict[str, Any]] = {}
+    fitted: dict[str, list[BuildingDay]] = defaultdict(list)
     for building_id in sorted(info):
         b = info[building_id]
         if building_id not in inp.covered:
@@ -219,7 +229,15 @@ def compute(
             "days_watched": days_between(first_watched[building_id], day) + 1,
         }
         building_rows.append(row)
-        _count(report, row)
+        fitted[b.city].append(
+            BuildingDay(
+                building_id,
+                b.city,
+                [u for u, _ in whole_live],
+                [u for u in units_by_building.get(building_id, []) if u.tenure == "whole"],
+                first_watched[building_id],
+            )
+        )
         subdistrict = b.subdistrict or mode([a.subdistrict for a in ads_today]) or ""
         for area_key in {(b.city, b.district, ""), (b.city, b.district, subdistrict)}:
             acc = pooled.setdefault(area_key, {"rows": [], "whole": [], "shared": []})
@@ -227,8 +245,14 @@ def compute(
             acc["whole"].extend(whole_live)
             acc["shared"].extend(shared_live)
 
+    market_rows = estimate_counts(inp, fitted, building_rows, params)
+    for row in building_rows:
+        if row.get("units") is not None and row["building_id"] in inp.covered:
+            _count(report, row)
+
     return SnapshotResult(
         day=day,
+        market_rows=market_rows,
         report=report,
         first_watched={b: d for b, d in first_watched.items() if d != info[b].first_watched},
         flag_updates=flag_updates,

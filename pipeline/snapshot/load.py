@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from db import market_params as market_sql
 from db import snapshots as snap_sql
 from db import units as unit_sql
 from db.snapshots import BuildingInfo
@@ -44,6 +45,11 @@ class SnapshotInput:
     siblings: list[tuple[int, int, str | None, str | None]] = field(default_factory=list)
     #: building -> the earlier days of the window it had data (its snapshot rows)
     observed: dict[int, set[str]] = field(default_factory=dict)
+    #: building -> (a person's latest count on or before the day, the model's
+    #: (units, low, high) on the count's day or None: counted on the day itself)
+    counts: dict[int, tuple[int, tuple[float, float, float] | None]] = field(default_factory=dict)
+    #: city -> parameter -> value fitted on the last day before (db.market_params)
+    fitted: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def load(db: sqlite_utils.Database, day: str, window_days: int = WINDOW_DAYS) -> SnapshotInput:
@@ -66,4 +72,6 @@ def load(db: sqlite_utils.Database, day: str, window_days: int = WINDOW_DAYS) ->
         units=unit_sql.units_by_id(db, unit_ids),
         siblings=unit_sql.sibling_listings(db, unit_ids, exclude={r.id for r in listings}),
         observed=snap_sql.building_days(db, start, day),
+        counts=market_sql.latest_counts(db, day),
+        fitted=market_sql.latest_city_params(db, day),
     )

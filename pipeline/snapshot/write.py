@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from db import market_params as market_sql
 from db import snapshots as snap_sql
 from db import units as unit_sql
 from pipeline.snapshot.compute import SnapshotResult
@@ -51,3 +52,4 @@ def write(db: sqlite_utils.Database, result: SnapshotResult) -> None:
         )
     unit_sql.update_units(db, [{"id": unit.id, **row} for unit, row in result.unit_updates])
     snap_sql.replace_day(db, day, result.building_rows, result.district_rows)
+    market_sql.replace_day(db, day, result.market_rows)

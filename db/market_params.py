@@ -1,0 +1,58 @@
+"""SQL of the market's fitted parameters (``market_params``) and of the notice-board counts
+the day's estimate is calibrated with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlite_utils
+
+COLUMNS = ("city", "building_id", "date", "parameter", "value", "n")
+
+
+def replace_day(db: sqlite_utils.Database, day: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Replace the parameters fitted on ``day`` (caller holds the transaction)."""
+    db.execute("DELETE FROM market_params WHERE date = ?", [day])
+    if rows:
+        db.conn.executemany(
+            f"INSERT INTO market_params ({', '.join(COLUMNS)}) VALUES "
+            f"({', '.join(':' + c for c in COLUMNS)})",
+            rows,
+        )
+
+
+def latest_city_params(db: sqlite_utils.Database, before: str) -> dict[str, dict[str, float]]:
+    """city -> parameter -> value of the last day before ``before`` with a fit."""
+    out: dict[str, dict[str, float]] = {}
+    for city, parameter, value in db.execute(
+        "SELECT p.city, p.parameter, p.value FROM market_params p "
+        "JOIN (SELECT city, max(date) AS date FROM market_params WHERE date < ? "
+        "AND building_id IS NULL GROUP BY city) last "
+        "ON last.city = p.city AND last.date = p.date WHERE p.building_id IS NULL",
+        [before],
+    ).fetchall():
+        out.setdefault(city, {})[parameter] = value
+    return out
+
+
+def latest_counts(
+    db: sqlite_utils.Database, day: str
+) -> dict[int, tuple[int, tuple[float, float, float] | None]]:
+    """building -> (the latest person's count on or before ``day``, the model's
+    (units, low, high) on that count's day, None when counted on ``day`` itself or the
+    model has no row for it)."""
+    out: dict[int, tuple[int, tuple[float, float, float] | None]] = {}
+    for building_id, date, vacant, units, low, high in db.execute(
+        "SELECT m.building_id, m.date, m.vacant, d.units_model, d.units_model_low, "
+        "d.units_model_high FROM manual_observations m "
+        "JOIN (SELECT building_id, max(date) AS date FROM manual_observations "
+        "WHERE date <= ? GROUP BY building_id) last "
+        "ON last.building_id = m.building_id AND last.date = m.date "
+        "LEFT JOIN building_daily d ON d.building_id = m.building_id AND d.date = m.date "
+        "ORDER BY m.id",
+        [day],
+    ).fetchall():
+        then = None if date == day or units is None else (units, low, high)
+        out[building_id] = (vacant, then)
+    return out

@@ -1,0 +1,167 @@
+"""The day's count of flats per building: the market fitted from the day's ads
+(pipeline.units.estimate), each building's posterior, and a person's count calibrating it.
+
+Pure. Each covered building's row gets
+- ``units_matched``: the live units the de-duplication formed (what ``units`` was before
+  issue 18; the medians are over these units);
+- ``units_model``, ``units_model_low``, ``units_model_high``: the model's posterior mean
+  and 90 % interval from the ads alone;
+- ``units``, ``units_low``, ``units_high``: the same, calibrated by the latest
+  notice-board count of the building (``manual_observations``) when there is one, else
+  equal to the model's; ``calibration`` is the factor applied (null: none).
+
+A count calibrates as a factor on the building's capture probabilities carried forward:
+on the day of the count, ``count / units_model`` says how many flats each ad stands for
+beyond what the model believed; later days multiply the model's posterior by that
+factor. Its uncertainty (the model's interval on the day of the count, the count taken
+as exact) widens the interval: log-normal, the two spreads added in quadrature.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+from pipeline.snapshot.load import SnapshotInput
+from pipeline.units.estimate import (
+    BuildingDay,
+    CityFit,
+    estimate_building,
+    fit_city,
+    fit_crowding,
+    group_logliks,
+    live_ads,
+)
+from pipeline.units.params import MarketParams
+
+#: z of the interval's 5 % / 95 % quantiles (its level, pipeline.units.estimate).
+Z90 = 1.6449
+
+
+def _log_sd(low: float, high: float) -> float:
+    """The log-normal sd a 90 % interval implies."""
+    return (math.log(max(high, 0.5)) - math.log(max(low, 0.5))) / (2 * Z90)
+
+
+def calibrate(
+    units: float, low: float, high: float, count: int, model_then: tuple[float, float, float]
+) -> tuple[float, int, int, float]:
+    """The model's estimate (``units`` in [low, high]) scaled by a person's ``count`` made
+    on a day the model said ``model_then`` = (units, low, high): (units, low, high, factor)."""
+    then, then_low, then_high = model_then
+    factor = count / max(then, 0.5)
+    value = units * factor
+    sd = math.hypot(_log_sd(low, high), _log_sd(then_low, then_high))
+    return (
+        value,
+        math.floor(value * math.exp(-Z90 * sd)),
+        math.ceil(value * math.exp(Z90 * sd)),
+        factor,
+    )
+
+
+def market_rows(fit: CityFit, day: str) -> list[dict[str, Any]]:
+    """The city's fitted parameters as rows of ``market_params``."""
+    rows = [
+        ("calibration_flats", fit.flats, fit.flats),
+        ("ads_per_flat_mean", fit.mean_ads, fit.flats),
+        ("ads_per_flat_var", fit.var_ads, fit.flats),
+        ("ads_per_flat_between_buildings_var", fit.between_var, fit.flats),
+        ("rent_jitter_sd", fit.jitter, fit.jitter_n),
+        ("listing_lag_mean_days", _mean(fit.lags), fit.lags_n),
+        ("repost_rate", fit.repost_rate, fit.ad_days),
+        ("linger_share", fit.linger_share, fit.ended),
+        ("dispersion", fit.dispersion, fit.flats),
+    ]
+    rows += [(f"ads_per_flat_share_{k}", v, fit.flats) for k, v in fit.ads_dist.items()]
+    rows += [(f"listing_lag_share_{k}", v, fit.lags_n) for k, v in fit.lags.items()]
+    return [
+        {
+            "city": fit.city,
+            "building_id": None,
+            "date": day,
+            "parameter": name,
+            "value": round(value, 6),
+            "n": n,
+        }
+        for name, value, n in rows
+    ]
+
+
+def _row(
+    city: str, building_id: int | None, day: str, parameter: str, value: float, n: int
+) -> dict[str, Any]:
+    return {
+        "city": city,
+        "building_id": building_id,
+        "date": day,
+        "parameter": parameter,
+        "value": round(value, 6),
+        "n": n,
+    }
+
+
+def _mean(shares: dict[int, float]) -> float:
+    return sum(k * v for k, v in shares.items())
+
+
+def estimate_counts(
+    inp: SnapshotInput,
+    fitted: dict[str, list[BuildingDay]],
+    building_rows: list[dict[str, Any]],
+    params: MarketParams,
+) -> list[dict[str, Any]]:
+    """Fit each city, estimate each covered building, patch its row; the day's
+    ``market_params`` rows."""
+    rows_by_building = {r["building_id"]: r for r in building_rows}
+    out: list[dict[str, Any]] = []
+    for city, buildings in sorted(fitted.items()):
+        fit, fits = fit_city(city, buildings, inp.day, params)
+        out.extend(market_rows(fit, inp.day))
+        per_building: dict[int, list[tuple[str, float, int]]] = defaultdict(list)
+        everything = [
+            lg
+            for b in buildings
+            for lg in group_logliks(
+                live_ads(b.live, inp.day), fits[b.building_id], fit, inp.day, params
+            )
+        ]
+        crowding = fit_crowding(everything)
+        out.append(
+            _row(city, None, inp.day, "flats_per_lookalike_group", crowding, len(everything))
+        )
+        for b in buildings:
+            row = rows_by_building[b.building_id]
+            bf = fits[b.building_id]
+            est = estimate_building(live_ads(b.live, inp.day), bf, fit, inp.day, params, crowding)
+            row["units_matched"] = row["units"]
+            row["units_model"] = round(est.units)
+            row["units_model_low"] = est.low
+            row["units_model_high"] = est.high
+            units, low, high, factor = float(est.units), est.low, est.high, None
+            count = inp.counts.get(b.building_id)
+            if count is not None:
+                vacant, then = count
+                if then is None:  # counted today
+                    then = (est.units, est.low, est.high)
+                units, low, high, factor = calibrate(units, low, high, vacant, then)
+            row["units"] = round(units)
+            row["units_low"] = min(low, row["units"])
+            row["units_high"] = max(high, row["units"])
+            row["calibration"] = round(factor, 4) if factor is not None else None
+            total = row.get("total_units")
+            row["vacancy_rate"] = round(row["units"] / total, 4) if total else None
+            per_building[b.building_id] = [
+                ("ads_per_flat_mean", bf.mean_ads, bf.flats),
+                ("ads_per_flat_mean_se", bf.mean_se, bf.flats),
+                ("lookalike_groups", est.groups, est.groups),
+                (
+                    "flats_per_lookalike_group",
+                    est.units / est.groups if est.groups else 0.0,
+                    est.groups,
+                ),
+            ]
+        for building_id, values in sorted(per_building.items()):
+            out.extend(_row(city, building_id, inp.day, *v) for v in values)
+    return out

@@ -1,0 +1,488 @@
+"""The market's parameters fitted from the day's own ads, and the number of flats behind them.
+
+Pure: plain values in, plain values out (docs/units-method.md, "The count and its interval").
+
+1. **Calibration.** A live unit that is the only unit of its look-alike group (same
+   building, look and area chain: ``attribute_clusters``) and whose ads are of distinct
+   advertisers is a flat whose ads are unambiguous. Over those flats of a city: how many
+   advertisers show a flat (its distribution and mean), the agencies' rent jitter around
+   a flat (pooled within-flat variance of log rents), and how far a flat's first ads went
+   up apart (listing lags). Per building the mean is shrunk toward the city's by the
+   normal-normal empirical Bayes of Morris (1983): a building with few calibration flats
+   keeps nearly the city's mean.
+2. **Capture–recapture.** Each advertiser ``a`` of a building lists a flat of it with
+   probability ``p_a`` = (the building's mean advertisers per flat) x (``a``'s share of the
+   building's ads): its share of the ads is seen on every flat, not only on calibration
+   flats. In a look-alike group with ``n_a`` ads of advertiser ``a`` (one advertiser never
+   lists one flat twice at once: a site fact) the number of flats ``K`` has the
+   likelihood prod_a Binomial(n_a; K, p_a) — model M_t of capture–recapture (Otis et al.
+   1978), the advertisers as capture occasions — for ``K`` from the fewest flats the
+   ads can be (the busiest advertiser's ads, and the rents: ads further apart than one
+   flat's jitter allows are two flats) to the number of ads (a flat on offer has an ad).
+   The advertisers are not independent given a flat (every flat on offer has at least
+   one), so the product is a composite likelihood, and it is tempered by the ratio of the
+   calibration flats' variance of advertisers per flat to the variance the product
+   implies (the magnitude adjustment of composite likelihoods, Varin, Reid & Firth 2011).
+3. **Posterior.** A flat prior over the allowed ``K`` gives each group's posterior; the
+   groups of a building are independent, so the building's is their convolution, mixed
+   over the uncertainty of the mean advertisers per flat (three-point Gauss–Hermite). The
+   point estimate is its mean, the interval its 5 % and 95 % quantiles.
+
+Nothing here is a value of the project's simulator: every number is fitted, a quantile
+of a stated level, or a prior used only before any data (``PRIOR_*``).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+
+from pipeline.dates import days_between
+from pipeline.units.dedup import attribute_clusters
+from pipeline.units.model import AdState, UnitState
+from pipeline.units.params import DEFAULT_PARAMS, MarketParams
+
+#: The interval's level: a 90 % interval, 5 % left out on each side.
+INTERVAL_TAIL = 0.05
+#: A flat's ads are further apart than this many standard deviations of the agencies'
+#: jitter (in log rent) with a chance under 0.5 % (two normal draws: |Z| > 2.83), so
+#: farther ads are two flats. A definition of "too far", not a fitted value.
+JITTER_WIDTH_SD = 4.0
+#: Ads per flat before any calibration flat was seen (the first day of a new city):
+#: a weak prior, one more than the fewest possible, used only without data.
+PRIOR_MEAN_ADS = 2.0
+PRIOR_JITTER = 0.02
+#: Weight, in calibration flats, of the model's own variance of advertisers per flat in
+#: the tempering of its likelihood: a prior, decisive only with few flats.
+PRIOR_DOF = 2
+#: No advertiser lists a flat with certainty here: a numeric guard (log(1 - p)).
+P_MAX = 0.995
+#: Probability mass below which a posterior's tail is dropped (numeric).
+NEGLIGIBLE = 1e-9
+
+
+@dataclass(slots=True)
+class CityFit:
+    """What the day's ads of one city say about its market."""
+
+    city: str
+    #: calibration flats and the mean, variance and distribution of advertisers per flat
+    flats: int = 0
+    mean_ads: float = PRIOR_MEAN_ADS
+    var_ads: float = PRIOR_MEAN_ADS
+    ads_dist: dict[int, float] = field(default_factory=dict)
+    #: pooled within-flat sd of log rent, and the number of ads beyond a flat's first
+    jitter: float = PRIOR_JITTER
+    jitter_n: int = 0
+    #: shares of a flat's later advertisers going up 0, 1, 2, ... days after its first
+    lags: dict[int, float] = field(default_factory=dict)
+    lags_n: int = 0
+    #: reposts (an advertiser's new id for a flat it showed) per ad-day, and ad-days
+    repost_rate: float = 0.0
+    ad_days: int = 0
+    #: share of let flats (units whose ads all came down) whose advertisers removed them
+    #: more than a day apart, and how many such flats
+    linger_share: float = 0.0
+    ended: int = 0
+    #: between-building variance of the mean advertisers per flat (empirical Bayes)
+    between_var: float = 0.0
+    #: composite likelihood's tempering (variance observed / variance implied)
+    dispersion: float = 1.0
+
+
+@dataclass(slots=True)
+class BuildingFit:
+    building_id: int
+    flats: int
+    mean_ads: float
+    mean_se: float
+    shares: dict[str, float]
+
+
+@dataclass(slots=True)
+class Estimate:
+    """A building's flats on offer: the posterior mean and the 90 % interval."""
+
+    units: float
+    low: int
+    high: int
+    groups: int
+    #: the fitted mean flats per look-alike group (the prior of each group's count)
+    crowding: float = 1.0
+    #: the posterior, as (first K, probabilities from it)
+    posterior: tuple[int, list[float]] = (0, [])
+
+
+def advertiser(ad: AdState) -> str:
+    return ad.agent or f"?{ad.id}"
+
+
+def live_ads(units: list[UnitState], day: str) -> list[AdState]:
+    """The unflagged ads seen today of these live whole-flat units."""
+    return [a for u in units for a in u.ads if a.seen_on(day) and not a.flags]
+
+
+def calibration_flats(units: list[UnitState], day: str, p: MarketParams) -> list[list[AdState]]:
+    """The live units whose look-alike group holds no other unit and whose ads today are
+    of distinct advertisers: flats whose ads can only be one flat's."""
+    ads = live_ads(units, day)
+    unit_of = {a.id: u for u in units for a in u.ads}
+    flats = []
+    for cluster in attribute_clusters(ads, p):
+        owners = {id(unit_of[a.id]) for a in cluster}
+        agents = [advertiser(a) for a in cluster]
+        if len(owners) == 1 and len(set(agents)) == len(agents):
+            flats.append(cluster)
+    return flats
+
+
+def _lags(units: list[UnitState], first_watched: str | None) -> list[int]:
+    """Days each later advertiser of a flat went up after the flat's first ad, over the
+    units that came on the market after watching began (their first ads were seen)."""
+    lags: list[int] = []
+    for unit in units:
+        if unit.outside or first_watched is None:
+            continue
+        first_by_agent: dict[str, str] = {}
+        for a in unit.ads:
+            up = a.created or a.first_seen
+            key = advertiser(a)
+            first_by_agent[key] = min(first_by_agent.get(key, up), up)
+        days = sorted(first_by_agent.values())
+        if len(days) < 2 or days[0] <= first_watched:
+            continue
+        lags.extend(days_between(days[0], d) for d in days[1:])
+    return lags
+
+
+def _reposts(units: list[UnitState], day: str) -> tuple[int, int]:
+    """(reposts, ad-days) in the window: an advertiser's second id for the same unit is a
+    repost; ad-days count the days each ad was seen."""
+    reposts = ad_days = 0
+    for unit in units:
+        per_agent = Counter(advertiser(a) for a in unit.ads)
+        reposts += sum(n - 1 for n in per_agent.values())
+        ad_days += sum(sum(1 for d in a.rents if d <= day) for a in unit.ads)
+    return reposts, ad_days
+
+
+def _ended_spreads(units: list[UnitState], day: str) -> list[int]:
+    """For units whose ads all came down before yesterday, with two or more advertisers:
+    days between the first and the last advertiser's last sighting."""
+    spreads = []
+    for unit in units:
+        last: dict[str, str] = {}
+        for a in unit.ads:
+            seen = a.last_seen_until(day)
+            if seen:
+                key = advertiser(a)
+                last[key] = max(last.get(key, seen), seen)
+        if len(last) < 2 or max(last.values()) >= days_before(day, 1):
+            continue
+        spreads.append(days_between(min(last.values()), max(last.values())))
+    return spreads
+
+
+def days_before(day: str, n: int) -> str:
+    from pipeline.dates import shift_day
+
+    return shift_day(day, -n)
+
+
+@dataclass(slots=True)
+class BuildingDay:
+    """What the fit reads of one building on the day."""
+
+    building_id: int
+    city: str
+    live: list[UnitState]
+    units: list[UnitState]
+    first_watched: str | None
+
+
+def fit_city(
+    city: str, buildings: list[BuildingDay], day: str, p: MarketParams = DEFAULT_PARAMS
+) -> tuple[CityFit, dict[int, BuildingFit]]:
+    """The city's market and each building's (shrunk toward the city's)."""
+    fit = CityFit(city=city)
+    per_building: dict[int, list[int]] = {}
+    counts: list[int] = []
+    squares = 0.0
+    dof = 0
+    lags: list[int] = []
+    reposts = ad_days = 0
+    spreads: list[int] = []
+    for b in buildings:
+        flats = calibration_flats(b.live, day, p)
+        ns = [len(f) for f in flats]
+        per_building[b.building_id] = ns
+        counts.extend(ns)
+        for f in flats:
+            logs = [math.log(r) for a in f if (r := a.rents.get(day))]
+            if len(logs) >= 2:
+                m = statistics.fmean(logs)
+                squares += sum((x - m) ** 2 for x in logs)
+                dof += len(logs) - 1
+        lags.extend(_lags(b.units, b.first_watched))
+        r, d = _reposts(b.units, day)
+        reposts += r
+        ad_days += d
+        spreads.extend(_ended_spreads(b.units, day))
+    if counts:
+        fit.flats = len(counts)
+        fit.mean_ads = statistics.fmean(counts)
+        fit.var_ads = statistics.pvariance(counts) if len(counts) > 1 else fit.mean_ads
+        tally = Counter(counts)
+        fit.ads_dist = {k: tally[k] / len(counts) for k in sorted(tally)}
+    if dof:
+        fit.jitter = math.sqrt(squares / dof)
+        fit.jitter_n = dof
+    if lags:
+        tally = Counter(lags)
+        fit.lags = {k: tally[k] / len(lags) for k in sorted(tally)}
+        fit.lags_n = len(lags)
+    fit.ad_days = ad_days
+    fit.repost_rate = reposts / ad_days if ad_days else 0.0
+    fit.ended = len(spreads)
+    fit.linger_share = sum(s > 1 for s in spreads) / len(spreads) if spreads else 0.0
+
+    fit.between_var = _between_variance(per_building, fit.mean_ads, fit.var_ads)
+    fits = {}
+    implied: list[float] = []
+    for b in buildings:
+        bf = _building_fit(b, per_building[b.building_id], fit, day)
+        fits[b.building_id] = bf
+        implied.extend(
+            [
+                sum(
+                    min(bf.mean_ads * s, P_MAX) * (1 - min(bf.mean_ads * s, P_MAX))
+                    for s in bf.shares.values()
+                )
+            ]
+            * len(per_building[b.building_id])
+        )
+    if implied and statistics.fmean(implied) > 0:
+        # the observed variance, with PRIOR_DOF flats' worth of the implied one (a few
+        # calibration flats alone would make the likelihood as sharp as they happen to be)
+        expected = statistics.fmean(implied)
+        squares = fit.var_ads * fit.flats
+        fit.dispersion = (squares + PRIOR_DOF * expected) / (fit.flats + PRIOR_DOF) / expected
+    return fit, fits
+
+
+def _between_variance(per_building: dict[int, list[int]], mean: float, within: float) -> float:
+    """Method-of-moments variance of the buildings' true means around the city's."""
+    terms = [
+        (statistics.fmean(ns) - mean) ** 2 - within / len(ns) for ns in per_building.values() if ns
+    ]
+    return max(0.0, statistics.fmean(terms)) if len(terms) > 1 else 0.0
+
+
+def _building_fit(b: BuildingDay, ns: list[int], city: CityFit, day: str) -> BuildingFit:
+    within = max(city.var_ads, 1e-6)
+    if ns and city.between_var > 0:
+        precision = len(ns) / within + 1 / city.between_var
+        mean = (sum(ns) / within + city.mean_ads / city.between_var) / precision
+        se = math.sqrt(1 / precision)
+    else:
+        # no calibration flat here, or buildings do not differ: the city's mean
+        mean = city.mean_ads
+        se = math.sqrt(within / city.flats + city.between_var) if city.flats else mean / 2
+    ads = live_ads(b.live, day)
+    tally = Counter(advertiser(a) for a in ads)
+    total = sum(tally.values())
+    shares = {a: n / total for a, n in tally.items()} if total else {}
+    return BuildingFit(b.building_id, len(ns), mean, se, shares)
+
+
+def rent_floor(rents: list[float], jitter: float) -> int:
+    """The fewest flats whose ads, each within JITTER_WIDTH_SD jitters of its flat's
+    others in log rent, cover these rents (greedy interval cover: exact on a line)."""
+    logs = sorted(math.log(r) for r in rents if r)
+    width = JITTER_WIDTH_SD * jitter
+    flats, start = 0, None
+    for x in logs:
+        if start is None or x - start > width:
+            flats += 1
+            start = x
+    return flats
+
+
+def group_loglik(
+    counts: dict[str, int],
+    probs: dict[str, float],
+    floor: int,
+    ads: int,
+    temper: float = 1.0,
+) -> tuple[int, list[float]]:
+    """Log-likelihood of the number of flats ``K`` of one look-alike group, for ``K`` from
+    its fewest possible flats to ``ads``: prod_a Binomial(n_a; K, p_a) over every
+    advertiser of the building (one with no ad here says there are few flats), tempered."""
+    low = max(floor, max(counts.values(), default=0), 1 if ads else 0)
+    if ads <= low:
+        return low, [0.0]
+    logs = []
+    for k in range(low, ads + 1):
+        ll = 0.0
+        for a, p in probs.items():
+            n = counts.get(a, 0)
+            ll += (
+                math.lgamma(k + 1)
+                - math.lgamma(n + 1)
+                - math.lgamma(k - n + 1)
+                + n * math.log(p)
+                + (k - n) * math.log1p(-p)
+            )
+        logs.append(ll / temper)
+    return low, logs
+
+
+def posterior(loglik: tuple[int, list[float]], crowding: float) -> tuple[int, list[float]]:
+    """The group's posterior of ``K`` under a geometric prior of mean ``crowding`` flats per
+    look-alike group (K >= 1)."""
+    low, logs = loglik
+    q = 1 - 1 / max(crowding, 1 + 1e-6)
+    post = [x + (low + i - 1) * math.log(q) for i, x in enumerate(logs)]
+    top = max(post)
+    weights = [math.exp(x - top) for x in post]
+    total = sum(weights)
+    return low, [w / total for w in weights]
+
+
+def _mean(post: tuple[int, list[float]]) -> float:
+    return sum((post[0] + i) * w for i, w in enumerate(post[1]))
+
+
+def fit_crowding(
+    logliks: list[tuple[int, list[float]]], prior: float | None = None, rounds: int = 20
+) -> float:
+    """The mean flats per look-alike group by EM (the prior's mean, re-estimated as the
+    mean of the groups' posterior means until it settles); ``prior``, the city's, counts
+    as one group more (the building's estimate is shrunk toward it)."""
+    if not logliks:
+        return prior or 1.0
+    crowding = prior or statistics.fmean(lg[0] + len(lg[1]) - 1 for lg in logliks)
+    for _ in range(rounds):
+        means = [_mean(posterior(lg, crowding)) for lg in logliks]
+        if prior is not None:
+            means.append(prior)
+        new = max(1.0, statistics.fmean(means))
+        if abs(new - crowding) < 1e-4:
+            break
+        crowding = new
+    return crowding
+
+
+def group_logliks(
+    ads: list[AdState],
+    bf: BuildingFit,
+    city: CityFit,
+    day: str,
+    p: MarketParams = DEFAULT_PARAMS,
+    mean_ads: float | None = None,
+) -> list[tuple[int, list[float]]]:
+    """Each look-alike group's log-likelihood over its number of flats."""
+    mean = bf.mean_ads if mean_ads is None else mean_ads
+    probs = {a: min(mean * s, P_MAX) for a, s in bf.shares.items()}
+    out = []
+    for cluster in attribute_clusters(ads, p):
+        counts = Counter(advertiser(a) for a in cluster)
+        floor = rent_floor([r for a in cluster if (r := a.rents.get(day))], city.jitter)
+        out.append(group_loglik(counts, probs, floor, len(cluster), city.dispersion))
+    return out
+
+
+def _convolve(a: tuple[int, list[float]], b: tuple[int, list[float]]) -> tuple[int, list[float]]:
+    out = [0.0] * (len(a[1]) + len(b[1]) - 1)
+    for i, x in enumerate(a[1]):
+        if x < NEGLIGIBLE:
+            continue
+        for j, y in enumerate(b[1]):
+            out[i + j] += x * y
+    start = a[0] + b[0]
+    # trim negligible tails so that a tower's convolution stays short
+    lo = 0
+    while lo < len(out) - 1 and out[lo] < NEGLIGIBLE:
+        lo += 1
+    hi = len(out)
+    while hi > lo + 1 and out[hi - 1] < NEGLIGIBLE:
+        hi -= 1
+    return start + lo, out[lo:hi]
+
+
+def _quantile(post: tuple[int, list[float]], q: float) -> int:
+    acc = 0.0
+    for i, w in enumerate(post[1]):
+        acc += w
+        if acc >= q - 1e-12:
+            return post[0] + i
+    return post[0] + len(post[1]) - 1
+
+
+def estimate_building(
+    ads: list[AdState],
+    bf: BuildingFit,
+    city: CityFit,
+    day: str,
+    p: MarketParams = DEFAULT_PARAMS,
+    city_crowding: float | None = None,
+) -> Estimate:
+    """The posterior of a building's flats on offer from its live ads of the day."""
+    logliks = group_logliks(ads, bf, city, day, p)
+    crowding = fit_crowding(logliks, city_crowding)
+    # the mean advertisers per flat is itself estimated: mix over it (Gauss–Hermite)
+    nodes = [(-math.sqrt(3.0), 1 / 6), (0.0, 2 / 3), (math.sqrt(3.0), 1 / 6)]
+    mixture: dict[int, float] = defaultdict(float)
+    for z, weight in nodes:
+        mean = max(1.0, bf.mean_ads + z * bf.mean_se)
+        node = logliks if z == 0.0 else group_logliks(ads, bf, city, day, p, mean)
+        total: tuple[int, list[float]] = (0, [1.0])
+        for lg in node:
+            total = _convolve(total, posterior(lg, crowding))
+        for i, w in enumerate(total[1]):
+            mixture[total[0] + i] += weight * w
+    first = min(mixture) if mixture else 0
+    dist = [mixture.get(k, 0.0) for k in range(first, (max(mixture) if mixture else 0) + 1)]
+    post = (first, dist)
+    return Estimate(
+        units=_mean(post),
+        low=_quantile(post, INTERVAL_TAIL),
+        high=_quantile(post, 1 - INTERVAL_TAIL),
+        groups=len(logliks),
+        crowding=crowding,
+        posterior=post,
+    )
+
+
+def fitted_params(base: MarketParams, values: dict[str, float] | None) -> MarketParams:
+    """The grouping's parameters as a day's fit of the city left them
+    (``market_params`` rows: parameter -> value); ``base`` where the fit has no data."""
+    if not values:
+        return base
+    changes: dict[str, object] = {}
+    flats = values.get("calibration_flats", 0)
+    shares = sorted(
+        (int(k.rsplit("_", 1)[1]), v)
+        for k, v in values.items()
+        if k.startswith("ads_per_flat_share_") and v > 0
+    )
+    if flats and shares:
+        changes["ads_per_flat"] = tuple(shares)
+        changes["mean_ads_per_flat"] = values["ads_per_flat_mean"]
+        # a count never seen among n flats: at most about 1 / (n + 1) (rule of succession)
+        changes["tail_share"] = 1 / (flats + 1)
+    if values.get("rent_jitter_sd"):
+        changes["rent_sigma"] = values["rent_jitter_sd"]
+        changes["rent_margin"] = JITTER_WIDTH_SD * values["rent_jitter_sd"]
+    lags = sorted(
+        (int(k.rsplit("_", 1)[1]), v)
+        for k, v in values.items()
+        if k.startswith("listing_lag_share_") and v > 0
+    )
+    if lags:
+        changes["listing_lag"] = tuple(lags)
+    if values.get("repost_rate"):
+        changes["repost_rate"] = values["repost_rate"]
+    return replace(base, **changes)  # type: ignore[arg-type]
