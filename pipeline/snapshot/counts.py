@@ -30,6 +30,7 @@ from pipeline.units.estimate import (
     estimate_building,
     fit_city,
     fit_crowding,
+    fit_matched_errors,
     group_logliks,
     live_ads,
 )
@@ -120,21 +121,32 @@ def estimate_counts(
         fit, fits = fit_city(city, buildings, inp.day, params)
         out.extend(market_rows(fit, inp.day))
         per_building: dict[int, list[tuple[str, float, int]]] = defaultdict(list)
+        unit_of = {a.id: id(u) for b in buildings for u in b.live for a in u.ads}
         everything = [
-            lg
+            g
             for b in buildings
-            for lg in group_logliks(
-                live_ads(b.live, inp.day), fits[b.building_id], fit, inp.day, params
+            for g in group_logliks(
+                live_ads(b.live, inp.day), fits[b.building_id], fit, inp.day, params, None, unit_of
             )
         ]
         crowding = fit_crowding(everything)
+        errors = fit_matched_errors(everything, crowding)
         out.append(
             _row(city, None, inp.day, "flats_per_lookalike_group", crowding, len(everything))
         )
+        for matched, err in errors.items():
+            out.append(
+                _row(city, None, inp.day, f"matched_{matched}_units_bias", err.bias, err.groups)
+            )
+            out.append(
+                _row(city, None, inp.day, f"matched_{matched}_units_var", err.var, err.groups)
+            )
         for b in buildings:
             row = rows_by_building[b.building_id]
             bf = fits[b.building_id]
-            est = estimate_building(live_ads(b.live, inp.day), bf, fit, inp.day, params, crowding)
+            est = estimate_building(
+                live_ads(b.live, inp.day), bf, fit, inp.day, params, crowding, errors, unit_of
+            )
             row["units_matched"] = row["units"]
             row["units_model"] = round(est.units)
             row["units_model_low"] = est.low

@@ -35,6 +35,7 @@ of a stated level, or a prior used only before any data (``PRIOR_*``).
 from __future__ import annotations
 
 import math
+import os
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
@@ -46,6 +47,8 @@ from pipeline.units.params import DEFAULT_PARAMS, MarketParams
 
 #: The interval's level: a 90 % interval, 5 % left out on each side.
 INTERVAL_TAIL = 0.05
+#: z of the normal interval's 5 % and 95 % quantiles.
+Z_INTERVAL = 1.6449
 #: A flat's ads are further apart than this many standard deviations of the agencies'
 #: jitter (in log rent) with a chance under 0.5 % (two normal draws: |Z| > 2.83), so
 #: farther ads are two flats. A definition of "too far", not a fitted value.
@@ -57,6 +60,12 @@ PRIOR_JITTER = 0.02
 #: Weight, in calibration flats, of the model's own variance of advertisers per flat in
 #: the tempering of its likelihood: a prior, decisive only with few flats.
 PRIOR_DOF = 2
+#: A number of matched units needs this many groups in the city that day for its own
+#: prior (a definition of enough data for an EM fit of two moments).
+MIN_CLASS = 30
+#: Least variance of the de-duplication's error in a group, in flats squared: a numeric
+#: guard (a moment estimate can come out at zero or below).
+VAR_FLOOR = 0.01
 #: No advertiser lists a flat with certainty here: a numeric guard (log(1 - p)).
 P_MAX = 0.995
 #: Probability mass below which a posterior's tail is dropped (numeric).
@@ -111,8 +120,8 @@ class Estimate:
     groups: int
     #: the fitted mean flats per look-alike group (the prior of each group's count)
     crowding: float = 1.0
-    #: the posterior, as (first K, probabilities from it)
-    posterior: tuple[int, list[float]] = (0, [])
+    #: the posterior's standard deviation
+    sd: float = 0.0
 
 
 def advertiser(ad: AdState) -> str:
@@ -339,33 +348,59 @@ def group_loglik(
     return low, logs
 
 
-def posterior(loglik: tuple[int, list[float]], crowding: float) -> tuple[int, list[float]]:
-    """The group's posterior of ``K`` under a geometric prior of mean ``crowding`` flats per
-    look-alike group (K >= 1)."""
-    low, logs = loglik
-    q = 1 - 1 / max(crowding, 1 + 1e-6)
-    post = [x + (low + i - 1) * math.log(q) for i, x in enumerate(logs)]
+@dataclass(slots=True)
+class Group:
+    """One look-alike group of a building's live ads: the log-likelihood of its number of
+    flats from ``low`` on, and how many units the de-duplication made of it."""
+
+    low: int
+    logs: list[float]
+    matched: int
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """The prior of a group's number of flats: a normal of ``mean`` and ``sd`` (fitted
+    per number of matched units), or, when ``sd`` is None, a geometric of mean ``mean``
+    from 1 (the building's crowding)."""
+
+    mean: float
+    sd: float | None = None
+
+    def log(self, k: int) -> float:
+        if self.sd is None:
+            q = 1 - 1 / max(self.mean, 1 + 1e-6)
+            return (k - 1) * math.log(q)
+        return -0.5 * ((k - self.mean) / self.sd) ** 2
+
+
+def posterior(group: Group, prior: Prior) -> tuple[int, list[float]]:
+    """The group's posterior of ``K``."""
+    post = [x + prior.log(group.low + i) for i, x in enumerate(group.logs)]
     top = max(post)
     weights = [math.exp(x - top) for x in post]
     total = sum(weights)
-    return low, [w / total for w in weights]
+    return group.low, [w / total for w in weights]
 
 
 def _mean(post: tuple[int, list[float]]) -> float:
     return sum((post[0] + i) * w for i, w in enumerate(post[1]))
 
 
-def fit_crowding(
-    logliks: list[tuple[int, list[float]]], prior: float | None = None, rounds: int = 20
-) -> float:
-    """The mean flats per look-alike group by EM (the prior's mean, re-estimated as the
-    mean of the groups' posterior means until it settles); ``prior``, the city's, counts
-    as one group more (the building's estimate is shrunk toward it)."""
-    if not logliks:
+def _var(post: tuple[int, list[float]]) -> float:
+    m = _mean(post)
+    return sum((post[0] + i - m) ** 2 * w for i, w in enumerate(post[1]))
+
+
+def fit_crowding(groups: list[Group], prior: float | None = None, rounds: int = 20) -> float:
+    """The mean flats per look-alike group by EM (the geometric prior's mean, re-estimated
+    as the mean of the groups' posterior means until it settles); ``prior``, the city's,
+    counts as one group more (the building's estimate is shrunk toward it)."""
+    if not groups:
         return prior or 1.0
-    crowding = prior or statistics.fmean(lg[0] + len(lg[1]) - 1 for lg in logliks)
+    crowding = prior or statistics.fmean(g.low + len(g.logs) - 1 for g in groups)
     for _ in range(rounds):
-        means = [_mean(posterior(lg, crowding)) for lg in logliks]
+        means = [_mean(posterior(g, Prior(crowding))) for g in groups]
         if prior is not None:
             means.append(prior)
         new = max(1.0, statistics.fmean(means))
@@ -375,6 +410,49 @@ def fit_crowding(
     return crowding
 
 
+@dataclass(frozen=True, slots=True)
+class MatchedError:
+    """How far the de-duplication's units of a group stand from its flats, for groups of
+    one number of units: the mean and variance of (units - flats), estimated by moments
+    against the count model's posterior (Fay & Herriot 1979: the variance of the
+    differences less the posteriors' own)."""
+
+    bias: float
+    var: float
+    groups: int
+
+
+def fit_matched_errors(groups: list[Group], crowding: float) -> dict[int, MatchedError]:
+    """Per number of units made of a group, seen in at least MIN_CLASS groups of the city."""
+    by_matched: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for g in groups:
+        post = posterior(g, Prior(crowding))
+        by_matched[g.matched].append((_mean(post), _var(post)))
+    out = {}
+    for matched, pairs in sorted(by_matched.items()):
+        if len(pairs) < MIN_CLASS:
+            continue
+        diffs = [matched - m for m, _ in pairs]
+        bias = statistics.fmean(diffs)
+        var = statistics.pvariance(diffs) - statistics.fmean(v for _, v in pairs)
+        out[matched] = MatchedError(bias, max(var, VAR_FLOOR), len(pairs))
+    return out
+
+
+def combine(group: Group, crowding: float, errors: dict[int, MatchedError]) -> tuple[float, float]:
+    """A group's flats (mean, variance): the count model's posterior, weighed with the
+    de-duplication's units (less their bias) by the inverse of each one's variance."""
+    post = posterior(group, Prior(crowding))
+    mean, var = _mean(post), _var(post)
+    err = errors.get(group.matched)
+    if err is None or var <= 0:
+        return mean, var
+    precision = 1 / var + 1 / err.var
+    value = (mean / var + (group.matched - err.bias) / err.var) / precision
+    low, high = group.low, group.low + len(group.logs) - 1
+    return min(max(value, low), high), 1 / precision
+
+
 def group_logliks(
     ads: list[AdState],
     bf: BuildingFit,
@@ -382,15 +460,25 @@ def group_logliks(
     day: str,
     p: MarketParams = DEFAULT_PARAMS,
     mean_ads: float | None = None,
-) -> list[tuple[int, list[float]]]:
-    """Each look-alike group's log-likelihood over its number of flats."""
+    unit_of: dict[int, int] | None = None,
+) -> list[Group]:
+    """Each look-alike group's log-likelihood over its number of flats, and its number of
+    units (``unit_of``: ad id -> unit)."""
     mean = bf.mean_ads if mean_ads is None else mean_ads
     probs = {a: min(mean * s, P_MAX) for a, s in bf.shares.items()}
+    unit_of = unit_of or {}
     out = []
     for cluster in attribute_clusters(ads, p):
         counts = Counter(advertiser(a) for a in cluster)
         floor = rent_floor([r for a in cluster if (r := a.rents.get(day))], city.jitter)
-        out.append(group_loglik(counts, probs, floor, len(cluster), city.dispersion))
+        low, logs = group_loglik(counts, probs, floor, len(cluster), city.dispersion)
+        matched = len({unit_of.get(a.id, -a.id) for a in cluster})
+        out.append(Group(low, logs, matched))
+        if os.environ.get("DUMP") and mean_ads is None:
+            import json
+
+            with open(os.environ["DUMP"], "a") as fh:
+                fh.write(json.dumps([day, [a.id for a in cluster], floor, 0]) + "\n")
     return out
 
 
@@ -428,31 +516,34 @@ def estimate_building(
     day: str,
     p: MarketParams = DEFAULT_PARAMS,
     city_crowding: float | None = None,
+    errors: dict[int, MatchedError] | None = None,
+    unit_of: dict[int, int] | None = None,
 ) -> Estimate:
-    """The posterior of a building's flats on offer from its live ads of the day."""
-    logliks = group_logliks(ads, bf, city, day, p)
-    crowding = fit_crowding(logliks, city_crowding)
-    # the mean advertisers per flat is itself estimated: mix over it (Gauss–Hermite)
+    """A building's flats on offer from its live ads of the day: the sum over its groups,
+    with its variance; mixed over the uncertainty of the mean advertisers per flat
+    (three-point Gauss–Hermite; law of total variance). The interval is the normal one."""
+    errors = errors or {}
+    groups = group_logliks(ads, bf, city, day, p, unit_of=unit_of)
+    crowding = fit_crowding(groups, city_crowding)
     nodes = [(-math.sqrt(3.0), 1 / 6), (0.0, 2 / 3), (math.sqrt(3.0), 1 / 6)]
-    mixture: dict[int, float] = defaultdict(float)
+    totals: list[tuple[float, float, float]] = []
     for z, weight in nodes:
-        mean = max(1.0, bf.mean_ads + z * bf.mean_se)
-        node = logliks if z == 0.0 else group_logliks(ads, bf, city, day, p, mean)
-        total: tuple[int, list[float]] = (0, [1.0])
-        for lg in node:
-            total = _convolve(total, posterior(lg, crowding))
-        for i, w in enumerate(total[1]):
-            mixture[total[0] + i] += weight * w
-    first = min(mixture) if mixture else 0
-    dist = [mixture.get(k, 0.0) for k in range(first, (max(mixture) if mixture else 0) + 1)]
-    post = (first, dist)
+        mean_ads = max(1.0, bf.mean_ads + z * bf.mean_se)
+        node = groups if z == 0.0 else group_logliks(ads, bf, city, day, p, mean_ads, unit_of)
+        parts = [combine(g, crowding, errors) for g in node]
+        totals.append((weight, sum(m for m, _ in parts), sum(v for _, v in parts)))
+    mean = sum(w * t for w, t, _ in totals)
+    var = sum(w * (v + (t - mean) ** 2) for w, t, v in totals)
+    sd = math.sqrt(var)
+    fewest = sum(g.low for g in groups)
+    most = sum(g.low + len(g.logs) - 1 for g in groups)
     return Estimate(
-        units=_mean(post),
-        low=_quantile(post, INTERVAL_TAIL),
-        high=_quantile(post, 1 - INTERVAL_TAIL),
-        groups=len(logliks),
+        units=mean,
+        low=max(fewest, math.floor(mean - Z_INTERVAL * sd)),
+        high=min(most, math.ceil(mean + Z_INTERVAL * sd)),
+        groups=len(groups),
         crowding=crowding,
-        posterior=post,
+        sd=sd,
     )
 
 
