@@ -147,9 +147,11 @@ def calibration_flats(units: list[UnitState], day: str, p: MarketParams) -> list
     return flats
 
 
-def _lags(units: list[UnitState], first_watched: str | None) -> list[int]:
+def _lags(units: list[UnitState], first_watched: str | None, day: str, horizon: int) -> list[int]:
     """Days each later advertiser of a flat went up after the flat's first ad, over the
-    units that came on the market after watching began (their first ads were seen)."""
+    units that came on the market after watching began (their first ads were seen) and
+    at least ``horizon`` days before ``day`` (a younger flat's later ads may not be up
+    yet: counting it would favour short lags)."""
     lags: list[int] = []
     for unit in units:
         if unit.outside or first_watched is None:
@@ -160,9 +162,11 @@ def _lags(units: list[UnitState], first_watched: str | None) -> list[int]:
             key = advertiser(a)
             first_by_agent[key] = min(first_by_agent.get(key, up), up)
         days = sorted(first_by_agent.values())
-        if len(days) < 2 or days[0] <= first_watched:
+        if days[0] <= first_watched or days_between(days[0], day) < horizon:
             continue
-        lags.extend(days_between(days[0], d) for d in days[1:])
+        lags.extend(
+            days_between(days[0], d) for d in days[1:] if days_between(days[0], d) <= horizon
+        )
     return lags
 
 
@@ -234,7 +238,7 @@ def fit_city(
                 m = statistics.fmean(logs)
                 squares += sum((x - m) ** 2 for x in logs)
                 dof += len(logs) - 1
-        lags.extend(_lags(b.units, b.first_watched))
+        lags.extend(_lags(b.units, b.first_watched, day, p.join_days))
         r, d = _reposts(b.units, day)
         reposts += r
         ad_days += d
@@ -356,6 +360,8 @@ class Group:
     low: int
     logs: list[float]
     matched: int
+    ads: int = 1
+    ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +374,8 @@ class Prior:
     sd: float | None = None
 
     def log(self, k: int) -> float:
+        if os.environ.get("JEFF"):
+            return -math.log(k)
         if self.sd is None:
             q = 1 - 1 / max(self.mean, 1 + 1e-6)
             return (k - 1) * math.log(q)
@@ -413,7 +421,8 @@ def fit_crowding(groups: list[Group], prior: float | None = None, rounds: int = 
 @dataclass(frozen=True, slots=True)
 class MatchedError:
     """How far the de-duplication's units of a group stand from its flats, for groups of
-    one number of units: the mean and variance of (units - flats), estimated by moments
+    one number of units: the mean of (units - flats), and its variance per ad of the
+    group, estimated by moments
     against the count model's posterior (Fay & Herriot 1979: the variance of the
     differences less the posteriors' own)."""
 
@@ -423,19 +432,21 @@ class MatchedError:
 
 
 def fit_matched_errors(groups: list[Group], crowding: float) -> dict[int, MatchedError]:
-    """Per number of units made of a group, seen in at least MIN_CLASS groups of the city."""
-    by_matched: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    """Per number of units made of a group, seen in at least MIN_CLASS groups of the city.
+    The error's spread grows with the group: its variance is per ad of the group
+    (a tower's look-alike group of 40 ads is merged more than a building's pair)."""
+    by_matched: dict[int, list[tuple[float, float, int]]] = defaultdict(list)
     for g in groups:
         post = posterior(g, Prior(crowding))
-        by_matched[g.matched].append((_mean(post), _var(post)))
+        by_matched[g.matched].append((_mean(post), _var(post), g.ads))
     out = {}
-    for matched, pairs in sorted(by_matched.items()):
-        if len(pairs) < MIN_CLASS:
+    for matched, rows in sorted(by_matched.items()):
+        if len(rows) < MIN_CLASS:
             continue
-        diffs = [matched - m for m, _ in pairs]
-        bias = statistics.fmean(diffs)
-        var = statistics.pvariance(diffs) - statistics.fmean(v for _, v in pairs)
-        out[matched] = MatchedError(bias, max(var, VAR_FLOOR), len(pairs))
+        ads = sum(n for _, _, n in rows)
+        bias = statistics.fmean(matched - m for m, _, _ in rows)
+        var = sum((matched - m - bias) ** 2 - v for m, v, _ in rows) / ads
+        out[matched] = MatchedError(bias, max(var, VAR_FLOOR), len(rows))
     return out
 
 
@@ -447,8 +458,9 @@ def combine(group: Group, crowding: float, errors: dict[int, MatchedError]) -> t
     err = errors.get(group.matched)
     if err is None or var <= 0:
         return mean, var
-    precision = 1 / var + 1 / err.var
-    value = (mean / var + (group.matched - err.bias) / err.var) / precision
+    err_var = err.var * group.ads
+    precision = 1 / var + 1 / err_var
+    value = (mean / var + (group.matched - err.bias) / err_var) / precision
     low, high = group.low, group.low + len(group.logs) - 1
     return min(max(value, low), high), 1 / precision
 
@@ -473,7 +485,7 @@ def group_logliks(
         floor = rent_floor([r for a in cluster if (r := a.rents.get(day))], city.jitter)
         low, logs = group_loglik(counts, probs, floor, len(cluster), city.dispersion)
         matched = len({unit_of.get(a.id, -a.id) for a in cluster})
-        out.append(Group(low, logs, matched))
+        out.append(Group(low, logs, matched, len(cluster), [a.id for a in cluster]))
         if os.environ.get("DUMP") and mean_ads is None:
             import json
 
@@ -531,6 +543,28 @@ def estimate_building(
         mean_ads = max(1.0, bf.mean_ads + z * bf.mean_se)
         node = groups if z == 0.0 else group_logliks(ads, bf, city, day, p, mean_ads, unit_of)
         parts = [combine(g, crowding, errors) for g in node]
+        if os.environ.get("DUMP2") and z == 0.0 and len(ads) > 60:
+            import json
+
+            with open(os.environ["DUMP2"], "a") as fh:
+                for g, part in zip(node, parts):
+                    flat = posterior(g, Prior(1e9))
+                    geo = posterior(g, Prior(crowding))
+                    fh.write(
+                        json.dumps(
+                            [
+                                day,
+                                g.ids,
+                                g.matched,
+                                g.low,
+                                _mean(flat),
+                                _mean(geo),
+                                part[0],
+                                crowding,
+                            ]
+                        )
+                        + "\n"
+                    )
         totals.append((weight, sum(m for m, _ in parts), sum(v for _, v in parts)))
     mean = sum(w * t for w, t, _ in totals)
     var = sum(w * (v + (t - mean) ** 2) for w, t, v in totals)
@@ -550,7 +584,7 @@ def estimate_building(
 def fitted_params(base: MarketParams, values: dict[str, float] | None) -> MarketParams:
     """The grouping's parameters as a day's fit of the city left them
     (``market_params`` rows: parameter -> value); ``base`` where the fit has no data."""
-    if not values:
+    if not values or os.environ.get("NOFIT"):
         return base
     changes: dict[str, object] = {}
     flats = values.get("calibration_flats", 0)
@@ -576,4 +610,6 @@ def fitted_params(base: MarketParams, values: dict[str, float] | None) -> Market
         changes["listing_lag"] = tuple(lags)
     if values.get("repost_rate"):
         changes["repost_rate"] = values["repost_rate"]
+    for k in os.environ.get("SKIP", "").split(","):
+        changes.pop(k, None)
     return replace(base, **changes)  # type: ignore[arg-type]
