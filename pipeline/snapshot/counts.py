@@ -73,6 +73,7 @@ def market_rows(fit: CityFit, day: str) -> list[dict[str, Any]]:
         ("listing_lag_mean_days", _mean(fit.lags), fit.lags_n),
         ("repost_rate", fit.repost_rate, fit.ad_days),
         ("linger_share", fit.linger_share, fit.ended),
+        ("price_cut_max", fit.cut_max, fit.cuts),
         ("dispersion", fit.dispersion, fit.flats),
     ]
     rows += [(f"ads_per_flat_share_{k}", v, fit.flats) for k, v in fit.ads_dist.items()]

@@ -95,6 +95,9 @@ class CityFit:
     #: more than a day apart, and how many such flats
     linger_share: float = 0.0
     ended: int = 0
+    #: the 95th percentile of the price cuts seen on ads (a landlord's cut), and how many
+    cut_max: float = 0.0
+    cuts: int = 0
     #: between-building variance of the mean advertisers per flat (empirical Bayes)
     between_var: float = 0.0
     #: composite likelihood's tempering (variance observed / variance implied)
@@ -181,6 +184,20 @@ def _reposts(units: list[UnitState], day: str) -> tuple[int, int]:
     return reposts, ad_days
 
 
+def _cuts(units: list[UnitState], day: str, cut_min: float) -> list[float]:
+    """Every price cut seen in the window on an ad: 1 - new rent / the previous sighting's."""
+    cuts = []
+    for unit in units:
+        for a in unit.ads:
+            rents = [a.rents[d] for d in sorted(a.rents) if d <= day and a.rents[d]]
+            cuts.extend(
+                1 - new / old
+                for old, new in zip(rents, rents[1:], strict=False)
+                if old and new and new < old * (1 - cut_min)
+            )
+    return cuts
+
+
 def _ended_spreads(units: list[UnitState], day: str) -> list[int]:
     """For units whose ads all came down before yesterday, with two or more advertisers:
     days between the first and the last advertiser's last sighting."""
@@ -227,6 +244,7 @@ def fit_city(
     lags: list[int] = []
     reposts = ad_days = 0
     spreads: list[int] = []
+    cuts: list[float] = []
     for b in buildings:
         flats = calibration_flats(b.live, day, p)
         ns = [len(f) for f in flats]
@@ -243,6 +261,7 @@ def fit_city(
         reposts += r
         ad_days += d
         spreads.extend(_ended_spreads(b.units, day))
+        cuts.extend(_cuts(b.units, day, p.cut_min))
     if counts:
         fit.flats = len(counts)
         fit.mean_ads = statistics.fmean(counts)
@@ -256,6 +275,10 @@ def fit_city(
         tally = Counter(lags)
         fit.lags = {k: tally[k] / len(lags) for k in sorted(tally)}
         fit.lags_n = len(lags)
+    if cuts:
+        cuts.sort()
+        fit.cut_max = cuts[min(len(cuts) - 1, math.ceil(0.95 * len(cuts)) - 1)]
+        fit.cuts = len(cuts)
     fit.ad_days = ad_days
     fit.repost_rate = reposts / ad_days if ad_days else 0.0
     fit.ended = len(spreads)
@@ -608,6 +631,8 @@ def fitted_params(base: MarketParams, values: dict[str, float] | None) -> Market
     )
     if lags:
         changes["listing_lag"] = tuple(lags)
+    if values.get("price_cut_max"):
+        changes["repost_cut_max"] = values["price_cut_max"]
     if values.get("repost_rate"):
         changes["repost_rate"] = values["repost_rate"]
     for k in os.environ.get("SKIP", "").split(","):
