@@ -76,6 +76,11 @@ def market_rows(fit: CityFit, day: str) -> list[dict[str, Any]]:
         ("price_cut_max", fit.cut_max, fit.cuts),
         ("dispersion", fit.dispersion, fit.flats),
     ]
+    if fit.join_days is not None:
+        rows += [
+            ("join_days", fit.join_days, fit.jitter_n),
+            ("join_days_n", fit.jitter_n, fit.jitter_n),
+        ]
     rows += [(f"ads_per_flat_share_{k}", v, fit.flats) for k, v in fit.ads_dist.items()]
     rows += [(f"listing_lag_share_{k}", v, fit.lags_n) for k, v in fit.lags.items()]
     return [

@@ -35,7 +35,6 @@ of a stated level, or a prior used only before any data (``PRIOR_*``).
 from __future__ import annotations
 
 import math
-import os
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
@@ -66,6 +65,16 @@ MIN_CLASS = 30
 #: Least variance of the de-duplication's error in a group, in flats squared: a numeric
 #: guard (a moment estimate can come out at zero or below).
 VAR_FLOOR = 0.01
+#: Pairs of look-alike ads needed before their robust jitter replaces the calibration
+#: flats' (a definition of enough data for a median).
+MIN_PAIRS = 30
+#: A flat's ads go up within the days that hold this share of the pairs' lags (the rest:
+#: reposts, and pairs of two flats).
+LAG_QUANTILE = 0.9
+#: The de-duplication's rent tolerances in jitters (sd of an ad's log rent around its
+#: flat's): all of a flat's ads within JITTER_WIDTH_SD of one another, each within
+#: RENT_TOL_SD of the unit's median (uniform jitter of half-width j spans 2j = 3.46 sd).
+RENT_TOL_SD = 3.5
 #: No advertiser lists a flat with certainty here: a numeric guard (log(1 - p)).
 P_MAX = 0.995
 #: Probability mass below which a posterior's tail is dropped (numeric).
@@ -85,6 +94,8 @@ class CityFit:
     #: pooled within-flat sd of log rent, and the number of ads beyond a flat's first
     jitter: float = PRIOR_JITTER
     jitter_n: int = 0
+    #: days within which a flat's ads go up: LAG_QUANTILE of the pairs' lags
+    join_days: int | None = None
     #: shares of a flat's later advertisers going up 0, 1, 2, ... days after its first
     lags: dict[int, float] = field(default_factory=dict)
     lags_n: int = 0
@@ -136,16 +147,27 @@ def live_ads(units: list[UnitState], day: str) -> list[AdState]:
     return [a for u in units for a in u.ads if a.seen_on(day) and not a.flags]
 
 
-def calibration_flats(units: list[UnitState], day: str, p: MarketParams) -> list[list[AdState]]:
-    """The live units whose look-alike group holds no other unit and whose ads today are
-    of distinct advertisers: flats whose ads can only be one flat's."""
+def calibration_flats(
+    units: list[UnitState], day: str, p: MarketParams, width: float | None = None
+) -> list[list[AdState]]:
+    """Look-alike groups whose ads can be one flat's: of distinct advertisers, and within
+    ``width`` of one another in log rent (one flat's jitter; without ``width``: the groups
+    the de-duplication made one unit of). Chosen by their rents and advertisers, not by
+    the units, so that a flat the de-duplication split (more often one with many ads)
+    does not leave the sample."""
     ads = live_ads(units, day)
     unit_of = {a.id: u for u in units for a in u.ads}
     flats = []
     for cluster in attribute_clusters(ads, p):
-        owners = {id(unit_of[a.id]) for a in cluster}
         agents = [advertiser(a) for a in cluster]
-        if len(owners) == 1 and len(set(agents)) == len(agents):
+        if len(set(agents)) != len(agents):
+            continue
+        if width is None:
+            if len({id(unit_of[a.id]) for a in cluster}) == 1:
+                flats.append(cluster)
+            continue
+        logs = [math.log(r) for a in cluster if (r := a.rents.get(day))]
+        if logs and max(logs) - min(logs) <= width:
             flats.append(cluster)
     return flats
 
@@ -171,6 +193,63 @@ def _lags(units: list[UnitState], first_watched: str | None, day: str, horizon: 
             days_between(days[0], d) for d in days[1:] if days_between(days[0], d) <= horizon
         )
     return lags
+
+
+def pairs(
+    ads: list[AdState], day: str, p: MarketParams, since: str | None = None
+) -> list[tuple[float, int | None]]:
+    """(log-rent difference, days between going up) of the look-alike groups of exactly two
+    ads, by two advertisers: mostly one flat's two ads, seen apart from any grouping (the
+    de-duplication's tolerances do not truncate them); a share are two flats, which the
+    robust estimates below shrug off."""
+    out = []
+    for cluster in attribute_clusters(ads, p):
+        if len(cluster) != 2 or advertiser(cluster[0]) == advertiser(cluster[1]):
+            continue
+        a, b = cluster
+        ra, rb = a.rents.get(day), b.rents.get(day)
+        if not ra or not rb:
+            continue
+        up_a, up_b = a.created or a.first_seen, b.created or b.first_seen
+        # the lag only of flats put up after watching began (an ad up before may be a repost)
+        fresh = since is not None and min(up_a, up_b) > since
+        lag = abs(days_between(up_a, up_b)) if fresh else None
+        out.append((abs(math.log(ra / rb)), lag))
+    return out
+
+
+def robust_jitter(diffs: list[float], rounds: int = 50) -> float:
+    """The sd of one ad's log rent around its flat's, from pairs' absolute log-rent
+    differences: a two-part mixture of half-normals fitted by EM, the narrow part one
+    flat's two ads (difference sd: sqrt(2) jitters), the wide part two flats of one plan.
+    Starts from the median (0.6745 sqrt(2) jitters for one flat's pairs)."""
+    narrow = max(statistics.median(diffs) / 0.6745, 1e-4)
+    wide = max(3 * narrow, max(diffs))
+    share = 0.5
+
+    def density(x: float, sd: float) -> float:
+        return math.exp(-0.5 * (x / sd) ** 2) / sd
+
+    for _ in range(rounds):
+        resp = []
+        for x in diffs:
+            a, b = share * density(x, narrow), (1 - share) * density(x, wide)
+            resp.append(a / (a + b) if a + b > 0 else 1.0)
+        total = sum(resp)
+        if total <= 0 or total >= len(diffs):
+            break
+        share = total / len(diffs)
+        narrow = max(
+            math.sqrt(sum(r * x * x for r, x in zip(resp, diffs, strict=True)) / total), 1e-4
+        )
+        wide = max(
+            math.sqrt(
+                sum((1 - r) * x * x for r, x in zip(resp, diffs, strict=True))
+                / (len(diffs) - total)
+            ),
+            narrow,
+        )
+    return narrow / math.sqrt(2)
 
 
 def _reposts(units: list[UnitState], day: str) -> tuple[int, int]:
@@ -245,11 +324,22 @@ def fit_city(
     reposts = ad_days = 0
     spreads: list[int] = []
     cuts: list[float] = []
+    pair_list: list[tuple[float, int | None]] = []
     for b in buildings:
-        flats = calibration_flats(b.live, day, p)
+        pair_list.extend(pairs(live_ads(b.live, day), day, p, b.first_watched))
+    width = (
+        JITTER_WIDTH_SD * robust_jitter([d for d, _ in pair_list])
+        if len(pair_list) >= MIN_PAIRS
+        else None
+    )
+    candidates: list[tuple[list[AdState], dict[str, float]]] = []
+    for b in buildings:
+        flats = calibration_flats(b.live, day, p, width)
         ns = [len(f) for f in flats]
         per_building[b.building_id] = ns
         counts.extend(ns)
+        shares = _shares(live_ads(b.live, day))
+        candidates.extend((f, shares) for f in flats)
         for f in flats:
             logs = [math.log(r) for a in f if (r := a.rents.get(day))]
             if len(logs) >= 2:
@@ -263,17 +353,33 @@ def fit_city(
         spreads.extend(_ended_spreads(b.units, day))
         cuts.extend(_cuts(b.units, day, p.cut_min))
     if counts:
+        weights = one_flat_weights(candidates) if width is not None else [1.0] * len(counts)
+        total = sum(weights)
         fit.flats = len(counts)
-        fit.mean_ads = statistics.fmean(counts)
-        fit.var_ads = statistics.pvariance(counts) if len(counts) > 1 else fit.mean_ads
-        tally = Counter(counts)
-        fit.ads_dist = {k: tally[k] / len(counts) for k in sorted(tally)}
-    if dof:
+        fit.mean_ads = sum(w * n for w, n in zip(weights, counts, strict=True)) / total
+        fit.var_ads = (
+            sum(w * (n - fit.mean_ads) ** 2 for w, n in zip(weights, counts, strict=True)) / total
+            if len(counts) > 1
+            else fit.mean_ads
+        )
+        tally: dict[int, float] = defaultdict(float)
+        for w, n in zip(weights, counts, strict=True):
+            tally[n] += w / total
+        fit.ads_dist = dict(sorted(tally.items()))
+    if len(pair_list) >= MIN_PAIRS:
+        fit.jitter = robust_jitter([d for d, _ in pair_list])
+        fit.jitter_n = len(pair_list)
+        fresh = sorted(lag for _, lag in pair_list if lag is not None)
+        if len(fresh) >= MIN_PAIRS:
+            fit.join_days = fresh[math.ceil(LAG_QUANTILE * len(fresh)) - 1]
+            lags = [lag for lag in fresh if lag <= fit.join_days]
+            fit.lags_n = len(fresh)
+    elif dof:
         fit.jitter = math.sqrt(squares / dof)
         fit.jitter_n = dof
     if lags:
-        tally = Counter(lags)
-        fit.lags = {k: tally[k] / len(lags) for k in sorted(tally)}
+        lag_tally = Counter(lags)
+        fit.lags = {k: lag_tally[k] / len(lags) for k in sorted(lag_tally)}
         fit.lags_n = len(lags)
     if cuts:
         cuts.sort()
@@ -308,6 +414,42 @@ def fit_city(
     return fit, fits
 
 
+def _shares(ads: list[AdState]) -> dict[str, float]:
+    """Each advertiser's share of these ads."""
+    tally = Counter(advertiser(a) for a in ads)
+    total = sum(tally.values())
+    return {a: n / total for a, n in tally.items()} if total else {}
+
+
+def one_flat_weights(
+    candidates: list[tuple[list[AdState], dict[str, float]]], rounds: int = 20
+) -> list[float]:
+    """Each candidate group's chance of being one flat, by EM: given the mean advertisers
+    per flat, the capture–recapture likelihood of K = 1 against K = 2..ads (a flat prior),
+    and the mean re-estimated over the groups weighted by that chance. A group of two
+    look-alike flats close in rent would otherwise count as one flat with twice the ads."""
+    counts = [len(f) for f, _ in candidates]
+    weights = [1.0] * len(candidates)
+    mean = statistics.fmean(counts)
+    for _ in range(rounds):
+        new_weights = []
+        for flat, shares in candidates:
+            probs = {a: min(mean * s, P_MAX) for a, s in shares.items()}
+            low, logs = group_loglik(Counter(advertiser(a) for a in flat), probs, 1, len(flat))
+            top = max(logs)
+            ws = [math.exp(x - top) for x in logs]
+            new_weights.append(ws[0] / sum(ws) if low == 1 else 0.0)
+        total = sum(new_weights)
+        if total <= 0:
+            break
+        new_mean = sum(w * n for w, n in zip(new_weights, counts, strict=True)) / total
+        weights = new_weights
+        if abs(new_mean - mean) < 1e-4:
+            break
+        mean = new_mean
+    return weights
+
+
 def _between_variance(per_building: dict[int, list[int]], mean: float, within: float) -> float:
     """Method-of-moments variance of the buildings' true means around the city's."""
     terms = [
@@ -326,10 +468,7 @@ def _building_fit(b: BuildingDay, ns: list[int], city: CityFit, day: str) -> Bui
         # no calibration flat here, or buildings do not differ: the city's mean
         mean = city.mean_ads
         se = math.sqrt(within / city.flats + city.between_var) if city.flats else mean / 2
-    ads = live_ads(b.live, day)
-    tally = Counter(advertiser(a) for a in ads)
-    total = sum(tally.values())
-    shares = {a: n / total for a, n in tally.items()} if total else {}
+    shares = _shares(live_ads(b.live, day))
     return BuildingFit(b.building_id, len(ns), mean, se, shares)
 
 
@@ -397,8 +536,6 @@ class Prior:
     sd: float | None = None
 
     def log(self, k: int) -> float:
-        if os.environ.get("JEFF"):
-            return -math.log(k)
         if self.sd is None:
             q = 1 - 1 / max(self.mean, 1 + 1e-6)
             return (k - 1) * math.log(q)
@@ -473,19 +610,24 @@ def fit_matched_errors(groups: list[Group], crowding: float) -> dict[int, Matche
     return out
 
 
-def combine(group: Group, crowding: float, errors: dict[int, MatchedError]) -> tuple[float, float]:
-    """A group's flats (mean, variance): the count model's posterior, weighed with the
-    de-duplication's units (less their bias) by the inverse of each one's variance."""
+def combine(
+    group: Group, crowding: float, errors: dict[int, MatchedError]
+) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
+    """A group's flats as (mean, variance): the count model's posterior weighed with the
+    de-duplication's units (less their bias) by the inverse of each one's variance; then
+    the two it weighed: the count model's, and the units' (the count model's where the
+    units' error is not known)."""
     post = posterior(group, Prior(crowding))
     mean, var = _mean(post), _var(post)
     err = errors.get(group.matched)
     if err is None or var <= 0:
-        return mean, var
+        return (mean, var), (mean, var), (mean, var)
     err_var = err.var * group.ads
     precision = 1 / var + 1 / err_var
-    value = (mean / var + (group.matched - err.bias) / err_var) / precision
+    matched = group.matched - err.bias
+    value = (mean / var + matched / err_var) / precision
     low, high = group.low, group.low + len(group.logs) - 1
-    return min(max(value, low), high), 1 / precision
+    return (min(max(value, low), high), 1 / precision), (mean, var), (matched, err_var)
 
 
 def group_logliks(
@@ -509,11 +651,6 @@ def group_logliks(
         low, logs = group_loglik(counts, probs, floor, len(cluster), city.dispersion)
         matched = len({unit_of.get(a.id, -a.id) for a in cluster})
         out.append(Group(low, logs, matched, len(cluster), [a.id for a in cluster]))
-        if os.environ.get("DUMP") and mean_ads is None:
-            import json
-
-            with open(os.environ["DUMP"], "a") as fh:
-                fh.write(json.dumps([day, [a.id for a in cluster], floor, 0]) + "\n")
     return out
 
 
@@ -566,29 +703,16 @@ def estimate_building(
         mean_ads = max(1.0, bf.mean_ads + z * bf.mean_se)
         node = groups if z == 0.0 else group_logliks(ads, bf, city, day, p, mean_ads, unit_of)
         parts = [combine(g, crowding, errors) for g in node]
-        if os.environ.get("DUMP2") and z == 0.0 and len(ads) > 60:
-            import json
-
-            with open(os.environ["DUMP2"], "a") as fh:
-                for g, part in zip(node, parts):
-                    flat = posterior(g, Prior(1e9))
-                    geo = posterior(g, Prior(crowding))
-                    fh.write(
-                        json.dumps(
-                            [
-                                day,
-                                g.ids,
-                                g.matched,
-                                g.low,
-                                _mean(flat),
-                                _mean(geo),
-                                part[0],
-                                crowding,
-                            ]
-                        )
-                        + "\n"
-                    )
-        totals.append((weight, sum(m for m, _ in parts), sum(v for _, v in parts)))
+        # model averaging (Buckland, Burnham & Augustin 1997): the spread between the
+        # combined total and the two it weighs counts in its variance, with their weights
+        both, count, matched = (
+            (sum(x[i][0] for x in parts), sum(x[i][1] for x in parts)) for i in range(3)
+        )
+        spread = 0.0
+        if count[1] > 0 and matched[1] > 0:
+            w = (1 / count[1]) / (1 / count[1] + 1 / matched[1])
+            spread = w * (count[0] - both[0]) ** 2 + (1 - w) * (matched[0] - both[0]) ** 2
+        totals.append((weight, both[0], both[1] + spread))
     mean = sum(w * t for w, t, _ in totals)
     var = sum(w * (v + (t - mean) ** 2) for w, t, v in totals)
     sd = math.sqrt(var)
@@ -607,7 +731,7 @@ def estimate_building(
 def fitted_params(base: MarketParams, values: dict[str, float] | None) -> MarketParams:
     """The grouping's parameters as a day's fit of the city left them
     (``market_params`` rows: parameter -> value); ``base`` where the fit has no data."""
-    if not values or os.environ.get("NOFIT"):
+    if not values:
         return base
     changes: dict[str, object] = {}
     flats = values.get("calibration_flats", 0)
@@ -622,8 +746,13 @@ def fitted_params(base: MarketParams, values: dict[str, float] | None) -> Market
         # a count never seen among n flats: at most about 1 / (n + 1) (rule of succession)
         changes["tail_share"] = 1 / (flats + 1)
     if values.get("rent_jitter_sd"):
-        changes["rent_sigma"] = values["rent_jitter_sd"]
-        changes["rent_margin"] = JITTER_WIDTH_SD * values["rent_jitter_sd"]
+        sigma = values["rent_jitter_sd"]
+        changes["rent_sigma"] = sigma
+        changes["rent_margin"] = JITTER_WIDTH_SD * sigma
+        changes["rent_span"] = math.expm1(JITTER_WIDTH_SD * sigma)
+        changes["rent_tol"] = math.expm1(RENT_TOL_SD * sigma)
+    if values.get("join_days") is not None and values.get("join_days_n"):
+        changes["join_days"] = int(values["join_days"])
     lags = sorted(
         (int(k.rsplit("_", 1)[1]), v)
         for k, v in values.items()
@@ -635,6 +764,4 @@ def fitted_params(base: MarketParams, values: dict[str, float] | None) -> Market
         changes["repost_cut_max"] = values["price_cut_max"]
     if values.get("repost_rate"):
         changes["repost_rate"] = values["repost_rate"]
-    for k in os.environ.get("SKIP", "").split(","):
-        changes.pop(k, None)
     return replace(base, **changes)  # type: ignore[arg-type]

@@ -181,10 +181,11 @@ class MarketParams:
         f"of one flat's ads, 4 jitters (pipeline.units.estimate.JITTER_WIDTH_SD); {FIT_NOTE}",
     )
     density_scale: float = _param(
-        1.0,
-        "definition",
-        "density of look-alike flats on the rent axis, unscaled (it was 0.5, fitted on the "
-        "simulator's first days: docs/units-history.md)",
+        0.5,
+        "sim",
+        "density of look-alike flats on the rent axis, scaled so that the grouping's "
+        "expected number of flats matched the simulator's first days (unscaled, 1.0, "
+        f"scores worse there: docs/units-history.md); {SIM_NOTE}",
     )
     max_group: int = _param(6, "budget", "most ads one flat is searched with")
     search_budget: int = _param(100_000, "budget", "most candidate groups and search states")
