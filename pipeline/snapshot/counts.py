@@ -63,7 +63,7 @@ def calibrate(
 
 
 def market_rows(fit: CityFit, day: str) -> list[dict[str, Any]]:
-    """The city's fitted parameters as rows of ``market_params``."""
+    """The city's fitted parameters as rows of ``market_params`` (those with data)."""
     rows = [
         ("calibration_flats", fit.flats, fit.flats),
         ("ads_per_flat_mean", fit.mean_ads, fit.flats),
@@ -93,6 +93,7 @@ def market_rows(fit: CityFit, day: str) -> list[dict[str, Any]]:
             "n": n,
         }
         for name, value, n in rows
+        if n
     ]
 
 

@@ -374,7 +374,7 @@ def fit_city(
             fit.join_days = fresh[math.ceil(LAG_QUANTILE * len(fresh)) - 1]
             lags = [lag for lag in fresh if lag <= fit.join_days]
             fit.lags_n = len(fresh)
-    elif dof:
+    elif dof >= MIN_PAIRS:
         fit.jitter = math.sqrt(squares / dof)
         fit.jitter_n = dof
     if lags:
@@ -740,7 +740,7 @@ def fitted_params(base: MarketParams, values: dict[str, float] | None) -> Market
         for k, v in values.items()
         if k.startswith("ads_per_flat_share_") and v > 0
     )
-    if flats and shares:
+    if flats >= MIN_PAIRS and shares:
         changes["ads_per_flat"] = tuple(shares)
         changes["mean_ads_per_flat"] = values["ads_per_flat_mean"]
         # a count never seen among n flats: at most about 1 / (n + 1) (rule of succession)
