@@ -91,7 +91,7 @@ def test_a_count_is_stored_read_back_and_carried_to_later_days(market):
         r["parameter"]
         for r in market.db.query("SELECT parameter FROM market_params WHERE building_id IS NULL")
     }
-    assert {"flats_per_lookalike_group", "repost_rate", "dispersion"} <= params
+    assert {"flats_per_lookalike_group", "repost_rate"} <= params
     per_building = market.db.execute(
         "SELECT count(*) FROM market_params WHERE building_id = ?", [building_id]
     ).fetchone()[0]
