@@ -276,6 +276,10 @@ select d.date, 'estimate (listings)' as series, d.units as count
 from building_daily d join buildings b on b.id = d.building_id
 where d.units is not null [[ and b.name = :building ]]
 union all
+select d.date, 'estimate without the count' as series, d.units_model as count
+from building_daily d join buildings b on b.id = d.building_id
+where d.calibration is not null [[ and b.name = :building ]]
+union all
 select m.date, 'notice board (counted)' as series, m.vacant as count
 from manual_observations m join buildings b on b.id = m.building_id
 where m.vacant is not null [[ and b.name = :building ]]

@@ -10,9 +10,9 @@ from typing import Any
 
 _MEASURES = {
     "listings": "Live ads seen that day (every site, promoted ads included, repeats counted once per ad).",
-    "units": "Estimated distinct empty flats that day: ads for the same flat merged. Blank: no data that day (a failed or blocked scrape), which is not zero.",
-    "units_low": "Low end of the empty-units estimate: only ads certainly for different flats counted apart.",
-    "units_high": "High end of the empty-units estimate: ads counted apart unless certainly the same flat.",
+    "units": "Estimated distinct empty flats that day: ads for the same flat counted once (the count model fitted from the day's ads; calibrated by a person's count where there is one). Blank: no data that day (a failed or blocked scrape), which is not zero.",
+    "units_low": "Low end of the 90 % interval of the empty flats (per building: its 5 % quantile; per area: the sum over its buildings).",
+    "units_high": "High end of the 90 % interval of the empty flats (per building: its 95 % quantile; per area: the sum over its buildings).",
     "rooms": "Rooms in shared flats (合租) on offer that day.",
     "median_rent": "Median asking rent of whole flats (整租), 元/月.",
     "p25_rent": "25th percentile of asking rents of whole flats, 元/月.",
@@ -233,6 +233,24 @@ TABLES: dict[str, dict[str, Any]] = {
             **_MEASURES,
             "total_units": "Flats in the building (from the registry), where known.",
             "days_watched": "Days the building has been watched, this day included (1 on its first day). The first weeks carry the larger error: flats already on offer when watching began are told apart from one day's ads.",
+            "units_matched": "Live units the de-duplication formed (ads grouped into flats); the medians are over these. What units counted before the count model.",
+            "units_model": "Empty flats by the count model from the ads alone, before any person's count: the posterior mean.",
+            "units_model_low": "5 % quantile of the count model's posterior, from the ads alone.",
+            "units_model_high": "95 % quantile of the count model's posterior, from the ads alone.",
+            "calibration": "Factor a person's latest count (manual_observations, on this day or before) applied to the model: the count over the model's estimate on the count's day. Blank: no count.",
+        },
+    },
+    "market_params": {
+        "description": "What the units model believed each day: the market's parameters fitted from that day's ads, per city (building blank) and per building. parameter names: ads_per_flat_mean, ads_per_flat_share_K, rent_jitter_sd, listing_lag_share_D, join_days, repost_rate, linger_share, price_cut_max, flats_per_lookalike_group, matched_U_units_bias/var, dispersion, ads_per_flat_mean_se.",
+        "sort_desc": "date",
+        "facets": ["parameter", "city"],
+        "columns": {
+            "city": "City code.",
+            "building_id": "Building, or blank for the city.",
+            "date": "Day fitted (Asia/Shanghai).",
+            "parameter": "Parameter name (docs/units-method.md, The count and its interval).",
+            "value": "Fitted value.",
+            "n": "How many observations it rests on (calibration flats, pairs of ads, ad-days, groups).",
         },
     },
     "district_daily": {
