@@ -523,7 +523,7 @@ def m019_runs_suspect_values(db: sqlite_utils.Database) -> None:
 def m009_market_params(db: sqlite_utils.Database) -> None:
     # The market's parameters the snapshot fitted from each day's ads, per city (building_id
     # NULL) and per building: what the units model believed on each day (issue 18).
-    db["market_params"].create(
+    db.table("market_params").create(
         {
             "city": str,
             "building_id": int,
@@ -534,8 +534,8 @@ def m009_market_params(db: sqlite_utils.Database) -> None:
         },
         foreign_keys=[("building_id", "buildings", "id")],
     )
-    db["market_params"].create_index(["date", "city"])
-    db["market_params"].create_index(["building_id", "parameter", "date"])
+    db.table("market_params").create_index(["date", "city"])
+    db.table("market_params").create_index(["building_id", "parameter", "date"])
 
 
 @migration
@@ -551,4 +551,4 @@ def m010_building_daily_model(db: sqlite_utils.Database) -> None:
         ("units_model_high", int),
         ("calibration", float),
     ):
-        db["building_daily"].add_column(column, kind)
+        db.table("building_daily").add_column(column, kind)

@@ -265,7 +265,7 @@ def _reposts(units: list[UnitState], day: str) -> tuple[int, int]:
 
 def _cuts(units: list[UnitState], day: str, cut_min: float) -> list[float]:
     """Every price cut seen in the window on an ad: 1 - new rent / the previous sighting's."""
-    cuts = []
+    cuts: list[float] = []
     for unit in units:
         for a in unit.ads:
             rents = [a.rents[d] for d in sorted(a.rents) if d <= day and a.rents[d]]
