@@ -352,6 +352,7 @@ def fit_city(
         ad_days += d
         spreads.extend(_ended_spreads(b.units, day))
         cuts.extend(_cuts(b.units, day, p.cut_min))
+    weights: list[float] = []
     if counts:
         weights = one_flat_weights(candidates) if width is not None else [1.0] * len(counts)
         total = sum(weights)
@@ -390,11 +391,19 @@ def fit_city(
     fit.ended = len(spreads)
     fit.linger_share = sum(s > 1 for s in spreads) / len(spreads) if spreads else 0.0
 
-    fit.between_var = _between_variance(per_building, fit.mean_ads, fit.var_ads)
+    # each building's calibration flats as (advertisers, weight of being one flat)
+    weighted: dict[int, list[tuple[int, float]]] = {}
+    at = 0
+    for b in buildings:
+        ns = per_building[b.building_id]
+        ws = weights[at : at + len(ns)] if counts else []
+        weighted[b.building_id] = list(zip(ns, ws, strict=True))
+        at += len(ns)
+    fit.between_var = _between_variance(weighted, fit.mean_ads, fit.var_ads)
     fits = {}
     implied: list[float] = []
     for b in buildings:
-        bf = _building_fit(b, per_building[b.building_id], fit, day)
+        bf = _building_fit(b, weighted[b.building_id], fit, day)
         fits[b.building_id] = bf
         implied.extend(
             [
@@ -450,26 +459,40 @@ def one_flat_weights(
     return weights
 
 
-def _between_variance(per_building: dict[int, list[int]], mean: float, within: float) -> float:
-    """Method-of-moments variance of the buildings' true means around the city's."""
-    terms = [
-        (statistics.fmean(ns) - mean) ** 2 - within / len(ns) for ns in per_building.values() if ns
-    ]
-    return max(0.0, statistics.fmean(terms)) if len(terms) > 1 else 0.0
+def _between_variance(
+    per_building: dict[int, list[tuple[int, float]]], mean: float, within: float
+) -> float:
+    """Method-of-moments variance of the buildings' true means around the city's, each
+    building weighted by its calibration flats' weight (a building of one or two flats
+    says little about how far its mean is from the city's)."""
+    terms = []
+    for flats in per_building.values():
+        weight = sum(w for _, w in flats)
+        if weight > 0:
+            own = sum(n * w for n, w in flats) / weight
+            terms.append((weight, (own - mean) ** 2 - within / weight))
+    if len(terms) < 2:
+        return 0.0
+    return max(0.0, sum(w * t for w, t in terms) / sum(w for w, _ in terms))
 
 
-def _building_fit(b: BuildingDay, ns: list[int], city: CityFit, day: str) -> BuildingFit:
+def _building_fit(
+    b: BuildingDay, flats: list[tuple[int, float]], city: CityFit, day: str
+) -> BuildingFit:
     within = max(city.var_ads, 1e-6)
-    if ns and city.between_var > 0:
-        precision = len(ns) / within + 1 / city.between_var
-        mean = (sum(ns) / within + city.mean_ads / city.between_var) / precision
+    weight = sum(w for _, w in flats)
+    if weight > 0 and city.between_var > 0:
+        precision = weight / within + 1 / city.between_var
+        mean = (
+            sum(n * w for n, w in flats) / within + city.mean_ads / city.between_var
+        ) / precision
         se = math.sqrt(1 / precision)
     else:
         # no calibration flat here, or buildings do not differ: the city's mean
         mean = city.mean_ads
         se = math.sqrt(within / city.flats + city.between_var) if city.flats else mean / 2
     shares = _shares(live_ads(b.live, day))
-    return BuildingFit(b.building_id, len(ns), mean, se, shares)
+    return BuildingFit(b.building_id, len(flats), mean, se, shares)
 
 
 def rent_floor(rents: list[float], jitter: float) -> int:
