@@ -406,7 +406,12 @@ def fit_city(
         bf = _building_fit(b, weighted[b.building_id], fit, day)
         fits[b.building_id] = bf
         implied.extend(
-            [sum(_variance(_capture(bf.mean_ads * s)) for s in bf.shares.values())]
+            [
+                sum(
+                    min(bf.mean_ads * s, P_MAX) * (1 - min(bf.mean_ads * s, P_MAX))
+                    for s in bf.shares.values()
+                )
+            ]
             * len(per_building[b.building_id])
         )
     if implied and statistics.fmean(implied) > 0:
@@ -416,17 +421,6 @@ def fit_city(
         squares = fit.var_ads * fit.flats
         fit.dispersion = (squares + PRIOR_DOF * expected) / (fit.flats + PRIOR_DOF) / expected
     return fit, fits
-
-
-def _capture(rate: float) -> float:
-    """An advertiser's expected ads on a flat: below 1 a capture probability (kept off 1
-    by P_MAX), from 1 a Poisson rate (group_loglik)."""
-    return rate if rate >= 1 else min(rate, P_MAX)
-
-
-def _variance(capture: float) -> float:
-    """The variance of one advertiser's ads on a flat: binomial below 1, Poisson from 1."""
-    return capture if capture >= 1 else capture * (1 - capture)
 
 
 def _shares(ads: list[AdState]) -> dict[str, float]:
@@ -449,7 +443,7 @@ def one_flat_weights(
     for _ in range(rounds):
         new_weights = []
         for flat, shares in candidates:
-            probs = {a: _capture(mean * s) for a, s in shares.items()}
+            probs = {a: min(mean * s, P_MAX) for a, s in shares.items()}
             low, logs = group_loglik(Counter(advertiser(a) for a in flat), probs, 1, len(flat))
             top = max(logs)
             ws = [math.exp(x - top) for x in logs]
@@ -523,13 +517,8 @@ def group_loglik(
 ) -> tuple[int, list[float]]:
     """Log-likelihood of the number of flats ``K`` of one look-alike group, for ``K`` from
     its fewest possible flats to ``ads``: prod_a Binomial(n_a; K, p_a) over every
-    advertiser of the building (one with no ad here says there are few flats), tempered.
-
-    An advertiser expected on a flat more than once (p_a >= 1: several stores showing
-    only one brand name, so one name may list a flat twice) counts as Poisson(K p_a) and
-    sets no least number of flats."""
-    single = {a: n for a, n in counts.items() if probs.get(a, 0.0) < 1}
-    low = max(floor, max(single.values(), default=0), 1 if ads else 0)
+    advertiser of the building (one with no ad here says there are few flats), tempered."""
+    low = max(floor, max(counts.values(), default=0), 1 if ads else 0)
     if ads <= low:
         return low, [0.0]
     logs = []
@@ -537,9 +526,6 @@ def group_loglik(
         ll = 0.0
         for a, p in probs.items():
             n = counts.get(a, 0)
-            if p >= 1:
-                ll += n * math.log(k * p) - k * p - math.lgamma(n + 1)
-                continue
             ll += (
                 math.lgamma(k + 1)
                 - math.lgamma(n + 1)
@@ -679,7 +665,7 @@ def group_logliks(
     """Each look-alike group's log-likelihood over its number of flats, and its number of
     units (``unit_of``: ad id -> unit)."""
     mean = bf.mean_ads if mean_ads is None else mean_ads
-    probs = {a: _capture(mean * s) for a, s in bf.shares.items()}
+    probs = {a: min(mean * s, P_MAX) for a, s in bf.shares.items()}
     unit_of = unit_of or {}
     out = []
     for cluster in attribute_clusters(ads, p):
