@@ -22,7 +22,7 @@ from db import open_db, privacy
 from db.pages import CODEC, decompress_body
 from tests.cli_helpers import run_cli
 from tests.lianjia_site import Card, list_page
-from tests.realpages import REAL_FIXTURES
+from tests.realpages import REAL_FIXTURES, real_path
 
 needs_real = pytest.mark.skipif(REAL_FIXTURES is None, reason="RENTWATCH_REAL_FIXTURES not set")
 
@@ -327,9 +327,8 @@ def test_a_number_inside_an_id_a_url_or_a_longer_number_is_kept():
         ), text
 
 
-@needs_real
 def test_every_real_page_scrubbed_keeps_no_number_or_name_and_is_scrubbed_once_for_all():
-    pages = sorted(REAL_FIXTURES.rglob("*.html"))
+    pages = sorted(real_path("lianjia").parent.rglob("*.html"))  # skips without the pages
     assert len(pages) >= 15
     found: set[str] = set()
     for path in pages:
