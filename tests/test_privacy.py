@@ -22,9 +22,7 @@ from db import open_db, privacy
 from db.pages import CODEC, decompress_body
 from tests.cli_helpers import run_cli
 from tests.lianjia_site import Card, list_page
-from tests.realpages import REAL_FIXTURES, real_path
-
-needs_real = pytest.mark.skipif(REAL_FIXTURES is None, reason="RENTWATCH_REAL_FIXTURES not set")
+from tests.realpages import real_dir, real_path
 
 #: In the saved 安居客 小区 page: a property-office mobile, two brokers' mobiles, and the
 #: names of five brokers (answers, expert reviews, the main broker).
@@ -85,7 +83,6 @@ def by_city(folder: Path) -> dict[str | None, list[Path]]:
     return pages
 
 
-@needs_real
 def test_real_pages_are_archived_without_phones_or_names_and_reparse_gives_the_same_records(
     tmp_path,
 ):
@@ -94,7 +91,7 @@ def test_real_pages_are_archived_without_phones_or_names_and_reparse_gives_the_s
         # Some are rejected (安居客 小区 and captcha pages): archived all the same. Pages that
         # name no city's host (Ziroom's www and detail pages) get the city their file names,
         # so that they are archived (and their agents' names looked for) too.
-        for city, pages in by_city(REAL_FIXTURES / folder).items():
+        for city, pages in by_city(real_dir(folder)).items():
             given = ["--city", city] if city else []
             run_cli("ingest", *pages, "--source", source, *given, "--as-of", "2024-10-24",
                     db_path=db_path)  # fmt: skip
@@ -119,11 +116,10 @@ def test_real_pages_are_archived_without_phones_or_names_and_reparse_gives_the_s
     assert after == before
 
 
-@needs_real
 def test_a_migration_scrubs_bodies_archived_before(tmp_path):
     db_path = tmp_path / "old.db"
     open_db(db_path).close()
-    page = (REAL_FIXTURES / "anjuke" / "anjuke_community_detail_wh_2024-10.html").read_bytes()
+    page = real_path("anjuke/anjuke_community_detail_wh_2024-10.html").read_bytes()
     gbk = "<p>经纪人：赵宏亮 电话 159 9748 6373</p>".encode("gbk")
     conn = sqlite3.connect(db_path)
     with conn:  # an archive as an older rentwatch wrote it: bodies as they came
