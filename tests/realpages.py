@@ -40,6 +40,18 @@ def real_path(relative: str) -> Path:
     return path
 
 
+def real_dir(relative: str = "") -> Path:
+    """A folder of real saved pages (the whole set by default), skipping the calling test
+    when the pages are absent, as real_path does."""
+    import pytest
+
+    if not REAL_FIXTURES.is_dir():
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(f"{MISSING} ({REQUIRE_ENV} is set)", pytrace=False)
+        pytest.skip(MISSING)
+    return REAL_FIXTURES / relative
+
+
 def real_page(relative: str) -> bytes:
     """Bytes of a real saved page (see real_path)."""
     return real_path(relative).read_bytes()

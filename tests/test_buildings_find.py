@@ -7,17 +7,15 @@ import json
 import pytest
 
 from tests.cli_helpers import rows, run_cli
-from tests.realpages import REAL_FIXTURES
+from tests.realpages import real_path
 
-HZ_PAGE = REAL_FIXTURES / "lianjia" / "beike_zufang_list_hz_2019-09_localized.html"
+HZ_PAGE = "lianjia/beike_zufang_list_hz_2019-09_localized.html"
 
 
 @pytest.fixture
 def stored(tmp_path, db_path):
-    if not HZ_PAGE.exists():
-        pytest.skip(f"real fixture {HZ_PAGE} missing; set RENTWATCH_REAL_FIXTURES")
     result = run_cli(
-        "ingest", HZ_PAGE, "--source", "beike", "--city", "hz", "--as-of", "2019-09-23",
+        "ingest", real_path(HZ_PAGE), "--source", "beike", "--city", "hz", "--as-of", "2019-09-23",
         db_path=db_path,
     )  # fmt: skip
     assert result.exit_code == 0, result.output

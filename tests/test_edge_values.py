@@ -12,7 +12,7 @@ import pytest
 from scrapers.registry import get_source
 from tests.cli_helpers import rows, run_cli, scrape_local
 from tests.lianjia_site import Card, LocalSite, list_page
-from tests.realpages import REAL_FIXTURES, real_path
+from tests.realpages import real_dir, real_path
 
 DAY = "2026-10-01"
 
@@ -138,7 +138,7 @@ def test_no_name_on_the_real_saved_pages_is_called_mojibake():
     names = 0
     for folder, source_name in sources.items():
         source = get_source(source_name)
-        for path in sorted((REAL_FIXTURES / folder).glob("*.htm*")):
+        for path in sorted(real_dir(folder).glob("*.htm*")):
             body, url = path.read_bytes(), path.resolve().as_uri()
             try:
                 records = source.parse_list(body, url).records

@@ -22,10 +22,10 @@ import pytest
 from db import open_db
 from tests.cli_helpers import rows, run_cli
 from tests.lianjia_site import Card, LocalSite, paginate
-from tests.realpages import REAL_FIXTURES, REPO_ROOT
+from tests.realpages import REPO_ROOT, real_path
 
 DAY = "2026-11-20"
-GOOD_PAGE = REAL_FIXTURES / "lianjia" / "beike_zufang_list_sz_2020-03.html"
+GOOD_PAGE_NAME = "lianjia/beike_zufang_list_sz_2020-03.html"
 
 
 def rentwatch(
@@ -219,7 +219,10 @@ def test_a_file_that_is_not_sqlite_is_refused_in_one_line(tmp_path):
 
 
 def test_a_database_from_a_newer_rentwatch_is_refused(db_path):
-    assert run_cli("ingest", GOOD_PAGE, "--source", "beike", db_path=db_path).exit_code == 0
+    assert (
+        run_cli("ingest", real_path(GOOD_PAGE_NAME), "--source", "beike", db_path=db_path).exit_code
+        == 0
+    )
     with sqlite3.connect(db_path) as conn:
         conn.execute(
             "INSERT INTO _migrations (name, applied_at) VALUES ('m999_from_the_future', '2030-01-01')"
@@ -232,7 +235,9 @@ def test_a_database_from_a_newer_rentwatch_is_refused(db_path):
 
 def test_a_read_only_database_is_one_line_and_keeps_what_was_stored(tmp_path):
     db = tmp_path / "r.db"
-    assert run_cli("ingest", GOOD_PAGE, "--source", "beike", db_path=db).exit_code == 0
+    assert (
+        run_cli("ingest", real_path(GOOD_PAGE_NAME), "--source", "beike", db_path=db).exit_code == 0
+    )
     if os.geteuid() == 0:
         if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", db]).returncode:
             pytest.skip("root ignores file modes and chattr is not available here")
@@ -242,7 +247,9 @@ def test_a_read_only_database_is_one_line_and_keeps_what_was_stored(tmp_path):
         tmp_path.chmod(0o555)
         undo = None
     try:
-        out = rentwatch("ingest", GOOD_PAGE, "--source", "beike", "--as-of", DAY, "--db", db)
+        out = rentwatch(
+            "ingest", real_path(GOOD_PAGE_NAME), "--source", "beike", "--as-of", DAY, "--db", db
+        )
     finally:
         if undo:
             subprocess.run(undo, check=True)
@@ -264,7 +271,9 @@ def test_a_full_disk_is_one_line(tmp_path):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (64_000, 64_000))
 
-    out = rentwatch("ingest", GOOD_PAGE, "--source", "beike", "--db", db, preexec_fn=small_disk)
+    out = rentwatch(
+        "ingest", real_path(GOOD_PAGE_NAME), "--source", "beike", "--db", db, preexec_fn=small_disk
+    )
     assert out.returncode == 1
     assert "disk is full or failing" in one_line_error(out.stderr)
     assert rows(db, "SELECT count(*) FROM listings") == [(0,)]
@@ -278,7 +287,9 @@ def test_a_disk_too_full_to_open_the_database_is_not_called_a_foreign_file(tmp_p
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (16_000, 16_000))
 
-    out = rentwatch("ingest", GOOD_PAGE, "--source", "beike", "--db", db, preexec_fn=tiny_disk)
+    out = rentwatch(
+        "ingest", real_path(GOOD_PAGE_NAME), "--source", "beike", "--db", db, preexec_fn=tiny_disk
+    )
     assert out.returncode == 1
     error = one_line_error(out.stderr)
     assert "disk is full or failing" in error and "not a SQLite database" not in error
@@ -287,7 +298,7 @@ def test_a_disk_too_full_to_open_the_database_is_not_called_a_foreign_file(tmp_p
 def test_ingest_skips_a_fifo_and_a_link_loop_and_reads_the_rest(tmp_path):
     folder = tmp_path / "saved"
     folder.mkdir()
-    shutil.copy(GOOD_PAGE, folder / "good.html")
+    shutil.copy(real_path(GOOD_PAGE_NAME), folder / "good.html")
     os.mkfifo(folder / "a.html")
     (folder / "loop.html").symlink_to(folder / "loop.html")
     (folder / "sub").symlink_to(folder)  # a folder linking to itself

@@ -20,7 +20,7 @@ from pipeline.collect.saved import parse_saved, singlefile_day
 from scrapers.record import SHANGHAI
 from tests.cli_helpers import rows, run_cli
 from tests.lianjia_site import Card, list_page
-from tests.realpages import REAL_FIXTURES
+from tests.realpages import real_path
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -183,7 +183,7 @@ def test_ingest_needs_a_city_and_links_stay_on_the_pages_host(tmp_path, db_path)
     assert rows(db_path, "SELECT count(*) FROM runs") == [(0,)]
 
     # A raw page that names no URL: its links name sz.zu.ke.com, so do its listings.
-    real = REAL_FIXTURES / "lianjia" / "beike_zufang_list_sz_2020-03.html"
+    real = real_path("lianjia/beike_zufang_list_sz_2020-03.html")
     result = run_cli("ingest", real, "--source", "beike", "--as-of", "2020-03-05", db_path=db_path)
     assert result.exit_code == 0, result.output
     assert rows(db_path, "SELECT DISTINCT city FROM runs") == [("sz",)]
@@ -257,7 +257,7 @@ def test_a_login_or_service_host_never_gives_a_page_its_city(tmp_path, db_path):
 
     # A real Beike page read as Lianjia's (one template): it links to upassport.lianjia.com
     # too, but its host is sz.zu.ke.com, where its listings are; reparse gives them back.
-    real = REAL_FIXTURES / "lianjia" / "beike_zufang_list_sz_2020-03.html"
+    real = real_path("lianjia/beike_zufang_list_sz_2020-03.html")
     result = run_cli(
         "ingest", real, "--source", "lianjia", "--as-of", "2020-03-05", db_path=db_path
     )

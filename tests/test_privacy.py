@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import socket
 import sqlite3
 import subprocess
@@ -17,13 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from db import open_db
+from db import open_db, privacy
 from db.pages import CODEC, decompress_body
 from tests.cli_helpers import run_cli
 from tests.lianjia_site import Card, list_page
-from tests.realpages import REAL_FIXTURES
-
-needs_real = pytest.mark.skipif(REAL_FIXTURES is None, reason="RENTWATCH_REAL_FIXTURES not set")
+from tests.realpages import real_dir, real_path
 
 #: In the saved 安居客 小区 page: a property-office mobile, two brokers' mobiles, and the
 #: names of five brokers (answers, expert reviews, the main broker).
@@ -84,7 +83,6 @@ def by_city(folder: Path) -> dict[str | None, list[Path]]:
     return pages
 
 
-@needs_real
 def test_real_pages_are_archived_without_phones_or_names_and_reparse_gives_the_same_records(
     tmp_path,
 ):
@@ -93,7 +91,7 @@ def test_real_pages_are_archived_without_phones_or_names_and_reparse_gives_the_s
         # Some are rejected (安居客 小区 and captcha pages): archived all the same. Pages that
         # name no city's host (Ziroom's www and detail pages) get the city their file names,
         # so that they are archived (and their agents' names looked for) too.
-        for city, pages in by_city(REAL_FIXTURES / folder).items():
+        for city, pages in by_city(real_dir(folder)).items():
             given = ["--city", city] if city else []
             run_cli("ingest", *pages, "--source", source, *given, "--as-of", "2024-10-24",
                     db_path=db_path)  # fmt: skip
@@ -118,11 +116,10 @@ def test_real_pages_are_archived_without_phones_or_names_and_reparse_gives_the_s
     assert after == before
 
 
-@needs_real
 def test_a_migration_scrubs_bodies_archived_before(tmp_path):
     db_path = tmp_path / "old.db"
     open_db(db_path).close()
-    page = (REAL_FIXTURES / "anjuke" / "anjuke_community_detail_wh_2024-10.html").read_bytes()
+    page = real_path("anjuke/anjuke_community_detail_wh_2024-10.html").read_bytes()
     gbk = "<p>经纪人：赵宏亮 电话 159 9748 6373</p>".encode("gbk")
     conn = sqlite3.connect(db_path)
     with conn:  # an archive as an older rentwatch wrote it: bodies as they came
@@ -283,3 +280,65 @@ def test_serve_keeps_page_bodies_unless_asked_and_warns_off_loopback(tmp_path):
     proc, client = _serve(db_path)
     out = _stop(proc, client)
     assert "Warning" not in out
+
+
+def test_the_lower_cased_copy_finds_what_ignorecase_finds_for_every_character():
+    """The name patterns run case-sensitively over ``privacy._folded`` text instead of
+    under IGNORECASE: each character of theirs must match the folded character exactly
+    where it matched the original under IGNORECASE, for every code point, and the copy
+    must keep every offset."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    folded = privacy._folded(every)
+    assert len(folded) == len(every)
+    letters = sorted({c for p in privacy._NAME_PLACES for c in p.pattern if c.isascii()})
+    classes = [r"\w", r"\s", r"\d", "[a-z]", '[^"]', "[^>]", "[^<]", "[^{}]", r"[\u4e00-\u9fff]"]
+    for atom in [re.escape(c) for c in letters] + classes:
+        expected = [m.start() for m in re.finditer(atom, every, re.IGNORECASE)]
+        assert [m.start() for m in re.finditer(atom, folded)] == expected, atom
+
+
+def test_names_in_any_letter_case_and_names_sharing_a_character_are_removed():
+    page = (
+        '<b CLASS="Broker-Name">王五</b> AGENT_NAME="赵六" uſer_name=钱七 '  # ſ is an s to IGNORECASE
+        '<span class="listjjr">凌枫林</span><span class="listjjr">林丹</span> 凌枫林丹 林丹凌 '
+        "李王五四"
+    )
+    cleaned = privacy.scrub_text(page)
+    assert cleaned == (
+        '<b CLASS="Broker-Name">[name removed]</b> AGENT_NAME="[name removed]" '
+        "uſer_name=[name removed] "
+        '<span class="listjjr">[name removed]</span><span class="listjjr">[name removed]</span>'
+        " [name removed]丹 [name removed]凌 李[name removed]四"
+    )  # the longer name first: 凌枫林丹 keeps its 丹, as it always did
+
+
+def test_a_number_inside_an_id_a_url_or_a_longer_number_is_kept():
+    kept = ["id=13812345678", "/4008580543", "a13812345678", "913812345678", "138123456789",
+            "x.0571-87654321", "%13812345678", "_13812345678"]  # fmt: skip
+    for text in kept:
+        assert privacy.scrub_text(text) == text
+    for text in ["13812345678", "电话13812345678", "tel:+86 13812345678", "(0571)8765 4321。"]:
+        assert "[phone removed]" in privacy.scrub_text(text) and not re.search(
+            r"\d{4}", privacy.scrub_text(text)
+        ), text
+
+
+def test_every_real_page_scrubbed_keeps_no_number_or_name_and_is_scrubbed_once_for_all():
+    pages = sorted(real_path("lianjia").parent.rglob("*.html"))  # skips without the pages
+    assert len(pages) >= 15
+    found: set[str] = set()
+    for path in pages:
+        body = path.read_bytes()
+        codec, text = privacy._decoded(body, None)
+        names = {
+            m.group(1) for p in privacy._NAME_PLACES for m in p.finditer(privacy._folded(text))
+        }
+        clean = privacy.scrub_body(body)
+        assert privacy.scrub_body(clean) == clean, path.name
+        clean_text = clean.decode(codec, "surrogateescape")
+        assert privacy._PHONE.search(clean_text) is None, path.name
+        assert not [name for name in names if name in clean_text], path.name
+        found |= names
+        for secret in ANJUKE_MOBILES + ANJUKE_NAMES + OTHER_NAMES:
+            assert secret not in clean_text, (path.name, secret)
+    assert set(ANJUKE_NAMES + OTHER_NAMES) <= found  # found where they stand, not by luck
