@@ -1,5 +1,5 @@
 """SQL of the market's fitted parameters (``market_params``) and of the notice-board counts
-the day's estimate is calibrated with."""
+the experimental count model (``units_model``) is calibrated with."""
 
 from __future__ import annotations
 
@@ -20,20 +20,6 @@ def replace_day(db: sqlite_utils.Database, day: str, rows: Sequence[dict[str, An
             f"({', '.join(':' + c for c in COLUMNS)})",
             rows,
         )
-
-
-def latest_city_params(db: sqlite_utils.Database, before: str) -> dict[str, dict[str, float]]:
-    """city -> parameter -> value of the last day before ``before`` with a fit."""
-    out: dict[str, dict[str, float]] = {}
-    for city, parameter, value in db.execute(
-        "SELECT p.city, p.parameter, p.value FROM market_params p "
-        "JOIN (SELECT city, max(date) AS date FROM market_params WHERE date < ? "
-        "AND building_id IS NULL GROUP BY city) last "
-        "ON last.city = p.city AND last.date = p.date WHERE p.building_id IS NULL",
-        [before],
-    ).fetchall():
-        out.setdefault(city, {})[parameter] = value
-    return out
 
 
 def latest_counts(

@@ -540,15 +540,15 @@ def m009_market_params(db: sqlite_utils.Database) -> None:
 
 @migration
 def m010_building_daily_model(db: sqlite_utils.Database) -> None:
-    # The count's posterior from the ads alone beside the calibrated one: `units`,
-    # `units_low`, `units_high` are the model's 90 % interval, calibrated by a person's count
-    # where there is one (`calibration`, the factor); `units_matched`, the de-duplication's
-    # live units (what `units` counted before).
+    # An experimental second estimate beside the contract's `units`, `units_low`,
+    # `units_high` (which stay the de-duplication's): the count model's posterior mean and
+    # 90 % interval from the ads alone, and its figure calibrated by a person's latest count
+    # (`units_model_calibrated`, with `calibration`, the factor applied).
     for column, kind in (
-        ("units_matched", int),
         ("units_model", int),
         ("units_model_low", int),
         ("units_model_high", int),
+        ("units_model_calibrated", int),
         ("calibration", float),
     ):
         db.table("building_daily").add_column(column, kind)

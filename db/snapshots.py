@@ -53,10 +53,10 @@ BUILDING_COLUMNS = (
     "sources",
     "total_units",
     "days_watched",
-    "units_matched",
     "units_model",
     "units_model_low",
     "units_model_high",
+    "units_model_calibrated",
     "calibration",
 )
 DISTRICT_COLUMNS = (

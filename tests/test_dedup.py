@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
 
 from pipeline.snapshot import snapshot_day
-from pipeline.units.params import DEFAULT_PARAMS
 from scrapers.lianjia import house_code_at
 from scrapers.record import SHANGHAI
 from tests.market import Market, ad, building
@@ -27,23 +25,11 @@ def market(fresh_db):
     return m
 
 
-#: The grouping's model for the markets below (2-3 agencies a flat asking within a few %,
-#: listing 0-2 days apart), as a fit of them would give it; they are too small for the
-#: snapshot to fit it (pipeline.units.estimate needs 30 look-alike pairs or flats).
-BUILT = replace(
-    DEFAULT_PARAMS,
-    ads_per_flat=((1, 0.2), (2, 0.3), (3, 0.3), (4, 0.2)),
-    mean_ads_per_flat=2.5,
-    listing_lag=((0, 0.5), (1, 0.3), (2, 0.2)),
-    rent_sigma=0.0175,
-)
-
-
-def run_days(market, ads_by_day: dict[int, list], params=DEFAULT_PARAMS) -> dict[int, dict]:
+def run_days(market, ads_by_day: dict[int, list]) -> dict[int, dict]:
     rows = {}
     for n in sorted(ads_by_day):
         market.day(day(n), ads_by_day[n])
-        snapshot_day(market.db, day(n), params=params)
+        snapshot_day(market.db, day(n))
         rows[n] = market.row("丽晶国际", day(n))
     return rows
 
@@ -62,7 +48,7 @@ def test_one_flat_many_agents_is_one_unit_and_one_agent_many_ads_are_many_flats(
     ]
     row = run_days(market, {1: ads})[1]
     assert row["listings"] == 7
-    assert row["units_matched"] == 4
+    assert row["units"] == 4
     assert row["units_low"] == 4  # X's three look-alike ads + the studio
     assert row["units_high"] == 7
     units = dict(
@@ -88,7 +74,7 @@ def test_repost_under_a_new_id_is_the_same_unit(market):
     rows = run_days(
         market, {1: [first, other], 2: [first, other], 3: [repost, other], 4: [repost, other]}
     )
-    assert [rows[n]["units_matched"] for n in (1, 2, 3, 4)] == [1, 1, 1, 1]
+    assert [rows[n]["units"] for n in (1, 2, 3, 4)] == [1, 1, 1, 1]
     assert [rows[n]["new_units"] for n in (1, 2, 3, 4)] == [1, 0, 0, 0]
     kind = market.db.execute(
         "SELECT k.kind FROM unit_links k JOIN listings l ON l.id = k.listing_id WHERE l.listing_id = 'r2'"
@@ -116,7 +102,7 @@ def test_repost_joins_the_flat_whose_old_ad_it_copies(market):
             4: [a_y, a_z, b_y, b_x2],
         },
     )
-    assert [rows[n]["units_matched"] for n in (1, 2, 3, 4)] == [2, 2, 2, 2]
+    assert [rows[n]["units"] for n in (1, 2, 3, 4)] == [2, 2, 2, 2]
     units = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
     assert units["ax"] == units["ay"] == units["az"] != units["bx"] == units["by"]
     assert units["bx2"] == units["bx"]
@@ -174,7 +160,7 @@ def test_an_ad_reposted_at_a_price_the_other_agency_just_cut_to_is_a_repost(mark
     }
     if joins:
         assert links["x-new"] == (links["x-old"][0], "repost")
-        assert rows[4]["units_matched"] == 1
+        assert rows[4]["units"] == 1
         reason = market.db.execute(
             "SELECT k.reason FROM unit_links k JOIN listings l ON l.id = k.listing_id "
             "WHERE l.listing_id = 'x-new'"
@@ -192,7 +178,7 @@ def test_agencies_round_a_flats_area_up_to_a_square_metre_each_way(market, areas
         ad("x", "丽晶国际", rent=3000, area=areas[0], agent="X"),
         ad("y", "丽晶国际", rent=3010, area=areas[1], agent="Y"),
     ]
-    assert run_days(market, {1: ads})[1]["units_matched"] == units
+    assert run_days(market, {1: ads})[1]["units"] == units
 
 
 def test_a_days_new_look_alike_ads_are_split_into_flats_together(market):
@@ -212,7 +198,7 @@ def test_a_days_new_look_alike_ads_are_split_into_flats_together(market):
         ad(b_y, "丽晶国际", rent=3170, agent="Y"),
     ]
     studio = ad("studio", "丽晶国际", rent=2300, area=35, rooms=1, halls=0, agent="Y")
-    assert run_days(market, {1: [studio], 2: [studio, *ads]})[2]["units_matched"] == 3
+    assert run_days(market, {1: [studio], 2: [studio, *ads]})[2]["units"] == 3
     units = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
     assert units[b_x] == units[b_y] != units[a_x]
     reason = market.db.execute(
@@ -260,10 +246,10 @@ def test_repost_of_an_ad_never_seen_joins_its_flat_when_watching_begins(market, 
     z = ad(code(*went_up, 3), "丽晶国际", rent=rent, agent="Z")
     for n in range(seen_on, 5):
         plan[n] = [*plan[n], z]
-    rows = run_days(market, plan, BUILT)
+    rows = run_days(market, plan)
     unit_of = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
     assert (unit_of[z.listing_id] == unit_of[a_x.listing_id]) is joins
-    assert rows[4]["units_matched"] == (1 if joins else 2)
+    assert rows[4]["units"] == (1 if joins else 2)
     if joins:
         links = market.db.execute(
             "SELECT l.listing_id, k.kind, k.reason FROM unit_links k "
@@ -301,8 +287,8 @@ def test_two_ads_reposted_about_the_same_time_join_their_flat_three_make_a_flat(
         ad(code(26, 4), "丽晶国际", rent=3010, agent="W"),
         ad(code(26, 5), "丽晶国际", rent=3030, agent="V"),
     ][: 2 + reposted]
-    rows = run_days(market, {1: ads, 2: ads}, BUILT)
-    assert rows[2]["units_matched"] == (1 if joins else 2)
+    rows = run_days(market, {1: ads, 2: ads})
+    assert rows[2]["units"] == (1 if joins else 2)
     kinds = dict(
         market.db.execute(
             "SELECT l.listing_id, k.kind FROM unit_links k JOIN listings l ON l.id = k.listing_id"
@@ -334,9 +320,9 @@ def test_ids_that_tell_when_ads_went_up_keep_look_alike_flats_apart_on_the_first
         ad("s-bx", "星耀城", rent=3110, agent="X", district="滨江"),
     ]
     market.day(day(1), ads)
-    snapshot_day(market.db, day(1), params=BUILT)
-    assert market.row("丽晶国际", day(1))["units_matched"] == 2
-    assert market.row("星耀城", day(1))["units_matched"] == 2
+    snapshot_day(market.db, day(1))
+    assert market.row("丽晶国际", day(1))["units"] == 2
+    assert market.row("星耀城", day(1))["units"] == 2
     units = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
     assert units[a_x] == units[a_y] != units[b_z] == units[b_x]
     assert units["s-ax"] == units["s-bz"] != units["s-ay"] == units["s-bx"]
@@ -355,9 +341,9 @@ def test_look_alike_flat_emptied_later_is_a_new_unit(market):
     b_z = ad("bz", "丽晶国际", rent=3020, agent="Z")
     plan = {n: [a_x, a_y] for n in range(1, 12)}
     plan[12] = [a_x, a_y, b_y, b_z]
-    rows = run_days(market, plan, BUILT)
-    assert rows[11]["units_matched"] == 1
-    assert rows[12]["units_matched"] == 2
+    rows = run_days(market, plan)
+    assert rows[11]["units"] == 1
+    assert rows[12]["units"] == 2
     assert rows[12]["new_units"] == 1
     assert rows[12]["median_days_on_market"] == 5.5  # 11 and 0 days
 
@@ -370,10 +356,10 @@ def test_lingering_ad_does_not_keep_a_let_flat_alive_and_gone_comes_after_grace(
     plan = {n: [x, y, steady] for n in range(1, 5)}
     plan.update({n: [y, steady] for n in range(5, 11)})
     plan.update({n: [steady] for n in range(11, 13)})
-    rows = run_days(market, plan, BUILT)
+    rows = run_days(market, plan)
     # X's ad was last seen on day 4: from day 6 (LINGER_DAYS = 2 later) Y's older ad
     # lingers, and it comes down before LEFTOVER_DAYS (7) would make it a flat of its own
-    assert [rows[n]["units_matched"] for n in range(1, 13)] == [2] * 5 + [1] * 7
+    assert [rows[n]["units"] for n in range(1, 13)] == [2] * 5 + [1] * 7
     assert [rows[n]["listings"] for n in (4, 5, 6, 10, 11)] == [3, 2, 2, 2, 1]
     gone = {n: rows[n]["gone_units"] for n in rows if rows[n]["gone_units"]}
     assert gone == {8: 1}  # not live from day 6: days 6, 7, 8 make the grace period
@@ -397,7 +383,7 @@ def test_a_sibling_gone_one_day_counts_only_when_the_crawl_missed_no_ad(market, 
     for n, ads in ((1, [x, y, steady]), (2, [x, y, steady]), (3, [y, steady]), (4, [y, steady])):
         market.day(day(n), ads, complete=complete)
         snapshot_day(market.db, day(n))
-        units.append(market.row("丽晶国际", day(n))["units_matched"])
+        units.append(market.row("丽晶国际", day(n))["units"])
     assert units == ([2, 2, 1, 1] if complete else [2, 2, 2, 1])
     runs = market.db.execute("SELECT site_total, distinct_listings FROM runs").fetchall()
     assert runs[-1] == ((2, 2) if complete else (3, 2))
@@ -414,11 +400,11 @@ def test_ad_outliving_its_merged_look_alike_by_a_week_is_a_flat_again(market):
     big = ad("big", "丽晶国际", rent=4500, area=70, halls=2, agent="Y")
     plan = {n: [p, q, studio, big] for n in range(1, 5)}
     plan.update({n: [q, studio, big] for n in range(5, 15)})
-    rows = run_days(market, plan, BUILT)
+    rows = run_days(market, plan)
     units = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
     assert units["p"] == units["q"]
     # lingering from day 6 (X's ad last seen day 4), back on day 11 (LEFTOVER_DAYS = 7)
-    assert [rows[n]["units_matched"] for n in range(1, 15)] == [3] * 5 + [2] * 5 + [3] * 4
+    assert [rows[n]["units"] for n in range(1, 15)] == [3] * 5 + [2] * 5 + [3] * 4
     assert rows[4]["median_rent"] == 3050.0  # the merged unit: the mean of P's and Q's ads
     assert rows[8]["median_rent"] == 3400.0  # the studio and the big flat only
     assert rows[11]["median_rent"] == 3100.0  # Q's own rent
@@ -440,10 +426,10 @@ def test_leftover_that_fits_a_unit_on_offer_is_not_counted_twice(market):
     qx = ad("qx", "丽晶国际", rent=3040, agent="X")
     plan = {n: [px, qz, py, qx] for n in range(1, 4)}
     plan.update({n: [qz, qx] for n in range(4, 15)})
-    rows = run_days(market, plan, BUILT)
+    rows = run_days(market, plan)
     units = dict(market.db.execute("SELECT listing_id, unit_id FROM listings").fetchall())
     assert units["px"] == units["qz"] == units["py"] != units["qx"]
-    assert [rows[n]["units_matched"] for n in range(1, 15)] == [2] * 4 + [1] * 10
+    assert [rows[n]["units"] for n in range(1, 15)] == [2] * 4 + [1] * 10
     assert rows[14]["median_rent"] == 3040.0
 
 
@@ -458,8 +444,8 @@ def test_one_advertiser_dropping_its_ad_does_not_make_a_flat_linger(market):
     # then Y goes too (last seen day 10): two of three advertisers gone, so from day 12
     # (LINGER_DAYS later) Z's older ad alone lingers
     plan.update({n: [z] for n in range(11, 16)})
-    rows = run_days(market, plan, BUILT)
-    assert [rows[n]["units_matched"] for n in range(1, 16)] == [1] * 11 + [0] * 4
+    rows = run_days(market, plan)
+    assert [rows[n]["units"] for n in range(1, 16)] == [1] * 11 + [0] * 4
     assert rows[10]["median_rent"] == 3010.0  # the median of Y's and Z's ads
     assert rows[11]["median_rent"] == 2990.0
     assert rows[12]["median_rent"] is None
@@ -473,7 +459,7 @@ def test_bait_price_is_flagged_and_left_out(market):
     ads.append(ad("bait", "丽晶国际", rent=900, agent="B"))
     row = run_days(market, {1: ads})[1]
     assert row["listings"] == 6
-    assert row["units_matched"] == 5
+    assert row["units"] == 5
     assert row["median_rent"] == 3400.0
     flags, unit = market.db.execute(
         "SELECT flags, unit_id FROM listings WHERE listing_id = 'bait'"
@@ -486,7 +472,7 @@ def test_price_cut_is_counted(market):
     after = ad("p", "丽晶国际", rent=2800, agent="X")
     rows = run_days(market, {1: [before], 2: [after]})
     assert (rows[1]["price_cuts"], rows[2]["price_cuts"]) == (0, 1)
-    assert rows[2]["units_matched"] == 1
+    assert rows[2]["units"] == 1
 
 
 def test_a_cut_that_the_agencies_follow_days_apart_is_counted_once(market):
@@ -511,4 +497,4 @@ def test_a_cut_that_the_agencies_follow_days_apart_is_counted_once(market):
         },
     )
     assert [rows[n]["price_cuts"] for n in (1, 2, 3, 4, 5, 8)] == [0, 1, 0, 0, 0, 1]
-    assert all(rows[n]["units_matched"] == 1 for n in rows)
+    assert all(rows[n]["units"] == 1 for n in rows)

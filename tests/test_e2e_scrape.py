@@ -250,8 +250,7 @@ def test_scrape_then_snapshot_gives_building_daily_from_what_the_pages_held(tmp_
     # Two ads a flat, merged into 3 units; a unit's rent is the median of its ads.
     listings, units, low, high, rooms, median, *_rest, vacancy = daily["金色海岸"]
     assert (listings, units, low, rooms, median, vacancy) == (6, 3, 3, 0, 5630.0, None)
-    # units_high is the 90 % interval's upper end (issue 18): never more flats than ads
-    assert units <= high <= 6
+    assert high == 6
 
 
 def test_a_run_records_the_sites_total_beside_the_distinct_ads_it_collected(site, db_path):

@@ -4,12 +4,9 @@ watched all at once, and each later day's new ads with the young units."""
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -273,18 +270,6 @@ def later_tower(rng: random.Random, days: int) -> tuple[list[AdState], dict[int,
     return ads, flat_of
 
 
-#: The grouping's model as a fit of later_tower's market would give it (the snapshot fits
-#: it from each day's ads: pipeline.units.estimate): 1-4 agencies at 1/6, 1/3, 1/3, 1/6,
-#: lags 0-2 at 50/30/20 %, asks +-3 % (uniform: sd 3 % / sqrt(3)).
-TOWER_FIT = replace(
-    DEFAULT_PARAMS,
-    ads_per_flat=((1, 1 / 6), (2, 1 / 3), (3, 1 / 3), (4, 1 / 6)),
-    mean_ads_per_flat=2.5,
-    listing_lag=((0, 0.5), (1, 0.3), (2, 0.2)),
-    rent_sigma=0.03 / 3**0.5,
-)
-
-
 def test_weighing_a_days_new_ads_together_finds_more_flats_than_one_by_one():
     rng = random.Random(1)
     shares: dict[bool, list[float]] = {True: [], False: []}
@@ -296,22 +281,17 @@ def test_weighing_a_days_new_ads_together_finds_more_flats_than_one_by_one():
             for d in range(14):
                 day = (TODAY + timedelta(days=d)).isoformat()
                 new = [a for a in ads if a.first_seen == day]
-                links += assign_units(new, units, day, None, at_once=at_once, params=TOWER_FIT)[0]
+                links += assign_units(new, units, day, None, at_once=at_once)[0]
             shares[at_once].append(exact_share(links, flat_of))
     at_once, one_by_one = (sum(shares[k]) / len(shares[k]) for k in (True, False))
     assert at_once > one_by_one + 0.02, (at_once, one_by_one)
 
 
 def test_the_first_day_benchmark_scores_both_ways_on_the_simulated_market():
-    script = Path(__file__).resolve().parent.parent / "bench" / "eval_first_day.py"
-    out = subprocess.run(
-        [sys.executable, str(script), "--seeds", "5"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
-    row = next(line for line in out.splitlines() if line.startswith("| 5 |"))
-    exact = row.split("|")[3]  # "74.4% / 67.8%"
-    at_once, one_by_one = (float(x.strip().rstrip("%")) for x in exact.split("/"))
-    assert 0 < one_by_one < at_once <= 100
+    from bench.eval_first_day import run as first_day_run
+    from rentwatch.sim.market import WARMUP_DAYS
+
+    scores = first_day_run(5, WARMUP_DAYS)
+    at_once, one_by_one = scores["at once"]["exact"], scores["one by one"]["exact"]
+    assert 0 < one_by_one < at_once <= 1
+    assert scores["at once"]["flats"] == scores["one by one"]["flats"] > 0

@@ -107,50 +107,31 @@ def test_the_grouping_is_a_strategy_passed_in():
 
     ours = compute(window(ads, rents))
     theirs = compute(window(ads, rents), strategies=Strategies(grouping=one_flat_per_ad))
-    # the de-duplication's units; ``units`` is the count model's (pipeline.units.estimate)
-    assert ours.building_rows[0]["units_matched"] == 1
-    assert theirs.building_rows[0]["units_matched"] == 3
-    # a city's first day is fitted on a pilot grouping first (one EM step), through the
-    # same strategy: each ad is seen by it twice
-    assert sorted(set(seen)) == [1, 2, 3]
+    assert ours.building_rows[0]["units"] == 1
+    assert theirs.building_rows[0]["units"] == 3
+    assert sorted(seen) == [1, 2, 3]
 
 
 def test_parameters_are_passed_in_not_read_from_globals():
     # A rent tolerance below the two ads' 1 % gap keeps them apart.
     ads = [listing(1, 3000, "X"), listing(2, 3030, "Y")]
     rents = {1: 3000, 2: 3030}
-    assert compute(window(ads, rents)).building_rows[0]["units_matched"] == 1
+    assert compute(window(ads, rents)).building_rows[0]["units"] == 1
     strict = replace(DEFAULT_PARAMS, rent_sigma=0.001, rent_span=0.005, rent_tol=0.005)
-    assert compute(window(ads, rents), params=strict).building_rows[0]["units_matched"] == 2
+    assert compute(window(ads, rents), params=strict).building_rows[0]["units"] == 2
     # assign_units is the default strategy, and takes the same parameters
     assert Strategies().grouping is assign_units
 
 
 def test_every_parameter_states_where_it_comes_from():
-    kinds = {"site", "physical", "budget", "definition", "fitted", "sim"}
+    kinds = {"site", "physical", "budget", "definition", "sim"}
     found = provenance()
     assert len(found) >= 30
     for name, (kind, why) in found.items():
         assert kind in kinds, name
         assert why, name
         if kind == "sim":
-            assert "simulator" in why, name
-        if kind == "fitted":
-            assert "market_params" in why, name
-    # the market's own numbers are fitted from the data (issue 18)
-    for name in ("ads_per_flat", "mean_ads_per_flat", "rent_sigma", "listing_lag", "repost_rate"):
-        assert found[name][0] == "fitted", name
-
-
-def test_no_generator_value_of_the_simulator_is_a_model_default():
-    # The simulator's demo market: 1-4 agencies at 20/30/30/20 %, lags 0-2 days at
-    # 50/30/20 %, reposts at 2 % a day, agencies asking +-3 % (rentwatch/sim/market.py).
-    p = DEFAULT_PARAMS
-    assert dict(p.ads_per_flat) != {1: 0.2, 2: 0.3, 3: 0.3, 4: 0.2}
-    assert dict(p.listing_lag) != {0: 0.5, 1: 0.3, 2: 0.2}
-    assert p.repost_rate != 0.02
-    assert p.mean_ads_per_flat != 2.5
-    assert p.repost_cut_max != 0.10
+            assert "issue 18" in why, name
 
 
 def test_the_snapshot_imports_no_scraper():

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from db.snapshots import BUILDING_COLUMNS
 from db.units import WindowListing
 from pipeline.buildings.resolve import ResolveReport
 from pipeline.dates import days_between
-from pipeline.snapshot.counts import estimate_counts, market_rows
+from pipeline.snapshot.counts import estimate_counts
 from pipeline.snapshot.load import SnapshotInput
 from pipeline.snapshot.measures import Live, building_measures, district_row, mode
 from pipeline.units.dedup import assign_units
-from pipeline.units.estimate import BuildingDay, fit_city, fitted_params
+from pipeline.units.estimate import BuildingDay
 from pipeline.units.model import AdState, Link, UnitState
 from pipeline.units.normalize import (
     Ad,
@@ -166,11 +166,11 @@ def compute(
         units_by_building[unit.building_id].append(unit)
 
     # -- de-duplicate the day's new ads ---------------------------------------------------
-    # the grouping's model as the last day's fit of each city left it (market_params); a
-    # city without one yet (its first day) is fitted on a pilot grouping of the day's ads
-    # under the prior, and grouped again under that fit (one EM step)
-    new_ads = {
-        building_id: [
+    # under the stated parameters, never the day's fit: the contract's ``units`` stays the
+    # de-duplication's count; the fitted market feeds only the experimental count model
+    new_units: list[NewUnits] = []
+    for building_id, ads_today in sorted(today_by_building.items()):
+        new = [
             a
             for a in ads_today
             if a.unit_id is None
@@ -178,26 +178,14 @@ def compute(
             and a.tenure in ("whole", "shared")
             and not listings[a.id].is_apartment
         ]
-        for building_id, ads_today in sorted(today_by_building.items())
-    }
-    city_of = {building_id: b.city for building_id, b in info.items()}
-    city_params = {
-        city: fitted_params(params, inp.fitted.get(city)) for city in set(city_of.values())
-    }
-    unfitted = {city for city in city_params if not inp.fitted.get(city)}
-    if unfitted:
-        pilot = _pilot_fit(inp, new_ads, units_by_building, city_of, unfitted, params, strategies)
-        city_params.update({city: fitted_params(params, v) for city, v in pilot.items()})
-    new_units: list[NewUnits] = []
-    for building_id, new in new_ads.items():
         if not new:
             continue
         links, created = strategies.grouping(
             new,
             units_by_building[building_id],
             day,
-            _first_watched(inp.observed, building_id, inp.start, day),
-            params=city_params.get(city_of.get(building_id, ""), params),
+            _first_watched(inp.observed, building_id, start, day),
+            params=params,
         )
         new_units.append(NewUnits(building_id, created, links))
         report.units_created += len(created)
@@ -238,6 +226,7 @@ def compute(
             "days_watched": days_between(first_watched[building_id], day) + 1,
         }
         building_rows.append(row)
+        _count(report, row)
         fitted[b.city].append(
             BuildingDay(
                 building_id,
@@ -255,9 +244,6 @@ def compute(
             acc["shared"].extend(shared_live)
 
     market_rows = estimate_counts(inp, fitted, building_rows, params)
-    for row in building_rows:
-        if row.get("units") is not None and row["building_id"] in inp.covered:
-            _count(report, row)
 
     return SnapshotResult(
         day=day,
@@ -270,46 +256,6 @@ def compute(
         building_rows=building_rows,
         district_rows=[district_row(k, acc, day) for k, acc in sorted(pooled.items())],
     )
-
-
-def _pilot_fit(
-    inp: SnapshotInput,
-    new_ads: dict[int, list[AdState]],
-    units_by_building: dict[int, list[UnitState]],
-    city_of: dict[int, str],
-    cities: set[str],
-    params: MarketParams,
-    strategies: Strategies,
-) -> dict[str, dict[str, float]]:
-    """The market of each of ``cities`` fitted on a trial grouping of the day under
-    ``params`` (copies of the units: nothing of the day's real grouping changes)."""
-    day = inp.day
-    trial: dict[str, list[BuildingDay]] = defaultdict(list)
-    for building_id, new in new_ads.items():
-        city = city_of.get(building_id)
-        if city not in cities:
-            continue
-        units = [
-            replace(u, ads=list(u.ads), outside=list(u.outside))
-            for u in units_by_building.get(building_id, [])
-        ]
-        if new:
-            strategies.grouping(
-                new,
-                units,
-                day,
-                _first_watched(inp.observed, building_id, inp.start, day),
-                params=params,
-            )
-        whole = [u for u in units if u.tenure == "whole"]
-        live = [u for u in whole if any(a.seen_on(day) for a in u.ads)]
-        info = inp.buildings[building_id]
-        trial[city].append(BuildingDay(building_id, city, live, whole, info.first_watched or day))
-    out = {}
-    for city, buildings in trial.items():
-        fit, _ = fit_city(city, buildings, day, params)
-        out[city] = {r["parameter"]: r["value"] for r in market_rows(fit, day)}
-    return out
 
 
 def _flag(

@@ -1,20 +1,21 @@
 """The day's count of flats per building: the market fitted from the day's ads
 (pipeline.units.estimate), each building's posterior, and a person's count calibrating it.
 
-Pure. Each covered building's row gets
-- ``units_matched``: the live units the de-duplication formed (what ``units`` was before
-  issue 18; the medians are over these units);
-- ``units_model``, ``units_model_low``, ``units_model_high``: the model's posterior mean
-  and 90 % interval from the ads alone;
-- ``units``, ``units_low``, ``units_high``: the same, calibrated by the latest
-  notice-board count of the building (``manual_observations``) when there is one, else
-  equal to the model's; ``calibration`` is the factor applied (null: none).
+Pure. Experimental (docs/units-method.md, "An experimental second estimate"): the contract
+columns ``units``, ``units_low``, ``units_high`` stay the de-duplication's and are not
+touched here. Each covered building's row gets, beside them,
+- ``units_model``, ``units_model_low``, ``units_model_high``: the count model's posterior
+  mean and 90 % interval from the ads alone;
+- ``units_model_calibrated``: ``units_model`` calibrated by the latest notice-board count
+  of the building (``manual_observations``), and ``calibration``, the factor applied
+  (both null: no count).
 
 A count calibrates as a factor on the building's capture probabilities carried forward:
 on the day of the count, ``count / units_model`` says how many flats each ad stands for
 beyond what the model believed; later days multiply the model's posterior by that
 factor. Its uncertainty (the model's interval on the day of the count, the count taken
-as exact) widens the interval: log-normal, the two spreads added in quadrature.
+as exact) would widen the interval (``calibrate``: log-normal, the two spreads added in
+quadrature); only the calibrated figure is stored.
 """
 
 from __future__ import annotations
@@ -154,23 +155,18 @@ def estimate_counts(
             est = estimate_building(
                 live_ads(b.live, inp.day), bf, fit, inp.day, params, crowding, errors, unit_of
             )
-            row["units_matched"] = row["units"]
             row["units_model"] = round(est.units)
             row["units_model_low"] = est.low
             row["units_model_high"] = est.high
-            units, low, high, factor = float(est.units), est.low, est.high, None
+            row["units_model_calibrated"], row["calibration"] = None, None
             count = inp.counts.get(b.building_id)
             if count is not None:
                 vacant, then = count
                 if then is None:  # counted today
                     then = (est.units, est.low, est.high)
-                units, low, high, factor = calibrate(units, low, high, vacant, then)
-            row["units"] = round(units)
-            row["units_low"] = min(low, row["units"])
-            row["units_high"] = max(high, row["units"])
-            row["calibration"] = round(factor, 4) if factor is not None else None
-            total = row.get("total_units")
-            row["vacancy_rate"] = round(row["units"] / total, 4) if total else None
+                calibrated, _, _, factor = calibrate(est.units, est.low, est.high, vacant, then)
+                row["units_model_calibrated"] = round(calibrated)
+                row["calibration"] = round(factor, 4)
             per_building[b.building_id] = [
                 ("ads_per_flat_mean", bf.mean_ads, bf.flats),
                 ("ads_per_flat_mean_se", bf.mean_se, bf.flats),

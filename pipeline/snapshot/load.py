@@ -48,8 +48,6 @@ class SnapshotInput:
     #: building -> (a person's latest count on or before the day, the model's
     #: (units, low, high) on the count's day or None: counted on the day itself)
     counts: dict[int, tuple[int, tuple[float, float, float] | None]] = field(default_factory=dict)
-    #: city -> parameter -> value fitted on the last day before (db.market_params)
-    fitted: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def load(db: sqlite_utils.Database, day: str, window_days: int = WINDOW_DAYS) -> SnapshotInput:
@@ -73,5 +71,4 @@ def load(db: sqlite_utils.Database, day: str, window_days: int = WINDOW_DAYS) ->
         siblings=unit_sql.sibling_listings(db, unit_ids, exclude={r.id for r in listings}),
         observed=snap_sql.building_days(db, start, day),
         counts=market_sql.latest_counts(db, day),
-        fitted=market_sql.latest_city_params(db, day),
     )

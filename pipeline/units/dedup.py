@@ -469,10 +469,7 @@ def _score(
     rent, unit_rent, gap = _rent_gap(ad, unit, day)
     # A repost is judged against its old ad; the unit's other ads may not have followed a
     # price cut yet, or may have followed one the repost's agency has not.
-    if ad.agent and (
-        gap is None
-        or gap <= p.rent_tol + max([p.repost_cut_max, *_cuts_by_others(unit, ad, day, p)])
-    ):
+    if ad.agent and (gap is None or gap <= p.rent_tol + p.repost_cut_max):
         repost = _repost_of(ad, unit, day, p)
         if repost is not None:
             old, vanished, unlikeness = repost
@@ -544,9 +541,8 @@ def _repost_of(
         new_rent, old_rent = ad.rent_until(day), old.rent_until(day)
         rent_gap = abs(new_rent - old_rent) / old_rent if new_rent and old_rent else p.rent_tol
         if new_rent and old_rent and rent_gap > p.repost_rent_tol:
-            # the repost follows another agency's cut of the flat: about the same share
-            cuts = _cuts_by_others(unit, ad, day, p) if new_rent < old_rent else []
-            if not any(abs(rent_gap - c) <= p.rent_tol for c in cuts):
+            cut = new_rent < old_rent and rent_gap <= p.repost_cut_max
+            if not (cut and _cut_by_others(unit, ad, day, p)):
                 continue
         area_gap = (
             abs(ad.area - old.area) if ad.area is not None and old.area is not None else p.area_tol
@@ -557,23 +553,14 @@ def _repost_of(
     return best
 
 
-def _cuts_by_others(unit: UnitState, ad: AdState, day: str, p: MarketParams) -> list[float]:
-    """The price cuts (shares) another advertiser that still shows the unit on ``day``
-    made within ``cut_follow_days``: the flat is on offer, and its landlord lowered the
-    price by about that much."""
-    cuts = []
-    for other in unit.ads:
-        if other.agent == ad.agent or not other.seen_on(day):
-            continue
-        for n in range(p.cut_follow_days + 1):
-            d = shift_day(day, -n)
-            today = other.rents.get(d)
-            earlier = [x for x in other.rents if x < d and other.rents[x]]
-            if today and earlier and other.cut_on(d, p.cut_min):
-                before = other.rents[max(earlier)]
-                if before:
-                    cuts.append(1 - today / before)
-    return cuts
+def _cut_by_others(unit: UnitState, ad: AdState, day: str, p: MarketParams) -> bool:
+    """Another advertiser still shows the unit on ``day`` and cut its price within
+    ``cut_follow_days``: the flat is on offer, and its landlord lowered the price."""
+    days = [shift_day(day, -n) for n in range(p.cut_follow_days + 1)]
+    return any(
+        a.agent != ad.agent and a.seen_on(day) and any(a.cut_on(d, p.cut_min) for d in days)
+        for a in unit.ads
+    )
 
 
 def _unseen_repost(

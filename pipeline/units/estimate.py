@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from pipeline.dates import days_between
 from pipeline.units.dedup import attribute_clusters
@@ -749,42 +749,3 @@ def estimate_building(
         crowding=crowding,
         sd=sd,
     )
-
-
-def fitted_params(base: MarketParams, values: dict[str, float] | None) -> MarketParams:
-    """The grouping's parameters as a day's fit of the city left them
-    (``market_params`` rows: parameter -> value); ``base`` where the fit has no data."""
-    if not values:
-        return base
-    changes: dict[str, object] = {}
-    flats = values.get("calibration_flats", 0)
-    shares = sorted(
-        (int(k.rsplit("_", 1)[1]), v)
-        for k, v in values.items()
-        if k.startswith("ads_per_flat_share_") and v > 0
-    )
-    if flats >= MIN_PAIRS and shares:
-        changes["ads_per_flat"] = tuple(shares)
-        changes["mean_ads_per_flat"] = values["ads_per_flat_mean"]
-        # a count never seen among n flats: at most about 1 / (n + 1) (rule of succession)
-        changes["tail_share"] = 1 / (flats + 1)
-    if values.get("rent_jitter_sd"):
-        sigma = values["rent_jitter_sd"]
-        changes["rent_sigma"] = sigma
-        changes["rent_margin"] = JITTER_WIDTH_SD * sigma
-        changes["rent_span"] = math.expm1(JITTER_WIDTH_SD * sigma)
-        changes["rent_tol"] = math.expm1(RENT_TOL_SD * sigma)
-    if values.get("join_days") is not None and values.get("join_days_n"):
-        changes["join_days"] = int(values["join_days"])
-    lags = sorted(
-        (int(k.rsplit("_", 1)[1]), v)
-        for k, v in values.items()
-        if k.startswith("listing_lag_share_") and v > 0
-    )
-    if lags:
-        changes["listing_lag"] = tuple(lags)
-    if values.get("price_cut_max"):
-        changes["repost_cut_max"] = values["price_cut_max"]
-    if values.get("repost_rate"):
-        changes["repost_rate"] = values["repost_rate"]
-    return replace(base, **changes)  # type: ignore[arg-type]

@@ -11,43 +11,20 @@ Each field says where its value comes from (``PROVENANCE``):
 - ``physical``: a fact of flats and rents, true of any market;
 - ``budget``: a search or work budget, trading time for exactness;
 - ``definition``: what a word of the output means (a cut, gone);
-- ``fitted``: estimated each day from the city's own ads (pipeline.units.estimate, stored
-  in ``market_params``) and passed in by the snapshot; the value here is the *prior*, used
-  only before any data (a city's first day), and is no simulator value;
-- ``sim``: a tolerance of the de-duplication or the lifecycle chosen by its score on the
-  project's own simulator (docs/units-history.md). None equals a generator value of the
-  simulator; the count of flats (``units``) does not rest on them alone: the count model
-  weighs the de-duplication's units against the advertisers' capture–recapture evidence
-  (docs/units-method.md, "The count and its interval").
+- ``sim``: copied from (or fitted on) the project's own simulator, rentwatch/sim: to be
+  estimated from the data, issue 18. Its measured cost on other markets: issue 18 and
+  docs/units-history.md.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-Provenance = Literal["site", "physical", "budget", "definition", "fitted", "sim"]
+Provenance = Literal["site", "physical", "budget", "definition", "sim"]
 
-#: What a ``sim`` value is.
-SIM_NOTE = "chosen by its score on the project's simulator (docs/units-history.md)"
-#: What a ``fitted`` value is.
-FIT_NOTE = "fitted each day from the city's ads (market_params); this is the prior before any"
-
-
-def _truncated_poisson(mean: float, most: int) -> tuple[tuple[int, float], ...]:
-    """Shares of 1..most under a zero-truncated Poisson of this mean (the prior of ads per
-    flat: the least informative count law of a given mean)."""
-    lam = mean
-    for _ in range(50):  # solve lam / (1 - e^-lam) = mean
-        lam = mean * (1 - math.exp(-lam))
-    weights = [lam**k / math.factorial(k) for k in range(1, most + 1)]
-    total = sum(weights)
-    return tuple((k, round(w / total, 4)) for k, w in zip(range(1, most + 1), weights, strict=True))
-
-
-#: Prior mean of advertisers per flat: one more than the fewest possible.
-PRIOR_MEAN_ADS = 2.0
+#: What a ``sim`` value waits for.
+SIM_NOTE = "copied from the project's simulator: to be estimated from the data, issue 18"
 
 
 def _param(default: Any, provenance: Provenance, why: str) -> Any:
@@ -107,17 +84,17 @@ class MarketParams:
         "a repost copies its old ad's rent, give or take rounding to 10 元",
     )
     repost_cut_max: float = _param(
-        0.0,
-        "fitted",
+        0.10,
+        "sim",
         "a repost at a lower price is the same flat after a landlord's cut of at most this "
-        "share: the largest cut seen on an ad that stayed up in the window "
-        f"(price_cut_max); {FIT_NOTE} (no cut seen: none)",
+        f"share (the simulator's cuts are 3–10 %); {SIM_NOTE}",
     )
     cut_min: float = _param(0.005, "definition", "a rent falling by more than this share is a cut")
     cut_follow_days: int = _param(
         2,
         "sim",
-        f"cuts of a flat's ads this many days apart are one cut; {SIM_NOTE}",
+        "cuts of a flat's ads this many days apart are one cut (the simulator's agencies "
+        f"follow 0–2 days later); {SIM_NOTE}",
     )
     alive_days: int = _param(
         3, "sim", f"a unit takes new ads only while an ad was seen this recently; {SIM_NOTE}"
@@ -141,51 +118,42 @@ class MarketParams:
     # -- grouping: the likelihood of a set of ads being one flat -------------------------
     #: (ads, share) pairs, kept a tuple so that the parameters stay immutable.
     ads_per_flat: tuple[tuple[int, float], ...] = _param(
-        _truncated_poisson(PRIOR_MEAN_ADS, 6),
-        "fitted",
-        "share of flats with 1, 2, … advertisers at once, over the calibration flats "
-        f"(ads_per_flat_share_k); {FIT_NOTE}: a zero-truncated Poisson of mean 2",
+        ((1, 0.2), (2, 0.3), (3, 0.3), (4, 0.2)),
+        "sim",
+        "share of flats with 1, 2, 3, 4 ads at once (the simulator's 1–4 agencies at "
+        f"20/30/30/20 %); {SIM_NOTE}",
     )
     tail_share: float = _param(
-        0.01,
-        "fitted",
-        "share of flats with one ad more than ads_per_flat lists, halving per ad: "
-        f"1 / (calibration flats + 1), the rule of succession; {FIT_NOTE}",
-    )
-    mean_ads_per_flat: float = _param(
-        PRIOR_MEAN_ADS, "fitted", f"the mean of ads_per_flat (ads_per_flat_mean); {FIT_NOTE}"
-    )
-    rent_sigma: float = _param(
         0.02,
-        "fitted",
-        "standard deviation of an ad's log rent around its flat's: the pooled within-flat "
-        f"variance of the calibration flats (rent_jitter_sd); {FIT_NOTE}",
+        "sim",
+        f"share of flats with one ad more than ads_per_flat lists, halving per ad; {SIM_NOTE}",
+    )
+    mean_ads_per_flat: float = _param(2.5, "sim", f"the mean of ads_per_flat; {SIM_NOTE}")
+    rent_sigma: float = _param(
+        0.0175,
+        "sim",
+        "standard deviation of an ad's log rent around its flat's (the simulator's ±3 % "
+        f"uniform); {SIM_NOTE}",
     )
     #: (days after the flat's first ad, share) pairs.
     listing_lag: tuple[tuple[int, float], ...] = _param(
-        ((0, 4 / 7), (1, 2 / 7), (2, 1 / 7)),
-        "fitted",
-        "share of a flat's later advertisers put up 0, 1, 2 days after its first "
-        f"(listing_lag_share_k); {FIT_NOTE}: halving per day",
+        ((0, 0.5), (1, 0.3), (2, 0.2)),
+        "sim",
+        f"share of a flat's first ads put up 0, 1, 2 days after its first; {SIM_NOTE}",
     )
     repost_rate: float = _param(
-        0.01,
-        "fitted",
-        "chance a day that an agency reposts its ad under a new id: an advertiser's second "
-        f"id on one unit per ad-day seen (repost_rate); {FIT_NOTE}",
+        0.02, "sim", f"chance a day that an agency reposts its ad under a new id; {SIM_NOTE}"
     )
     rent_margin: float = _param(
-        0.08,
-        "fitted",
-        "log-rent width added to a group's range when estimating its density: the width "
-        f"of one flat's ads, 4 jitters (pipeline.units.estimate.JITTER_WIDTH_SD); {FIT_NOTE}",
+        0.1,
+        "sim",
+        f"log-rent width added to a group's range when estimating its density; {SIM_NOTE}",
     )
     density_scale: float = _param(
         0.5,
         "sim",
-        "density of look-alike flats on the rent axis, scaled so that the grouping's "
-        "expected number of flats matched the simulator's first days (unscaled, 1.0, "
-        f"scores worse there: docs/units-history.md); {SIM_NOTE}",
+        "density of look-alike flats, scaled to make the expected number of flats match the "
+        f"simulator's first days (docs/units-history.md); {SIM_NOTE}",
     )
     max_group: int = _param(6, "budget", "most ads one flat is searched with")
     search_budget: int = _param(100_000, "budget", "most candidate groups and search states")

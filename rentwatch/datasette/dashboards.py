@@ -151,15 +151,16 @@ def build_dashboards(
         "building": {
             "title": "One building",
             "description": (
-                "Estimated empty flats with their 90 % interval, asking rents with the "
-                "25–75% band, and notice-board counts beside the estimate, calibrated by "
-                "them and without. Gaps are days without data, not zero."
+                "Estimated empty flats with their low/high band, asking rents with the "
+                "25–75% band, and notice-board counts beside the estimate and beside the "
+                "experimental count model, with and without the count. Gaps are days "
+                "without data, not zero."
             ),
             "layout": [["units", "rent"], ["notice_board", "notice_board"]],
             "filters": {"building": building_filter},
             "charts": {
                 "units": chart(
-                    "Empty units (estimate, 90 % interval)", building_days, _units_chart()
+                    "Empty units (estimate, low–high band)", building_days, _units_chart()
                 ),
                 "rent": chart(
                     "Median asking rent, 元/月 (25–75% band)", building_days, _rent_chart()

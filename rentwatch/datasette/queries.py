@@ -276,9 +276,14 @@ select d.date, 'estimate (listings)' as series, d.units as count
 from building_daily d join buildings b on b.id = d.building_id
 where d.units is not null [[ and b.name = :building ]]
 union all
-select d.date, 'estimate without the count' as series, d.units_model as count
+select d.date, 'experimental model, ads alone' as series, d.units_model as count
 from building_daily d join buildings b on b.id = d.building_id
 where d.calibration is not null [[ and b.name = :building ]]
+union all
+select d.date, 'experimental model, calibrated by the count' as series,
+  d.units_model_calibrated as count
+from building_daily d join buildings b on b.id = d.building_id
+where d.units_model_calibrated is not null [[ and b.name = :building ]]
 union all
 select m.date, 'notice board (counted)' as series, m.vacant as count
 from manual_observations m join buildings b on b.id = m.building_id
