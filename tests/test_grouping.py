@@ -4,12 +4,9 @@ watched all at once, and each later day's new ads with the young units."""
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -291,15 +288,10 @@ def test_weighing_a_days_new_ads_together_finds_more_flats_than_one_by_one():
 
 
 def test_the_first_day_benchmark_scores_both_ways_on_the_simulated_market():
-    script = Path(__file__).resolve().parent.parent / "bench" / "eval_first_day.py"
-    out = subprocess.run(
-        [sys.executable, str(script), "--seeds", "5"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
-    row = next(line for line in out.splitlines() if line.startswith("| 5 |"))
-    exact = row.split("|")[3]  # "74.4% / 67.8%"
-    at_once, one_by_one = (float(x.strip().rstrip("%")) for x in exact.split("/"))
-    assert 0 < one_by_one < at_once <= 100
+    from bench.eval_first_day import run as first_day_run
+    from rentwatch.sim.market import WARMUP_DAYS
+
+    scores = first_day_run(5, WARMUP_DAYS)
+    at_once, one_by_one = scores["at once"]["exact"], scores["one by one"]["exact"]
+    assert 0 < one_by_one < at_once <= 1
+    assert scores["at once"]["flats"] == scores["one by one"]["flats"] > 0
