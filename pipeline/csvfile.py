@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 
 class CsvProblem(ValueError):
@@ -52,3 +53,30 @@ def csv_records(text: str) -> tuple[list[str], list[tuple[int, dict[str | None, 
             record[None] = row[len(header) :]
         records.append((start, record))
     return header or [], records
+
+
+class CsvFileProblem(ValueError):
+    """A CSV file that cannot be read, decoded or parsed; the message names the file."""
+
+
+def read_csv_file(
+    path: Path, encodings: tuple[str, ...] = ("utf-8-sig",), described: str = "UTF-8"
+) -> tuple[list[str], list[tuple[int, dict[str | None, object]]]]:
+    """csv_records of the file at ``path``, decoded with the first of ``encodings`` that
+    fits (``described`` names them in the error)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CsvFileProblem(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    for encoding in encodings:
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise CsvFileProblem(f"{path}: not {described} text")
+    try:
+        return csv_records(text)
+    except CsvProblem as exc:
+        raise CsvFileProblem(f"{path}, {exc}") from None

@@ -9,7 +9,7 @@ import sqlite_utils
 
 from db.buildings import find_building
 from db.observations import ManualObservation
-from pipeline.csvfile import CsvProblem, csv_records
+from pipeline.csvfile import CsvFileProblem, read_csv_file
 from pipeline.dates import InvalidDate, parse_day
 
 REQUIRED_COLUMNS = ("building", "date", "vacant", "note")
@@ -49,15 +49,9 @@ def read_csv(db: sqlite_utils.Database, path: str | Path) -> list[ManualObservat
     """Read and check a whole CSV (building,date,vacant,note) before anything is stored."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise ObservationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ObservationError(f"{path}: not UTF-8 text") from exc
-    try:
-        header, records = csv_records(text)
-    except CsvProblem as exc:
-        raise ObservationError(f"{path}, {exc}") from None
+        header, records = read_csv_file(path)
+    except CsvFileProblem as exc:
+        raise ObservationError(str(exc)) from exc.__cause__
     missing = [c for c in REQUIRED_COLUMNS[:3] if c not in header]
     if missing:
         raise ObservationError(

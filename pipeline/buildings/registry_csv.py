@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from db.buildings import BuildingRow
-from pipeline.csvfile import CsvProblem, csv_records
+from pipeline.csvfile import CsvFileProblem, read_csv_file
 
 REQUIRED_COLUMNS = ("name", "aliases", "city", "district", "total_units")
 
@@ -18,20 +18,10 @@ def read_buildings_csv(path: str | Path) -> list[BuildingRow]:
     """Read and validate the whole file first, so a bad line imports nothing."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise RegistryError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")  # Excel on a Chinese Windows saves CSV as GBK
-        except UnicodeDecodeError as exc:
-            raise RegistryError(f"{path}: not UTF-8 or GBK text") from exc
-    try:
-        header, records = csv_records(text)
-    except CsvProblem as exc:
-        raise RegistryError(f"{path}, {exc}") from None
+        # Excel on a Chinese Windows saves CSV as GBK
+        header, records = read_csv_file(path, ("utf-8-sig", "gb18030"), "UTF-8 or GBK")
+    except CsvFileProblem as exc:
+        raise RegistryError(str(exc)) from exc.__cause__
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise RegistryError(
