@@ -293,8 +293,11 @@ def _agencies(rng: random.Random, subdistrict: str, spec: MarketSpec) -> list[st
         brands = rng.sample(spec.brands, spec.stores_per_building)
         return [f"{b}·{subdistrict}{rng.choice(list(_BRANCHES))}店" for b in brands]
     drawn = rng.choices(spec.brands, weights=spec.brand_weights, k=spec.stores_per_building)
-    # Stores of one brand are told apart by their branch (one advertiser each).
-    branches = {b: rng.sample(_BRANCHES + _MORE_BRANCHES, drawn.count(b)) for b in set(drawn)}
+    # Stores of one brand are told apart by their branch (one advertiser each); brands in
+    # the order drawn, not a set's, whose order changes with the string-hash seed.
+    branches = {
+        b: rng.sample(_BRANCHES + _MORE_BRANCHES, drawn.count(b)) for b in dict.fromkeys(drawn)
+    }
     return [f"{b}·{subdistrict}{branches[b].pop()}店" for b in drawn]
 
 
