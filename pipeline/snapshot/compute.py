@@ -23,6 +23,7 @@ from pipeline.snapshot.load import SnapshotInput
 from pipeline.snapshot.measures import Live, building_measures, district_row, mode
 from pipeline.units.dedup import assign_units
 from pipeline.units.estimate import BuildingDay
+from pipeline.units.fitted import fit_grouping_params, params_rows
 from pipeline.units.model import AdState, Link, UnitState
 from pipeline.units.normalize import (
     Ad,
@@ -60,6 +61,9 @@ Lifecycle = Callable[
 class Strategies:
     grouping: Grouping = assign_units
     lifecycle: Lifecycle = building_measures
+    #: fit the de-duplication's parameters per city from the day's ads
+    #: (pipeline.units.fitted); off: the parameters passed in are used as they are
+    fit_market: bool = True
 
 
 #: The snapshot's own strategies.
@@ -165,9 +169,12 @@ def compute(
     for unit in units:
         units_by_building[unit.building_id].append(unit)
 
+    # -- the market's parameters, fitted per city from the day's ads -----------------------
+    city_params, fitted_rows = _fit_cities(
+        inp, today_by_building, units_by_building, listings, first_watched, params, strategies
+    )
+
     # -- de-duplicate the day's new ads ---------------------------------------------------
-    # under the stated parameters, never the day's fit: the contract's ``units`` stays the
-    # de-duplication's count; the fitted market feeds only the experimental count model
     new_units: list[NewUnits] = []
     for building_id, ads_today in sorted(today_by_building.items()):
         new = [
@@ -185,7 +192,7 @@ def compute(
             units_by_building[building_id],
             day,
             _first_watched(inp.observed, building_id, start, day),
-            params=params,
+            params=city_params.get(info[building_id].city, params),
         )
         new_units.append(NewUnits(building_id, created, links))
         report.units_created += len(created)
@@ -211,7 +218,7 @@ def compute(
             start,
             sorted({*inp.observed.get(building_id, ()), day}),
             frozenset(inp.complete.get(building_id, ())),
-            params,
+            city_params.get(b.city, params),
         )
         unit_updates.extend(updates)
         sources = sorted({a.source for a in ads_today} | inp.covered[building_id])
@@ -243,7 +250,7 @@ def compute(
             acc["whole"].extend(whole_live)
             acc["shared"].extend(shared_live)
 
-    market_rows = estimate_counts(inp, fitted, building_rows, params)
+    market_rows = fitted_rows + estimate_counts(inp, fitted, building_rows, params)
 
     return SnapshotResult(
         day=day,
@@ -256,6 +263,53 @@ def compute(
         building_rows=building_rows,
         district_rows=[district_row(k, acc, day) for k, acc in sorted(pooled.items())],
     )
+
+
+def _fit_cities(
+    inp: SnapshotInput,
+    today_by_building: dict[int, list[AdState]],
+    units_by_building: dict[int, list[UnitState]],
+    listings: dict[int, WindowListing],
+    first_watched: dict[int, str],
+    params: MarketParams,
+    strategies: Strategies,
+) -> tuple[dict[str, MarketParams], list[dict[str, Any]]]:
+    """Each city's de-duplication parameters for the day, fitted on its whole-flat ads of
+    the day before any is grouped (each building's ads as one provisional unit: the fit
+    reads look-alike groups and advertisers, not units), with the units of the window for
+    what only they show (reposts); and the ``market_params`` rows saying what was used."""
+    if not strategies.fit_market:
+        return {}, []
+    by_city: dict[str, list[BuildingDay]] = defaultdict(list)
+    for building_id, ads_today in sorted(today_by_building.items()):
+        b = inp.buildings.get(building_id)
+        if b is None:
+            continue
+        whole = [
+            a
+            for a in ads_today
+            if not a.flags and a.tenure == "whole" and not listings[a.id].is_apartment
+        ]
+        if not whole:
+            continue
+        provisional = UnitState.of_ad(whole[0])
+        provisional.ads = whole
+        by_city[b.city].append(
+            BuildingDay(
+                building_id,
+                b.city,
+                [provisional],
+                [u for u in units_by_building.get(building_id, []) if u.tenure == "whole"],
+                first_watched.get(building_id),
+            )
+        )
+    city_params: dict[str, MarketParams] = {}
+    rows: list[dict[str, Any]] = []
+    for city, buildings in sorted(by_city.items()):
+        fitted, n = fit_grouping_params(city, buildings, inp.day, params)
+        city_params[city] = fitted
+        rows.extend(params_rows(city, inp.day, fitted, n))
+    return city_params, rows
 
 
 def _flag(

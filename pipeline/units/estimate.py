@@ -94,6 +94,8 @@ class CityFit:
     #: pooled within-flat sd of log rent, and the number of ads beyond a flat's first
     jitter: float = PRIOR_JITTER
     jitter_n: int = 0
+    #: the sd in log rent that the market's rounding of rents alone adds (a floor of jitter)
+    rounding_sd: float = 0.0
     #: days within which a flat's ads go up: LAG_QUANTILE of the pairs' lags
     join_days: int | None = None
     #: shares of a flat's later advertisers going up 0, 1, 2, ... days after its first
@@ -252,6 +254,29 @@ def robust_jitter(diffs: list[float], rounds: int = 50) -> float:
     return narrow / math.sqrt(2)
 
 
+#: Steps a rent may be rounded to, in 元: the site shows whole 元, and agencies round to
+#: a round number (a fact of how asking rents are written, not of one market).
+RENT_STEPS = (1, 5, 10, 20, 50, 100, 200, 500)
+#: A step is the market's when at least this share of its rents are multiples of it (a
+#: definition: a few unrounded rents do not hide a rounding most agencies use).
+STEP_SHARE = 0.9
+
+
+def rounding_sd(rents: list[float]) -> float:
+    """The sd, in log rent, that rounding adds to an ad's rent: the largest step that most
+    rents are multiples of, spread uniformly (Sheppard's correction: step / sqrt(12)),
+    relative to the median rent. Two ads of one flat rounded to 100 元 often show the same
+    rent, which alone would fit a jitter of zero; the agencies' jitter is at least this."""
+    if not rents:
+        return 0.0
+    whole = [round(r) for r in rents]
+    step = max(
+        (s for s in RENT_STEPS if sum(r % s == 0 for r in whole) >= STEP_SHARE * len(whole)),
+        default=1,
+    )
+    return step / (statistics.median(rents) * math.sqrt(12))
+
+
 def _reposts(units: list[UnitState], day: str) -> tuple[int, int]:
     """(reposts, ad-days) in the window: an advertiser's second id for the same unit is a
     repost; ad-days count the days each ad was seen."""
@@ -325,13 +350,18 @@ def fit_city(
     spreads: list[int] = []
     cuts: list[float] = []
     pair_list: list[tuple[float, int | None]] = []
+    rents: list[float] = []
     for b in buildings:
-        pair_list.extend(pairs(live_ads(b.live, day), day, p, b.first_watched))
-    width = (
-        JITTER_WIDTH_SD * robust_jitter([d for d, _ in pair_list])
+        ads_today = live_ads(b.live, day)
+        pair_list.extend(pairs(ads_today, day, p, b.first_watched))
+        rents.extend(r for a in ads_today if (r := a.rents.get(day)))
+    floor = rounding_sd(rents)
+    jitter = (
+        max(robust_jitter([d for d, _ in pair_list]), floor)
         if len(pair_list) >= MIN_PAIRS
         else None
     )
+    width = None if jitter is None else JITTER_WIDTH_SD * jitter
     candidates: list[tuple[list[AdState], dict[str, float]]] = []
     for b in buildings:
         flats = calibration_flats(b.live, day, p, width)
@@ -367,8 +397,9 @@ def fit_city(
         for w, n in zip(weights, counts, strict=True):
             tally[n] += w / total
         fit.ads_dist = dict(sorted(tally.items()))
-    if len(pair_list) >= MIN_PAIRS:
-        fit.jitter = robust_jitter([d for d, _ in pair_list])
+    fit.rounding_sd = floor
+    if jitter is not None:
+        fit.jitter = jitter
         fit.jitter_n = len(pair_list)
         fresh = sorted(lag for _, lag in pair_list if lag is not None)
         if len(fresh) >= MIN_PAIRS:
@@ -376,7 +407,7 @@ def fit_city(
             lags = [lag for lag in fresh if lag <= fit.join_days]
             fit.lags_n = len(fresh)
     elif dof >= MIN_PAIRS:
-        fit.jitter = math.sqrt(squares / dof)
+        fit.jitter = max(math.sqrt(squares / dof), floor)
         fit.jitter_n = dof
     if lags:
         lag_tally = Counter(lags)

@@ -1,0 +1,120 @@
+"""The de-duplication's parameters fitted from the day's own ads, per city, before the
+day's new ads are grouped into flats.
+
+Pure. The grouping model (pipeline.units.grouping) weighs a split of look-alike ads into
+flats by how many advertisers show a flat, how far one flat's ads lie apart in rent, how
+many days apart they go up and how often an agency reposts; the de-duplication's rent
+tolerances are widths of that same spread. Those are facts of a market, not of rentwatch:
+they are estimated each day from the city's ads (pipeline.units.estimate.fit_city, run
+here on the day's ads before any of them is grouped, so that the first day of a city is
+fitted too), and ``MarketParams``' own values remain only as the prior of a quantity the
+day's data do not yet measure (a new city's first day has no reposts to count).
+
+What is fitted, and from what (docs/units-method.md, "Fitted parameters"):
+
+- the agencies' rent spread around a flat (``rent_sigma``), from pairs of look-alike ads
+  of two advertisers, a two-part mixture fitted by EM, floored by the rounding of rents;
+  the tolerances ``rent_tol`` and ``rent_span`` are that spread times fixed widths;
+- ads per flat (``ads_per_flat``, ``mean_ads_per_flat``), from the look-alike groups that
+  are most likely one flat (capture–recapture weights); the share beyond the largest seen
+  is Laplace's rule of succession, 1 / (groups + 2);
+- listing lags (``listing_lag``, ``join_days``), from the days apart of fresh pairs;
+- the repost rate, from the window's units (a second id of one advertiser for one unit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pipeline.units.estimate import (
+    JITTER_WIDTH_SD,
+    MIN_CLASS,
+    MIN_PAIRS,
+    RENT_TOL_SD,
+    BuildingDay,
+    CityFit,
+    fit_city,
+)
+from pipeline.units.params import MarketParams
+
+#: Ad-days of a city's units before its repost rate is measured rather than assumed (a
+#: definition of enough data: a rate of 1 % a day shows about ten reposts).
+MIN_AD_DAYS = 1000
+
+#: The fitted fields, each with the figure of the fit that counts its data.
+FITTED = (
+    "rent_sigma",
+    "rent_tol",
+    "rent_span",
+    "ads_per_flat",
+    "mean_ads_per_flat",
+    "tail_share",
+    "listing_lag",
+    "join_days",
+    "repost_rate",
+)
+
+
+def params_from_fit(fit: CityFit, prior: MarketParams) -> tuple[MarketParams, dict[str, int]]:
+    """``prior`` with every field the fit has data for replaced by the fitted value; and
+    for each fitted field the number of observations behind it (0: the prior's value)."""
+    changes: dict[str, Any] = {}
+    n = dict.fromkeys(FITTED, 0)
+    if fit.jitter_n >= MIN_PAIRS:
+        sigma = fit.jitter
+        changes.update(
+            rent_sigma=sigma, rent_tol=RENT_TOL_SD * sigma, rent_span=JITTER_WIDTH_SD * sigma
+        )
+        n.update(rent_sigma=fit.jitter_n, rent_tol=fit.jitter_n, rent_span=fit.jitter_n)
+    if fit.flats >= MIN_CLASS and fit.ads_dist:
+        shares = tuple((k, v) for k, v in sorted(fit.ads_dist.items()) if v > 0)
+        changes.update(
+            ads_per_flat=shares,
+            mean_ads_per_flat=fit.mean_ads,
+            tail_share=1 / (fit.flats + 2),
+        )
+        n.update(ads_per_flat=fit.flats, mean_ads_per_flat=fit.flats, tail_share=fit.flats)
+    if fit.join_days is not None and fit.lags:
+        changes.update(join_days=fit.join_days, listing_lag=tuple(sorted(fit.lags.items())))
+        n.update(join_days=fit.lags_n, listing_lag=fit.lags_n)
+    if fit.ad_days >= MIN_AD_DAYS:
+        changes["repost_rate"] = fit.repost_rate
+        n["repost_rate"] = fit.ad_days
+    return replace(prior, **changes), n
+
+
+def fit_grouping_params(
+    city: str, buildings: list[BuildingDay], day: str, prior: MarketParams
+) -> tuple[MarketParams, dict[str, int]]:
+    """The city's de-duplication parameters for ``day``, from its buildings' ads of the day
+    (each building's ``live`` holding its ads, grouped or not) and its units of the window."""
+    fit, _ = fit_city(city, buildings, day, prior)
+    return params_from_fit(fit, prior)
+
+
+def params_rows(
+    city: str, day: str, params: MarketParams, n: dict[str, int]
+) -> list[dict[str, Any]]:
+    """The fitted fields as ``market_params`` rows, named ``grouping.<field>``; a field the
+    day's data did not measure is stored with its prior value and n = 0."""
+    rows = []
+    for name in FITTED:
+        value = getattr(params, name)
+        if isinstance(value, tuple):
+            for key, share in value:
+                rows.append(_row(city, day, f"grouping.{name}.{key}", share, n[name]))
+        else:
+            rows.append(_row(city, day, f"grouping.{name}", value, n[name]))
+    return rows
+
+
+def _row(city: str, day: str, parameter: str, value: float, n: int) -> dict[str, Any]:
+    return {
+        "city": city,
+        "building_id": None,
+        "date": day,
+        "parameter": parameter,
+        "value": round(float(value), 6),
+        "n": n,
+    }
