@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from db import evaluation as evaluation_sql  # noqa: E402
 from db import open_db  # noqa: E402
+from pipeline.snapshot.compute import Strategies  # noqa: E402
 from rentwatch.sim import MarketSpec, evaluate, run_simulation  # noqa: E402
 from rentwatch.sim.market import AGENCY_BRANDS, EMPTYING, MORE_BRANDS, Market  # noqa: E402
 
@@ -250,13 +251,22 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
     }
 
 
-def run_market(zoo_market: ZooMarket, days: int, db_path: str | None = None) -> dict[str, Any]:
-    """Run one market of the zoo through scrape and snapshot for ``days`` days; score it."""
+def run_market(
+    zoo_market: ZooMarket, days: int, db_path: str | None = None, fit_market: bool = False
+) -> dict[str, Any]:
+    """Run one market of the zoo through scrape and snapshot for ``days`` days; score it.
+    ``fit_market``: the snapshot fits the de-duplication's parameters from the day's ads
+    (Strategies.fit_market) instead of using the stated ones."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         path = db_path or str(Path(tmp) / "zoo.db")
         result = run_simulation(
-            path, days=days, seed=zoo_market.seed, spec=zoo_market.spec, by_subdistrict=True
+            path,
+            days=days,
+            seed=zoo_market.seed,
+            spec=zoo_market.spec,
+            by_subdistrict=True,
+            strategies=Strategies(fit_market=fit_market),
         )
         assert result.market is not None
         scores = score_run(path, result.market, result.days)
@@ -351,8 +361,9 @@ def _median(values: list[float | None], higher: bool) -> float | None:
     return statistics.median(known) if known else None
 
 
-def _run(args: tuple[ZooMarket, int]) -> dict[str, Any]:
-    return run_market(*args)
+def _run(args: tuple[ZooMarket, int, bool]) -> dict[str, Any]:
+    market, days, fit_market = args
+    return run_market(market, days, fit_market=fit_market)
 
 
 def main() -> None:
@@ -375,6 +386,11 @@ def main() -> None:
         help="print a new zoo drawn with this seed (as JSON) instead of running one",
     )
     parser.add_argument("--n", type=int, default=12, help="markets to draw (with --draw)")
+    parser.add_argument(
+        "--fit-market",
+        action="store_true",
+        help="fit the de-duplication's parameters per city from each day's ads",
+    )
     args = parser.parse_args()
     if args.draw is not None:
         print(json.dumps(draw_zoo(args.draw, args.n), ensure_ascii=False, indent=1))
@@ -393,7 +409,7 @@ def main() -> None:
         except (ValueError, IndexError):
             parser.error(f"--specs: no market {args.specs!r} in {ZOO_FILE.name}")
     started = time.perf_counter()
-    jobs = [(m, args.days) for m in zoo]
+    jobs = [(m, args.days, args.fit_market) for m in zoo]
     done: dict[str, dict[str, Any]] = {}
 
     def keep(run: dict[str, Any]) -> None:
