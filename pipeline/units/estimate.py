@@ -220,38 +220,78 @@ def pairs(
     return out
 
 
-def robust_jitter(diffs: list[float], rounds: int = 50) -> float:
+def robust_jitter(diffs: list[float], rounds: int = 50, halfwidth: float = 0.0) -> float:
     """The sd of one ad's log rent around its flat's, from pairs' absolute log-rent
     differences: a two-part mixture of half-normals fitted by EM, the narrow part one
     flat's two ads (difference sd: sqrt(2) jitters), the wide part two flats of one plan.
-    Starts from the median (0.6745 sqrt(2) jitters for one flat's pairs)."""
-    narrow = max(statistics.median(diffs) / 0.6745, 1e-4)
+    Starts from the median (0.6745 sqrt(2) jitters for one flat's pairs).
+
+    ``halfwidth``: the rounding step over the rent, when both rents were rounded to it.
+    A shown difference d is then the true one plus the difference of two rounding errors,
+    which is triangular on [-h, h]; each part's likelihood is its density smoothed by that
+    triangle and its second moment the posterior one, by quadrature (the EM of grouped
+    data, Dempster, Laird & Rubin 1977, section 4.2). Without it, a market rounding to
+    100 元 shows one flat's two ads at the same rent so often that the narrow part shrinks
+    to nothing. The result is the jitter before rounding (``rounding_sd`` adds that)."""
+    narrow = max(statistics.median(diffs) / 0.6745, halfwidth, 1e-4)
     wide = max(3 * narrow, max(diffs))
     share = 0.5
-
-    def density(x: float, sd: float) -> float:
-        return math.exp(-0.5 * (x / sd) ** 2) / sd
+    nodes = [_nodes(x, halfwidth) for x in diffs]
 
     for _ in range(rounds):
-        resp = []
-        for x in diffs:
-            a, b = share * density(x, narrow), (1 - share) * density(x, wide)
+        resp: list[float] = []
+        moments: list[tuple[float, float]] = []
+        for points in nodes:
+            (pn, mn), (pw, mw) = _part(points, narrow), _part(points, wide)
+            a, b = share * pn, (1 - share) * pw
             resp.append(a / (a + b) if a + b > 0 else 1.0)
+            moments.append((mn, mw))
         total = sum(resp)
         if total <= 0 or total >= len(diffs):
             break
         share = total / len(diffs)
         narrow = max(
-            math.sqrt(sum(r * x * x for r, x in zip(resp, diffs, strict=True)) / total), 1e-4
+            math.sqrt(sum(r * mn for r, (mn, _) in zip(resp, moments, strict=True)) / total),
+            1e-4,
         )
         wide = max(
             math.sqrt(
-                sum((1 - r) * x * x for r, x in zip(resp, diffs, strict=True))
+                sum((1 - r) * mw for r, (_, mw) in zip(resp, moments, strict=True))
                 / (len(diffs) - total)
             ),
             narrow,
         )
     return narrow / math.sqrt(2)
+
+
+#: Quadrature points over a rounded difference's triangle (midpoint rule; numeric).
+ROUNDING_NODES = 24
+
+
+def _nodes(x: float, halfwidth: float) -> list[tuple[float, float]]:
+    """(true difference, weight) pairs for a shown difference ``x``: the point itself, or
+    the triangle of two rounding errors around it."""
+    if halfwidth <= 0:
+        return [(x, 1.0)]
+    step = 2 * halfwidth / ROUNDING_NODES
+    out = []
+    for i in range(ROUNDING_NODES):
+        t = x - halfwidth + (i + 0.5) * step
+        out.append((abs(t), (1 - abs(t - x) / halfwidth) * step / halfwidth))
+    return out
+
+
+def _part(points: list[tuple[float, float]], sd: float) -> tuple[float, float]:
+    """(likelihood, expected square of the true difference) under a half-normal of this sd."""
+    mass = second = 0.0
+    for t, w in points:
+        f = w * math.exp(-0.5 * (t / sd) ** 2) / sd
+        mass += f
+        second += f * t * t
+    if mass <= 0:
+        t = points[len(points) // 2][0]
+        return 0.0, t * t
+    return mass, second / mass
 
 
 #: Steps a rent may be rounded to, in 元: the site shows whole 元, and agencies round to
@@ -262,19 +302,22 @@ RENT_STEPS = (1, 5, 10, 20, 50, 100, 200, 500)
 STEP_SHARE = 0.9
 
 
-def rounding_sd(rents: list[float]) -> float:
-    """The sd, in log rent, that rounding adds to an ad's rent: the largest step that most
-    rents are multiples of, spread uniformly (Sheppard's correction: step / sqrt(12)),
-    relative to the median rent. Two ads of one flat rounded to 100 元 often show the same
-    rent, which alone would fit a jitter of zero; the agencies' jitter is at least this."""
-    if not rents:
-        return 0.0
+def rent_step(rents: list[float]) -> int:
+    """The largest step (元) that most of these rents are multiples of."""
     whole = [round(r) for r in rents]
-    step = max(
+    return max(
         (s for s in RENT_STEPS if sum(r % s == 0 for r in whole) >= STEP_SHARE * len(whole)),
         default=1,
     )
-    return step / (statistics.median(rents) * math.sqrt(12))
+
+
+def rounding_sd(rents: list[float]) -> float:
+    """The sd, in log rent, that rounding adds to an ad's rent: the market's step
+    (``rent_step``) spread uniformly (Sheppard's correction: step / sqrt(12)), relative to
+    the median rent."""
+    if not rents:
+        return 0.0
+    return rent_step(rents) / (statistics.median(rents) * math.sqrt(12))
 
 
 def _reposts(units: list[UnitState], day: str) -> tuple[int, int]:
@@ -356,8 +399,10 @@ def fit_city(
         pair_list.extend(pairs(ads_today, day, p, b.first_watched))
         rents.extend(r for a in ads_today if (r := a.rents.get(day)))
     floor = rounding_sd(rents)
+    # one flat's rents as shown: the agencies' jitter and the rounding, independent
+    halfwidth = rent_step(rents) / statistics.median(rents) if rents else 0.0
     jitter = (
-        max(robust_jitter([d for d, _ in pair_list]), floor)
+        math.hypot(robust_jitter([d for d, _ in pair_list], halfwidth=halfwidth), floor)
         if len(pair_list) >= MIN_PAIRS
         else None
     )
