@@ -9,6 +9,8 @@ step gives them one.
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +23,10 @@ from pipeline.dates import days_between
 from pipeline.snapshot.counts import estimate_counts
 from pipeline.snapshot.load import SnapshotInput
 from pipeline.snapshot.measures import Live, building_measures, district_row, mode
+from pipeline.units.advertisers import shared_keys
 from pipeline.units.dedup import assign_units
-from pipeline.units.estimate import BuildingDay
-from pipeline.units.fitted import fit_grouping_params, params_rows
+from pipeline.units.estimate import BuildingDay, rent_step, rounding_sd
+from pipeline.units.fitted import fit_grouping_params, params_rows, shared_rows
 from pipeline.units.model import AdState, Link, UnitState
 from pipeline.units.normalize import (
     Ad,
@@ -173,7 +176,7 @@ def compute(
 
     # -- the market's parameters, fitted per city from the day's ads -----------------------
     city_params, fitted_rows = _fit_cities(
-        inp, today_by_building, units_by_building, listings, first_watched, params, strategies
+        inp, ads, today_by_building, units_by_building, listings, first_watched, params, strategies
     )
 
     # -- de-duplicate the day's new ads ---------------------------------------------------
@@ -269,6 +272,7 @@ def compute(
 
 def _fit_cities(
     inp: SnapshotInput,
+    ads: dict[int, AdState],
     today_by_building: dict[int, list[AdState]],
     units_by_building: dict[int, list[UnitState]],
     listings: dict[int, WindowListing],
@@ -279,7 +283,11 @@ def _fit_cities(
     """Each city's de-duplication parameters for the day, fitted on its whole-flat ads of
     the day before any is grouped (each building's ads as one provisional unit: the fit
     reads look-alike groups and advertisers, not units), with the units of the window for
-    what only they show (reposts); and the ``market_params`` rows saying what was used."""
+    what only they show (reposts); and the ``market_params`` rows saying what was used.
+
+    An advertiser key the day's pairs show to be a label many advertisers share
+    (pipeline.units.advertisers) is dropped from the city's ads before the parameters are
+    fitted again and the ads grouped: such an ad's advertiser is unknown."""
     if not strategies.fit_market:
         return {}, []
     by_city: dict[str, list[BuildingDay]] = defaultdict(list)
@@ -308,9 +316,34 @@ def _fit_cities(
     city_params: dict[str, MarketParams] = {}
     rows: list[dict[str, Any]] = []
     for city, buildings in sorted(by_city.items()):
-        fitted, n = fit_grouping_params(city, buildings, inp.day, params)
+        day_ads = [b.live[0].ads for b in buildings]
+        rents = [r for group in day_ads for a in group if (r := a.rents.get(inp.day))]
+        halfwidth = rent_step(rents) / statistics.median(rents) if rents else 0.0
+        floor = rounding_sd(rents)
+        first, _, fit = fit_grouping_params(city, buildings, inp.day, params)
+        # the spread from two-ad look-alike groups (mostly one flat's two ads) when there
+        # are enough of them; else the narrow part of all pairs of two keys
+        from_pairs = fit.jitter_source == "pairs"
+        true_jitter = math.sqrt(max(first.rent_sigma**2 - floor**2, 0.0))
+        judged = shared_keys(
+            day_ads,
+            inp.day,
+            halfwidth,
+            params,
+            narrow_sd=math.sqrt(2) * true_jitter if from_pairs and true_jitter > 0 else None,
+        )
+        for ad in ads.values():
+            if ad.agent in judged.shared and inp.buildings[ad.building_id].city == city:
+                ad.agent = None
+        jitter = (
+            (first.rent_sigma, fit.jitter_n)
+            if from_pairs
+            else (math.hypot(judged.narrow / math.sqrt(2), floor), judged.cross_pairs)
+        )
+        fitted, n, _ = fit_grouping_params(city, buildings, inp.day, params, jitter)
         city_params[city] = fitted
         rows.extend(params_rows(city, inp.day, fitted, n))
+        rows.extend(shared_rows(city, inp.day, judged))
     return city_params, rows
 
 

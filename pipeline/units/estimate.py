@@ -96,6 +96,9 @@ class CityFit:
     jitter_n: int = 0
     #: the sd in log rent that the market's rounding of rents alone adds (a floor of jitter)
     rounding_sd: float = 0.0
+    #: what the jitter was fitted on: "pairs" (of two-ad look-alike groups), "flats" (the
+    #: calibration flats' rents), "given" (known_jitter), or "prior"
+    jitter_source: str = "prior"
     #: days within which a flat's ads go up: LAG_QUANTILE of the pairs' lags
     join_days: int | None = None
     #: shares of a flat's later advertisers going up 0, 1, 2, ... days after its first
@@ -222,9 +225,19 @@ def pairs(
 
 def robust_jitter(diffs: list[float], rounds: int = 50, halfwidth: float = 0.0) -> float:
     """The sd of one ad's log rent around its flat's, from pairs' absolute log-rent
-    differences: a two-part mixture of half-normals fitted by EM, the narrow part one
-    flat's two ads (difference sd: sqrt(2) jitters), the wide part two flats of one plan.
-    Starts from the median (0.6745 sqrt(2) jitters for one flat's pairs).
+    differences: the narrow part of ``half_normal_mixture`` is one flat's two ads
+    (difference sd: sqrt(2) jitters), the wide part two flats of one plan. The jitter
+    before rounding (``rounding_sd`` adds that)."""
+    narrow, _, _ = half_normal_mixture(diffs, rounds, halfwidth)
+    return narrow / math.sqrt(2)
+
+
+def half_normal_mixture(
+    diffs: list[float], rounds: int = 50, halfwidth: float = 0.0, narrow_sd: float | None = None
+) -> tuple[float, float, float]:
+    """(narrow sd, wide sd, narrow share) of absolute differences, fitted as a two-part
+    mixture of half-normals by EM, started from the median (0.6745 sd of a half-normal);
+    ``narrow_sd``: the narrow part's sd when it is known, only the rest fitted.
 
     ``halfwidth``: the rounding step over the rent, when both rents were rounded to it.
     A shown difference d is then the true one plus the difference of two rounding errors,
@@ -232,8 +245,8 @@ def robust_jitter(diffs: list[float], rounds: int = 50, halfwidth: float = 0.0) 
     triangle and its second moment the posterior one, by quadrature (the EM of grouped
     data, Dempster, Laird & Rubin 1977, section 4.2). Without it, a market rounding to
     100 元 shows one flat's two ads at the same rent so often that the narrow part shrinks
-    to nothing. The result is the jitter before rounding (``rounding_sd`` adds that)."""
-    narrow = max(statistics.median(diffs) / 0.6745, halfwidth, 1e-4)
+    to nothing. The sds are of the true differences, before rounding."""
+    narrow = narrow_sd or max(statistics.median(diffs) / 0.6745, halfwidth, 1e-4)
     wide = max(3 * narrow, max(diffs))
     share = 0.5
     nodes = [_nodes(x, halfwidth) for x in diffs]
@@ -250,10 +263,11 @@ def robust_jitter(diffs: list[float], rounds: int = 50, halfwidth: float = 0.0) 
         if total <= 0 or total >= len(diffs):
             break
         share = total / len(diffs)
-        narrow = max(
-            math.sqrt(sum(r * mn for r, (mn, _) in zip(resp, moments, strict=True)) / total),
-            1e-4,
-        )
+        if narrow_sd is None:
+            narrow = max(
+                math.sqrt(sum(r * mn for r, (mn, _) in zip(resp, moments, strict=True)) / total),
+                1e-4,
+            )
         wide = max(
             math.sqrt(
                 sum((1 - r) * mw for r, (_, mw) in zip(resp, moments, strict=True))
@@ -261,7 +275,7 @@ def robust_jitter(diffs: list[float], rounds: int = 50, halfwidth: float = 0.0) 
             ),
             narrow,
         )
-    return narrow / math.sqrt(2)
+    return narrow, wide, share
 
 
 #: Quadrature points over a rounded difference's triangle (midpoint rule; numeric).
@@ -279,6 +293,12 @@ def _nodes(x: float, halfwidth: float) -> list[tuple[float, float]]:
         t = x - halfwidth + (i + 0.5) * step
         out.append((abs(t), (1 - abs(t - x) / halfwidth) * step / halfwidth))
     return out
+
+
+def pair_likelihood(x: float, halfwidth: float, sd: float) -> float:
+    """Likelihood of a shown absolute log-rent difference ``x`` under a half-normal of this
+    sd, the rounding (``halfwidth``) taken into account as in ``half_normal_mixture``."""
+    return _part(_nodes(x, halfwidth), sd)[0]
 
 
 def _part(points: list[tuple[float, float]], sd: float) -> tuple[float, float]:
@@ -380,9 +400,14 @@ class BuildingDay:
 
 
 def fit_city(
-    city: str, buildings: list[BuildingDay], day: str, p: MarketParams = DEFAULT_PARAMS
+    city: str,
+    buildings: list[BuildingDay],
+    day: str,
+    p: MarketParams = DEFAULT_PARAMS,
+    known_jitter: tuple[float, int] | None = None,
 ) -> tuple[CityFit, dict[int, BuildingFit]]:
-    """The city's market and each building's (shrunk toward the city's)."""
+    """The city's market and each building's (shrunk toward the city's).
+    ``known_jitter``: (jitter, pairs) fitted already, used instead of fitting it again."""
     fit = CityFit(city=city)
     per_building: dict[int, list[int]] = {}
     counts: list[int] = []
@@ -406,6 +431,8 @@ def fit_city(
         if len(pair_list) >= MIN_PAIRS
         else None
     )
+    if known_jitter is not None and known_jitter[1] >= MIN_PAIRS:
+        jitter = known_jitter[0]
     width = None if jitter is None else JITTER_WIDTH_SD * jitter
     candidates: list[tuple[list[AdState], dict[str, float]]] = []
     for b in buildings:
@@ -445,7 +472,8 @@ def fit_city(
     fit.rounding_sd = floor
     if jitter is not None:
         fit.jitter = jitter
-        fit.jitter_n = len(pair_list)
+        fit.jitter_n = len(pair_list) if known_jitter is None else known_jitter[1]
+        fit.jitter_source = "pairs" if known_jitter is None else "given"
         fresh = sorted(lag for _, lag in pair_list if lag is not None)
         if len(fresh) >= MIN_PAIRS:
             fit.join_days = fresh[math.ceil(LAG_QUANTILE * len(fresh)) - 1]
@@ -454,6 +482,7 @@ def fit_city(
     elif dof >= MIN_PAIRS:
         fit.jitter = max(math.sqrt(squares / dof), floor)
         fit.jitter_n = dof
+        fit.jitter_source = "flats"
     if lags:
         lag_tally = Counter(lags)
         fit.lags = {k: lag_tally[k] / len(lags) for k in sorted(lag_tally)}

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from pipeline.units.advertisers import SharedKeys
 from pipeline.units.estimate import (
     JITTER_WIDTH_SD,
     MIN_CLASS,
@@ -85,12 +86,17 @@ def params_from_fit(fit: CityFit, prior: MarketParams) -> tuple[MarketParams, di
 
 
 def fit_grouping_params(
-    city: str, buildings: list[BuildingDay], day: str, prior: MarketParams
-) -> tuple[MarketParams, dict[str, int]]:
+    city: str,
+    buildings: list[BuildingDay],
+    day: str,
+    prior: MarketParams,
+    known_jitter: tuple[float, int] | None = None,
+) -> tuple[MarketParams, dict[str, int], CityFit]:
     """The city's de-duplication parameters for ``day``, from its buildings' ads of the day
-    (each building's ``live`` holding its ads, grouped or not) and its units of the window."""
-    fit, _ = fit_city(city, buildings, day, prior)
-    return params_from_fit(fit, prior)
+    (each building's ``live`` holding its ads, grouped or not) and its units of the window;
+    ``known_jitter``: (rent spread, pairs) fitted before, kept. The fit too."""
+    fit, _ = fit_city(city, buildings, day, prior, known_jitter)
+    return (*params_from_fit(fit, prior), fit)
 
 
 def params_rows(
@@ -107,6 +113,18 @@ def params_rows(
         else:
             rows.append(_row(city, day, f"grouping.{name}", value, n[name]))
     return rows
+
+
+def shared_rows(city: str, day: str, judged: SharedKeys) -> list[dict[str, Any]]:
+    """The advertiser keys judged labels many advertisers share, as ``market_params`` rows."""
+    pairs = sum(judged.own.values())
+    return [
+        _row(city, day, "advertisers.keys_with_own_pairs", len(judged.own), pairs),
+        _row(city, day, "advertisers.shared_keys", len(judged.shared), pairs),
+        _row(city, day, "advertisers.one_flat_pair_sd", judged.narrow, pairs),
+        _row(city, day, "advertisers.two_flats_pair_sd", judged.wide, pairs),
+        _row(city, day, "advertisers.one_flat_pair_share", judged.share, pairs),
+    ]
 
 
 def _row(city: str, day: str, parameter: str, value: float, n: int) -> dict[str, Any]:
