@@ -14,12 +14,15 @@ removed.
 
 Every body of every page passes through here, so the patterns are written for Python's
 regex engine to skip ahead cheaply (docs/performance.md has the figures): each phone
-alternative starts with a literal character, and the name patterns are matched
-case-sensitively against a lower-cased copy of the page rather than with IGNORECASE.
+alternative starts with a literal character, the name patterns are matched
+case-sensitively against a copy of the page with its ASCII letters lower-cased rather than
+with IGNORECASE, and the five patterns of a class attribute are tried only where a class
+holds one of their words.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 
 PHONE_MARK = "[phone removed]"
@@ -90,24 +93,57 @@ _NAME_PLACES = [
         r"(?:经纪人|置业顾问|联系人|管家|房东|业主)\s*[)）]?\s*[:：]\s*" + _NAME,
     )
 ]
-#: The characters IGNORECASE takes for an ASCII letter that ``str.lower`` does not turn
-#: into it (U+0130 would become two characters). K (U+212A) lower-cases to k by itself.
-_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+#: The characters IGNORECASE takes for an ASCII letter that lower-casing ASCII alone does
+#: not turn into it (str.lower would make U+0130 two characters).
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
-def _folded(text: str) -> str:
-    """``text`` lower-cased character for character: a lower-case pattern matches it
-    exactly where the same pattern under IGNORECASE matches ``text``, at the same
-    offsets (tests/test_privacy.py checks every character)."""
-    if "\u0130" in text or "\u0131" in text or "\u017f" in text:
-        text = text.translate(_FOLD)
-    return text.lower()
+def _folded(text: str, body: bytes | None = None) -> str:
+    """``text`` with its ASCII letters lower-cased (and the four characters above made
+    the letter IGNORECASE takes them for): a lower-case pattern of ASCII letters matches
+    it exactly where the same pattern under IGNORECASE matches ``text``, at the same
+    offsets (tests/test_privacy.py checks every character). Lower-casing the UTF-8 bytes
+    does it at a fraction of ``str.lower``'s cost, which looks every character up.
+    ``body``: the bytes ``text`` was decoded from as UTF-8 (undecodable bytes kept as
+    surrogates), when the caller has them: no need to encode the text again."""
+    if any(char in text for char in "\u0130\u0131\u017f\u212a"):
+        text, body = text.translate(_FOLD), None
+    if body is not None:
+        return body.lower().decode("utf-8", "surrogateescape")
+    return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
+
+
+#: The first five places are in a class attribute: a match starts at a ``class="`` whose
+#: value holds one of these words. One pass finds those (rarely any on a page), and the
+#: five patterns are tried there only, instead of each trying all of a page's classes.
+_CLASS_PLACES = _NAME_PLACES[:5]
+_CLASS_WITH_A_WORD = re.compile(r'class="[^"]*?(?:broker|agent|jjr|contact|keeper|linkman)')
+
+
+def _names(text: str, folded: str) -> set[str]:
+    """The names the places in :data:`_NAME_PLACES` hold: exactly what each place's
+    ``finditer`` over ``folded`` finds (tests/test_privacy.py compares the two)."""
+    names: set[str] = set()
+    starts = [m.start() for m in _CLASS_WITH_A_WORD.finditer(folded)]
+    for place in _CLASS_PLACES if starts else ():
+        # finditer's matches: the leftmost match at or after the end of the one before,
+        # and a match can start at none of the positions skipped.
+        end = 0
+        for start in starts:
+            if start >= end and (found := place.match(folded, start)):
+                names.add(text[found.start(1) : found.end(1)])
+                end = found.end()
+    for place in _NAME_PLACES[len(_CLASS_PLACES) :]:
+        names.update(text[m.start(1) : m.end(1)] for m in place.finditer(folded))
+    return names
 
 
 def scrub_text(text: str) -> str:
-    folded = _folded(text)
-    names = {text[m.start(1) : m.end(1)] for place in _NAME_PLACES for m in place.finditer(folded)}
-    return _PHONE.sub(PHONE_MARK, _without(names, text))
+    return _scrubbed(text, _folded(text))
+
+
+def _scrubbed(text: str, folded: str) -> str:
+    return _PHONE.sub(PHONE_MARK, _without(_names(text, folded), text))
 
 
 def _without(names: set[str], text: str) -> str:
@@ -160,7 +196,8 @@ def _decoded(body: bytes, hint: str | None) -> tuple[str, str]:
 def scrub_body(body: bytes, encoding: str | None = None) -> bytes:
     """``body`` without phone numbers and agents' names; unchanged if it holds none."""
     codec, text = _decoded(body, encoding)
-    cleaned = scrub_text(text)
+    utf8 = body if codecs.lookup(codec).name == "utf-8" else None
+    cleaned = _scrubbed(text, _folded(text, utf8))
     if cleaned == text:
         return body
     return cleaned.encode(codec, "surrogateescape")

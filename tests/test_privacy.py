@@ -342,3 +342,27 @@ def test_every_real_page_scrubbed_keeps_no_number_or_name_and_is_scrubbed_once_f
         for secret in ANJUKE_MOBILES + ANJUKE_NAMES + OTHER_NAMES:
             assert secret not in clean_text, (path.name, secret)
     assert set(ANJUKE_NAMES + OTHER_NAMES) <= found  # found where they stand, not by luck
+
+
+def test_the_class_places_tried_where_a_word_stands_find_what_finditer_finds():
+    """``_names`` tries the five class-attribute places only at a ``class="`` whose value
+    holds one of their words; on real pages and on awkward written ones (a class holding
+    two places, a place inside another's match, names of every place) it finds exactly
+    the names every place's own ``finditer`` finds."""
+    written = (
+        '<b class="agent-name">王五</b><i class="jjr-icon">经</i>赵六 <span class="listjjr">'
+        '凌枫林</span><b class="broker-name x" title="钱七">x</b><b class="agent-name" '
+        'data-x=\'class="contact-name">孙八\'>李九</b><p class="answer-broker">周十:</p>'
+        '<a class="AGENT">吴一</a><b class="x-contactname">郑二</b>'
+    )
+    pages = [path.read_bytes() for path in sorted(real_dir("lianjia").parent.rglob("*.html"))]
+    found: set[str] = set()
+    for body in [written.encode(), *pages]:
+        _, text = privacy._decoded(body, None)
+        folded = privacy._folded(text)
+        expected = {m.group(1) for p in privacy._NAME_PLACES for m in p.finditer(folded)}
+        assert privacy._names(text, folded) == expected
+        found |= expected
+    assert {"王五", "赵六", "凌枫林", "钱七", "孙八", "周十", "郑二"} <= found
+    for place in privacy._CLASS_PLACES:  # each starts where _CLASS_WITH_A_WORD looks
+        assert place.pattern.startswith('class="[^"]*')
