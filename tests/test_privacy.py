@@ -366,3 +366,34 @@ def test_the_class_places_tried_where_a_word_stands_find_what_finditer_finds():
     assert {"王五", "赵六", "凌枫林", "钱七", "孙八", "周十", "郑二"} <= found
     for place in privacy._CLASS_PLACES:  # each starts where _CLASS_WITH_A_WORD looks
         assert place.pattern.startswith('class="[^"]*')
+
+
+def test_a_scrape_stores_what_reparse_gives_from_the_archive(tmp_path):
+    """The crawl parses the bytes the archive kept (handed over in memory, not read back):
+    a page with a phone number and an agent's name in its cards gives the same listings
+    from the scrape as from a reparse of the archive, and the number is in neither."""
+    from tests.cli_helpers import rows, scrape_local
+    from tests.lianjia_site import LocalSite, paginate
+
+    db_path = tmp_path / "rw.db"
+    cards = [
+        Card("HZ2351274900001", "丽晶国际 13812345678", "3000"),
+        Card("HZ2351274900002", "钱江新城", "3500", brand="经纪人：王一凡"),
+        Card("HZ2351274900003", "钱江新城", "4000"),
+    ]
+    with LocalSite() as site:
+        site.set_pages(paginate(cards))
+        result = scrape_local(site.url, "2026-11-20", db_path=db_path)
+        assert result.exit_code == 0, result.output
+    scraped = listings(db_path)
+    assert len(scraped) == 3
+    communities = {row["community"] for row in scraped}
+    assert "丽晶国际 [phone removed]" in communities, communities
+    assert rows(db_path, "SELECT count(*) FROM pages WHERE kind = 'list'") == [(1,)]
+    assert_absent(db_path, ["13812345678", "王一凡"])
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM listing_observations")
+        conn.execute("DELETE FROM listings")
+    result = run_cli("reparse", "--source", "lianjia", db_path=db_path)
+    assert result.exit_code == 0, result.output
+    assert listings(db_path) == scraped
