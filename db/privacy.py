@@ -195,8 +195,46 @@ def _decoded(body: bytes, hint: str | None) -> tuple[str, str]:
 
 def scrub_body(body: bytes, encoding: str | None = None) -> bytes:
     """``body`` without phone numbers and agents' names; unchanged if it holds none."""
+    if encoding is None or _is_utf8(encoding):
+        scrubbed = _scrub_utf8(body)
+        if scrubbed is not None:
+            return scrubbed
+    return _scrub_decoded(body, encoding)
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
+def _scrub_utf8(body: bytes) -> bytes | None:
+    """:func:`_scrub_decoded` of a UTF-8 body, or None for a body that is not UTF-8 or
+    holds one of the characters :data:`_FOLD` translates.
+
+    Most pages hold no number and no name, and that is found on the lower-cased copy
+    alone, from the body's bytes: a name is CJK characters, the same in the copy, and
+    every phone number of the page is one in the copy (its letters are x, X and a
+    lower-case "ext"), so the page itself is decoded only when one was found.
+    """
+    try:
+        folded = body.lower().decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if any(char in folded for char in "\u0130\u0131\u017f\u212a"):
+        return None
+    names = _names(folded, folded)
+    if not names and _PHONE.search(folded) is None:
+        return body
+    text = body.decode("utf-8")
+    cleaned = _PHONE.sub(PHONE_MARK, _without(names, text))
+    return body if cleaned == text else cleaned.encode("utf-8")
+
+
+def _scrub_decoded(body: bytes, encoding: str | None) -> bytes:
     codec, text = _decoded(body, encoding)
-    utf8 = body if codecs.lookup(codec).name == "utf-8" else None
+    utf8 = body if _is_utf8(codec) else None
     cleaned = _scrubbed(text, _folded(text, utf8))
     if cleaned == text:
         return body

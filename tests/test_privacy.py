@@ -397,3 +397,27 @@ def test_a_scrape_stores_what_reparse_gives_from_the_archive(tmp_path):
     result = run_cli("reparse", "--source", "lianjia", db_path=db_path)
     assert result.exit_code == 0, result.output
     assert listings(db_path) == scraped
+
+
+def test_the_utf8_path_scrubs_as_the_decoded_path():
+    """A UTF-8 body is looked at on its lower-cased bytes first and decoded only when a
+    number or a name is there; it must give what the general path (decode, lower-cased
+    copy, names, numbers) gives, on real pages and on pages holding every awkward case."""
+    pages = [path.read_bytes() for path in sorted(real_dir("lianjia").parent.rglob("*.html"))]
+    written = [
+        "电话 13812345678 EXT 12 4008580543 ext. 9 转 8 (0571)8765 4321",
+        "4008580543 EXT 12",
+        "<b class='x'>X13812345678</b> id=13812345678 ＋８６１３８１２３４５６７８",
+        '<b CLASS="Broker-Name">王五</b> AGENT_NAME="赵六" 经纪人：凌枫林 凌枫林丹',
+        "İ13812345678 uſer_name=钱七",  # a character the copy translates: the general path
+        "nothing to remove here, 中文也没有",
+    ]
+    checked = 0
+    for body in [*pages, *(text.encode() for text in written)]:
+        fast = privacy._scrub_utf8(body)
+        if fast is not None:
+            assert fast == privacy._scrub_decoded(body, None)
+            checked += fast != body
+    assert checked >= 6  # pages where something was removed went through the UTF-8 path
+    assert privacy._scrub_utf8("İ13812345678".encode()) is None
+    assert privacy._scrub_utf8("经纪人：王五".encode("gb18030")) is None
