@@ -344,16 +344,19 @@ def test_every_real_page_scrubbed_keeps_no_number_or_name_and_is_scrubbed_once_f
     assert set(ANJUKE_NAMES + OTHER_NAMES) <= found  # found where they stand, not by luck
 
 
-def test_the_class_places_tried_where_a_word_stands_find_what_finditer_finds():
+def test_the_places_tried_where_a_word_or_label_stands_find_what_finditer_finds():
     """``_names`` tries the five class-attribute places only at a ``class="`` whose value
-    holds one of their words; on real pages and on awkward written ones (a class holding
-    two places, a place inside another's match, names of every place) it finds exactly
-    the names every place's own ``finditer`` finds."""
+    holds one of their words, and the label place only where a label stands; on real
+    pages and on awkward written ones (a class holding two places, a place inside
+    another's match, names of every place) it finds exactly the names every place's own
+    ``finditer`` finds."""
     written = (
         '<b class="agent-name">王五</b><i class="jjr-icon">经</i>赵六 <span class="listjjr">'
         '凌枫林</span><b class="broker-name x" title="钱七">x</b><b class="agent-name" '
         'data-x=\'class="contact-name">孙八\'>李九</b><p class="answer-broker">周十:</p>'
         '<a class="AGENT">吴一</a><b class="x-contactname">郑二</b>'
+        # labels: one inside another's match, twice in a row, in brackets, at the very end
+        "经纪人：管家：冯三 房东房东:陈四 置业顾问） ： 褚五业主:卫六 联系人：蒋七经纪人：沈八"
     )
     pages = [path.read_bytes() for path in sorted(real_dir("lianjia").parent.rglob("*.html"))]
     found: set[str] = set()
@@ -364,8 +367,12 @@ def test_the_class_places_tried_where_a_word_stands_find_what_finditer_finds():
         assert privacy._names(text, folded) == expected
         found |= expected
     assert {"王五", "赵六", "凌枫林", "钱七", "孙八", "周十", "郑二"} <= found
+    assert {"管家", "陈四", "褚五业主", "沈八"} <= found
+    # inside the match before (经纪人：管家, 褚五业主), as finditer skips them
+    assert not {"冯三", "卫六"} & found
     for place in privacy._CLASS_PLACES:  # each starts where _CLASS_WITH_A_WORD looks
         assert place.pattern.startswith('class="[^"]*')
+    assert privacy._LABEL_PLACE.pattern.startswith("(?:" + "|".join(privacy._LABELS) + ")")
 
 
 def test_a_scrape_stores_what_reparse_gives_from_the_archive(tmp_path):
