@@ -77,9 +77,18 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+#: Bodies a PageArchive keeps in memory after storing them, at most (pages and bytes):
+#: the crawl parses a page right after it is stored, a few pages at once at most.
+KEEP_PAGES = 8
+KEEP_BYTES = 32 * 1024 * 1024
+
+
 class PageArchive:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        #: The bodies last stored, as stored (scrubbed), by page id: :meth:`page_body`
+        #: returns them without reading back and decompressing what was just written.
+        self._kept: dict[int, bytes] = {}
 
     def store(
         self,
@@ -139,7 +148,15 @@ class PageArchive:
                     "skipped" if (blocked or digest is None) else "pending",
                 ],
             )
-            return inserted_id(cursor)
+            page_id = inserted_id(cursor)
+        if body is not None and not blocked:
+            self._keep(page_id, body)
+        return page_id
+
+    def _keep(self, page_id: int, body: bytes) -> None:
+        self._kept[page_id] = body
+        while len(self._kept) > KEEP_PAGES or sum(map(len, self._kept.values())) > KEEP_BYTES:
+            del self._kept[next(iter(self._kept))]
 
     def body(self, digest: str) -> bytes:
         row = self.db.execute(
@@ -151,6 +168,10 @@ class PageArchive:
         return decompress_body(data, compression)
 
     def page_body(self, page_id: int) -> bytes:
+        """The archived body of page ``page_id``: the same bytes the archive stored."""
+        kept = self._kept.pop(page_id, None)
+        if kept is not None:
+            return kept
         row = self.db.execute("SELECT content_hash FROM pages WHERE id = ?", [page_id]).fetchone()
         if row is None or row[0] is None:
             raise KeyError(f"page {page_id} has no archived body")

@@ -12,6 +12,7 @@ the run can count them. Everything here is pure.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -97,6 +98,9 @@ def _misdecoded_as(name: str, wrong: str) -> bool:
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+# A list page repeats its district, 板块 and building names card after card, and every
+# card of every page is checked: each name is judged once (about 0.1 ms a page).
+@functools.lru_cache(maxsize=4096)
 def looks_mojibake(name: str | None) -> bool:
     """True for a name decoded with the wrong charset.
 

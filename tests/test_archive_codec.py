@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from db import open_db
-from db.pages import PageArchive, content_hash
+from db.pages import KEEP_PAGES, PageArchive, content_hash
 
 BODY = (
     "<html><head><title>整租 · 钱江新城</title></head><body>" + "<li>3500元/月</li>" * 400
@@ -26,7 +26,27 @@ def test_new_bodies_are_zstd_smaller_than_the_page_and_read_back(tmp_path: Path)
     assert size == len(BODY)
     assert stored[:4] == b"\x28\xb5\x2f\xfd"  # zstd frame magic number
     assert len(stored) < len(BODY) // 10
-    assert archive.page_body(page_id) == BODY
+    assert PageArchive(db).page_body(page_id) == BODY  # read back and decompressed
+
+
+def test_the_archive_hands_back_what_it_just_stored_and_keeps_few(tmp_path: Path) -> None:
+    """The crawl parses the body the archive kept in memory: the bytes it stored (scrubbed),
+    the same a fresh read of the database gives; a few pages at most are kept."""
+    db = open_db(tmp_path / "a.db")
+    archive = PageArchive(db)
+    secret = BODY + "<p>经纪人：王一凡 13812345678</p>".encode()
+    ids = [
+        archive.store(url=f"http://example.com/zufang/pg{n}/", body=secret + b"%d" % n, status=200)
+        for n in range(KEEP_PAGES + 3)
+    ]
+    assert len(archive._kept) == KEEP_PAGES
+    for page_id in ids:
+        kept = archive._kept.get(page_id)
+        body = archive.page_body(page_id)
+        assert body == PageArchive(db).page_body(page_id)
+        assert b"13812345678" not in body and "王一凡".encode() not in body
+        assert kept is None or kept is body
+    assert archive._kept == {}  # each handed over once
 
 
 def test_a_body_archived_with_zlib_by_an_older_version_still_reads(tmp_path: Path) -> None:

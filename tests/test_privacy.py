@@ -342,3 +342,89 @@ def test_every_real_page_scrubbed_keeps_no_number_or_name_and_is_scrubbed_once_f
         for secret in ANJUKE_MOBILES + ANJUKE_NAMES + OTHER_NAMES:
             assert secret not in clean_text, (path.name, secret)
     assert set(ANJUKE_NAMES + OTHER_NAMES) <= found  # found where they stand, not by luck
+
+
+def test_the_places_tried_where_a_word_or_label_stands_find_what_finditer_finds():
+    """``_names`` tries the five class-attribute places only at a ``class="`` whose value
+    holds one of their words, and the label place only where a label stands; on real
+    pages and on awkward written ones (a class holding two places, a place inside
+    another's match, names of every place) it finds exactly the names every place's own
+    ``finditer`` finds."""
+    written = (
+        '<b class="agent-name">王五</b><i class="jjr-icon">经</i>赵六 <span class="listjjr">'
+        '凌枫林</span><b class="broker-name x" title="钱七">x</b><b class="agent-name" '
+        'data-x=\'class="contact-name">孙八\'>李九</b><p class="answer-broker">周十:</p>'
+        '<a class="AGENT">吴一</a><b class="x-contactname">郑二</b>'
+        # labels: one inside another's match, twice in a row, in brackets, at the very end
+        "经纪人：管家：冯三 房东房东:陈四 置业顾问） ： 褚五业主:卫六 联系人：蒋七经纪人：沈八"
+    )
+    pages = [path.read_bytes() for path in sorted(real_dir("lianjia").parent.rglob("*.html"))]
+    found: set[str] = set()
+    for body in [written.encode(), *pages]:
+        _, text = privacy._decoded(body, None)
+        folded = privacy._folded(text)
+        expected = {m.group(1) for p in privacy._NAME_PLACES for m in p.finditer(folded)}
+        assert privacy._names(text, folded) == expected
+        found |= expected
+    assert {"王五", "赵六", "凌枫林", "钱七", "孙八", "周十", "郑二"} <= found
+    assert {"管家", "陈四", "褚五业主", "沈八"} <= found
+    # inside the match before (经纪人：管家, 褚五业主), as finditer skips them
+    assert not {"冯三", "卫六"} & found
+    for place in privacy._CLASS_PLACES:  # each starts where _CLASS_WITH_A_WORD looks
+        assert place.pattern.startswith('class="[^"]*')
+    assert privacy._LABEL_PLACE.pattern.startswith("(?:" + "|".join(privacy._LABELS) + ")")
+
+
+def test_a_scrape_stores_what_reparse_gives_from_the_archive(tmp_path):
+    """The crawl parses the bytes the archive kept (handed over in memory, not read back):
+    a page with a phone number and an agent's name in its cards gives the same listings
+    from the scrape as from a reparse of the archive, and the number is in neither."""
+    from tests.cli_helpers import rows, scrape_local
+    from tests.lianjia_site import LocalSite, paginate
+
+    db_path = tmp_path / "rw.db"
+    cards = [
+        Card("HZ2351274900001", "丽晶国际 13812345678", "3000"),
+        Card("HZ2351274900002", "钱江新城", "3500", brand="经纪人：王一凡"),
+        Card("HZ2351274900003", "钱江新城", "4000"),
+    ]
+    with LocalSite() as site:
+        site.set_pages(paginate(cards))
+        result = scrape_local(site.url, "2026-11-20", db_path=db_path)
+        assert result.exit_code == 0, result.output
+    scraped = listings(db_path)
+    assert len(scraped) == 3
+    communities = {row["community"] for row in scraped}
+    assert "丽晶国际 [phone removed]" in communities, communities
+    assert rows(db_path, "SELECT count(*) FROM pages WHERE kind = 'list'") == [(1,)]
+    assert_absent(db_path, ["13812345678", "王一凡"])
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM listing_observations")
+        conn.execute("DELETE FROM listings")
+    result = run_cli("reparse", "--source", "lianjia", db_path=db_path)
+    assert result.exit_code == 0, result.output
+    assert listings(db_path) == scraped
+
+
+def test_the_utf8_path_scrubs_as_the_decoded_path():
+    """A UTF-8 body is looked at on its lower-cased bytes first and decoded only when a
+    number or a name is there; it must give what the general path (decode, lower-cased
+    copy, names, numbers) gives, on real pages and on pages holding every awkward case."""
+    pages = [path.read_bytes() for path in sorted(real_dir("lianjia").parent.rglob("*.html"))]
+    written = [
+        "电话 13812345678 EXT 12 4008580543 ext. 9 转 8 (0571)8765 4321",
+        "4008580543 EXT 12",
+        "<b class='x'>X13812345678</b> id=13812345678 ＋８６１３８１２３４５６７８",
+        '<b CLASS="Broker-Name">王五</b> AGENT_NAME="赵六" 经纪人：凌枫林 凌枫林丹',
+        "İ13812345678 uſer_name=钱七",  # a character the copy translates: the general path
+        "nothing to remove here, 中文也没有",
+    ]
+    checked = 0
+    for body in [*pages, *(text.encode() for text in written)]:
+        fast = privacy._scrub_utf8(body)
+        if fast is not None:
+            assert fast == privacy._scrub_decoded(body, None)
+            checked += fast != body
+    assert checked >= 6  # pages where something was removed went through the UTF-8 path
+    assert privacy._scrub_utf8("İ13812345678".encode()) is None
+    assert privacy._scrub_utf8("经纪人：王五".encode("gb18030")) is None

@@ -305,6 +305,7 @@ class _PageFailure:
 
 def _store_fetched_page(
     db: sqlite_utils.Database,
+    archive: PageArchive,
     source: Source,
     url: str,
     result: FetchResult,
@@ -347,6 +348,9 @@ def _store_fetched_page(
             kind="list",
             as_of=as_of,
             run_id=run_id,
+            # The archive the Fetcher stored the page through: the parse reads the very
+            # bytes it stored (scrubbed), as a reparse will, without reading them back.
+            archive=archive,
         )
     except BlockedPage as exc:
         return _PageFailure("blocked", f"blocked at {url}: {exc.reason}")
@@ -375,6 +379,7 @@ def _truncation(source: Source, page: ListPage) -> str | None:
 
 async def _crawl_scope(
     db: sqlite_utils.Database,
+    archive: PageArchive,
     fetcher: Fetcher,
     source: Source,
     scope: Scope,
@@ -406,7 +411,7 @@ async def _crawl_scope(
         try:
             for next_done in asyncio.as_completed(tasks):
                 url, result = await next_done
-                stored = _store_fetched_page(db, source, url, result, run_id, as_of)
+                stored = _store_fetched_page(db, archive, source, url, result, run_id, as_of)
                 if isinstance(stored, _PageFailure):
                     progress.page(url, stored.status)
                     return _ScopeCrawl(
@@ -543,7 +548,7 @@ async def _scrape(
                 before = dict(fetcher.stats)
                 try:
                     crawl = await _crawl_scope(
-                        db, fetcher, source, scope, run_id, as_of, bar, max_pages
+                        db, archive, fetcher, source, scope, run_id, as_of, bar, max_pages
                     )
                 except FetchError as exc:
                     # The retry budget ran out: on a host that never answered, it is unreachable.

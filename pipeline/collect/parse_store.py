@@ -85,14 +85,18 @@ def parse_and_store(
     kind: str,
     as_of: str,
     run_id: int | None,
+    archive: PageArchive | None = None,
 ) -> StoredPage:
     """Parse archived page ``page_id`` as a ``kind`` page ("list" or "detail") and upsert
     its records.
 
+    ``archive``: the archive that stored the page, if the caller has it (the crawl's):
+    it hands back the bytes it just stored instead of reading them from the database.
+
     On a page the parser does not understand, marks the archived page as a parse error
     (or as blocked) and re-raises: nothing is stored from it.
     """
-    archive = PageArchive(db)
+    archive = archive or PageArchive(db)
     body = archive.page_body(page_id)
     try:
         refusal = markup_refusal(body)
