@@ -14,9 +14,11 @@ different keys are a mixture: one flat's two ads (narrow: the agencies' jitter) 
 look-alike flats (wide). It is fitted by EM (``half_normal_mixture``, rounding taken into
 account). A store's own pairs are always two flats, so they follow the wide part alone;
 a label's own pairs include one flat's ads through two of its stores, so they follow the
-mixture. Each key with pairs of its own gets the likelier of the two (the sum of its
-pairs' log likelihood ratios, equal prior odds); a key with none stays one advertiser, as
-the site's markup says.
+mixture. Each key with pairs of its own gets the likelier of the two: the sum of its
+pairs' log likelihood ratios, against prior odds that are the share of labels among the
+keys, fitted by EM over the keys (a store with one chance close pair stays a store where
+labels are few). A key with no pair of its own stays one advertiser, as the site's
+markup says.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from pipeline.units.params import DEFAULT_PARAMS, MarketParams
 #: At most this many pairs of two keys go into the mixture fit (an even sample beyond):
 #: a work budget, the fit's two rates are settled long before.
 MAX_CROSS_PAIRS = 4_000
+#: The labels' share is kept this far inside (0, 1): a numeric guard for its log odds.
+SHARE_GUARD = 1e-3
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,28 @@ def _log_diff(a: AdState, b: AdState, day: str) -> float | None:
     if not ra or not rb:
         return None
     return abs(math.log(ra / rb))
+
+
+def label_share(loglrs: list[float], rounds: int = 100) -> float:
+    """The share of keys that are labels, by EM over each key's class (a two-class mixture
+    whose per-key likelihood ratios are ``loglrs``): the prior odds a key starts from, so
+    that one chance close pair of a store's two flats does not make it a label."""
+    if not loglrs:
+        return 0.5
+    share = 0.5
+    for _ in range(rounds):
+        odds = share / (1 - share)
+        posts = [1.0 if lr == math.inf else _posterior(lr, odds) for lr in loglrs]
+        new = min(max(sum(posts) / len(posts), SHARE_GUARD), 1 - SHARE_GUARD)
+        if abs(new - share) < 1e-6:
+            return new
+        share = new
+    return share
+
+
+def _posterior(loglr: float, odds: float) -> float:
+    z = loglr + math.log(odds)
+    return 1 / (1 + math.exp(-z)) if z > -700 else 0.0
 
 
 def shared_keys(
@@ -88,16 +114,18 @@ def shared_keys(
     narrow, wide, share = half_normal_mixture(
         cross[::step], halfwidth=halfwidth, narrow_sd=narrow_sd
     )
-    shared = set()
+    loglr: dict[str, float] = {}
     for key, diffs in own.items():
-        loglr = 0.0
+        total = 0.0
         for x in diffs:
             one = pair_likelihood(x, halfwidth, narrow)
             two = pair_likelihood(x, halfwidth, wide)
             if two > 0:
-                loglr += math.log(share * one / two + 1 - share)
+                total += math.log(share * one / two + 1 - share)
             elif one > 0:
-                loglr = math.inf
-        if loglr > 0:
-            shared.add(key)
+                total = math.inf
+        loglr[key] = total
+    labels = label_share(list(loglr.values()))
+    prior = math.log(labels / (1 - labels))
+    shared = {key for key, lr in loglr.items() if lr + prior > 0}
     return SharedKeys(frozenset(shared), narrow, wide, share, pairs, len(cross))
