@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.scoring import grouping_errors, grouping_floor  # noqa: E402
 from db import open_db  # noqa: E402
+from pipeline.snapshot.compute import Strategies  # noqa: E402
 from rentwatch.sim import evaluate, run_simulation  # noqa: E402
 from rentwatch.sim.market import WARMUP_DAYS, Truth  # noqa: E402
 
@@ -73,9 +74,11 @@ def score_seed(
     score_from: int = 1,
     score_to: int | None = None,
     cut_chance: float = 0.0,
+    stated_params: bool = False,
 ) -> dict:
     """Run one seed through the pipeline and score it (a worker of ``--seeds``): the
-    building-days from the ``score_from``-th to the ``score_to``-th day watched."""
+    building-days from the ``score_from``-th to the ``score_to``-th day watched.
+    ``stated_params``: group under MarketParams() instead of the day's fit."""
     with tempfile.TemporaryDirectory() as tmp:
         db_path = db_path or str(Path(tmp) / "sim.db")
         result = run_simulation(
@@ -87,6 +90,7 @@ def score_seed(
             warmup=warmup,
             drift=drift,
             cut_chance=cut_chance,
+            strategies=Strategies(fit_market=not stated_params),
         )
         assert result.market is not None
         db = open_db(db_path)
@@ -233,7 +237,15 @@ def main() -> None:
         metavar="N",
         help="score the building-days up to the N-th day watched (default: the last)",
     )
+    parser.add_argument(
+        "--stated-params",
+        action="store_true",
+        help="group under the stated parameters (MarketParams()) instead of fitting them "
+        "per city from each day's ads, as before issue 18 (not with --cli)",
+    )
     args = parser.parse_args()
+    if args.stated_params and args.cli:
+        parser.error("--stated-params runs the snapshot in this process: not with --cli")
     score_to = args.days if args.score_to is None else args.score_to
     if not 1 <= args.score_from <= score_to <= args.days:
         parser.error(
@@ -248,6 +260,7 @@ def main() -> None:
         score_from=args.score_from,
         score_to=score_to,
         cut_chance=args.cuts,
+        stated_params=args.stated_params,
     )
     if not args.seeds:
         print_one(args.days, score(args.days, args.seed, db_path=args.db))

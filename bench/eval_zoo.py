@@ -252,11 +252,11 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
 
 
 def run_market(
-    zoo_market: ZooMarket, days: int, db_path: str | None = None, fit_market: bool = False
+    zoo_market: ZooMarket, days: int, db_path: str | None = None, fit_market: bool = True
 ) -> dict[str, Any]:
     """Run one market of the zoo through scrape and snapshot for ``days`` days; score it.
     ``fit_market``: the snapshot fits the de-duplication's parameters from the day's ads
-    (Strategies.fit_market) instead of using the stated ones."""
+    (Strategies.fit_market, the default); False: the stated ones (MarketParams())."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         path = db_path or str(Path(tmp) / "zoo.db")
@@ -387,9 +387,10 @@ def main() -> None:
     )
     parser.add_argument("--n", type=int, default=12, help="markets to draw (with --draw)")
     parser.add_argument(
-        "--fit-market",
+        "--stated-params",
         action="store_true",
-        help="fit the de-duplication's parameters per city from each day's ads",
+        help="group under the stated parameters (MarketParams()) instead of fitting them "
+        "per city from each day's ads, as before issue 18",
     )
     args = parser.parse_args()
     if args.draw is not None:
@@ -409,7 +410,7 @@ def main() -> None:
         except (ValueError, IndexError):
             parser.error(f"--specs: no market {args.specs!r} in {ZOO_FILE.name}")
     started = time.perf_counter()
-    jobs = [(m, args.days, args.fit_market) for m in zoo]
+    jobs = [(m, args.days, not args.stated_params) for m in zoo]
     done: dict[str, dict[str, Any]] = {}
 
     def keep(run: dict[str, Any]) -> None:

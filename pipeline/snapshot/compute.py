@@ -65,10 +65,9 @@ class Strategies:
     grouping: Grouping = assign_units
     lifecycle: Lifecycle = building_measures
     #: fit the de-duplication's parameters per city from the day's ads
-    #: (pipeline.units.fitted). Off by default: on the zoo it helps some markets and
-    #: overcounts others (docs/units-history.md), so the contract's ``units`` keeps the
-    #: stated parameters until a fit holds on every market; bench/eval_zoo.py --fit-market
-    fit_market: bool = False
+    #: (pipeline.units.fitted); off: the parameters passed in are used as they are (the
+    #: comparison in bench/eval_zoo.py --stated-params)
+    fit_market: bool = True
 
 
 #: The snapshot's own strategies.

@@ -25,6 +25,12 @@ Provenance = Literal["site", "physical", "budget", "definition", "sim"]
 
 #: What a ``sim`` value waits for.
 SIM_NOTE = "copied from the project's simulator: to be estimated from the data, issue 18"
+#: A ``sim`` value the snapshot fits from each day's ads (pipeline.units.fitted.FITTED):
+#: it stands only as the prior of a day whose data do not measure it.
+PRIOR_NOTE = (
+    "copied from the project's simulator as the prior of a day with too little data; "
+    "fitted per city from each day's ads (pipeline/units/fitted.py), issue 18"
+)
 
 
 def _param(default: Any, provenance: Provenance, why: str) -> Any:
@@ -63,17 +69,17 @@ class MarketParams:
         0.06,
         "sim",
         "an ad's rent within this share of its unit's median (the simulator's agencies "
-        f"ask ±3 % around the landlord); {SIM_NOTE}",
+        f"ask ±3 % around the landlord); {PRIOR_NOTE}",
     )
     rent_span: float = _param(
         0.065,
         "sim",
-        f"all ads of one flat within this share of one another (max / min - 1); {SIM_NOTE}",
+        f"all ads of one flat within this share of one another (max / min - 1); {PRIOR_NOTE}",
     )
     join_days: int = _param(
         2,
         "sim",
-        f"a flat's ads go up within this many days of its first (the simulator's lags); {SIM_NOTE}",
+        f"a flat's ads go up within this many days of its first (the simulator's lags); {PRIOR_NOTE}",
     )
     repost_days: int = _param(
         5, "sim", f"a repost comes back within this many days of its old ad; {SIM_NOTE}"
@@ -121,28 +127,28 @@ class MarketParams:
         ((1, 0.2), (2, 0.3), (3, 0.3), (4, 0.2)),
         "sim",
         "share of flats with 1, 2, 3, 4 ads at once (the simulator's 1–4 agencies at "
-        f"20/30/30/20 %); {SIM_NOTE}",
+        f"20/30/30/20 %); {PRIOR_NOTE}",
     )
     tail_share: float = _param(
         0.02,
         "sim",
-        f"share of flats with one ad more than ads_per_flat lists, halving per ad; {SIM_NOTE}",
+        f"share of flats with one ad more than ads_per_flat lists, halving per ad; {PRIOR_NOTE}",
     )
-    mean_ads_per_flat: float = _param(2.5, "sim", f"the mean of ads_per_flat; {SIM_NOTE}")
+    mean_ads_per_flat: float = _param(2.5, "sim", f"the mean of ads_per_flat; {PRIOR_NOTE}")
     rent_sigma: float = _param(
         0.0175,
         "sim",
         "standard deviation of an ad's log rent around its flat's (the simulator's ±3 % "
-        f"uniform); {SIM_NOTE}",
+        f"uniform); {PRIOR_NOTE}",
     )
     #: (days after the flat's first ad, share) pairs.
     listing_lag: tuple[tuple[int, float], ...] = _param(
         ((0, 0.5), (1, 0.3), (2, 0.2)),
         "sim",
-        f"share of a flat's first ads put up 0, 1, 2 days after its first; {SIM_NOTE}",
+        f"share of a flat's first ads put up 0, 1, 2 days after its first; {PRIOR_NOTE}",
     )
     repost_rate: float = _param(
-        0.02, "sim", f"chance a day that an agency reposts its ad under a new id; {SIM_NOTE}"
+        0.02, "sim", f"chance a day that an agency reposts its ad under a new id; {PRIOR_NOTE}"
     )
     rent_margin: float = _param(
         0.1,

@@ -241,14 +241,14 @@ TABLES: dict[str, dict[str, Any]] = {
         },
     },
     "market_params": {
-        "description": "What the experimental count model (units_model) believed each day: the market's parameters fitted from that day's ads, per city (building blank) and per building. parameter names: ads_per_flat_mean, ads_per_flat_share_K, rent_jitter_sd, listing_lag_share_D, join_days, repost_rate, linger_share, price_cut_max, flats_per_lookalike_group, matched_U_units_bias/var, dispersion, ads_per_flat_mean_se.",
+        "description": "What the model believed each day: the market's parameters fitted from that day's ads, per city (building blank) and per building. grouping.* are what the de-duplication behind units used that day (grouping.rent_sigma, grouping.rent_tol, grouping.rent_span, grouping.ads_per_flat.K, grouping.mean_ads_per_flat, grouping.tail_share, grouping.listing_lag.D, grouping.join_days, grouping.repost_rate; n = 0: not measured that day, the stated prior). advertisers.* say how many advertiser keys were judged labels many stores share (such as 贝壳优选) and the mixture of rent differences that judged them. The rest feed the experimental count model (units_model): ads_per_flat_mean, ads_per_flat_share_K, rent_jitter_sd, listing_lag_share_D, join_days, repost_rate, linger_share, price_cut_max, flats_per_lookalike_group, matched_U_units_bias/var, dispersion, ads_per_flat_mean_se.",
         "sort_desc": "date",
         "facets": ["parameter", "city"],
         "columns": {
             "city": "City code.",
             "building_id": "Building, or blank for the city.",
             "date": "Day fitted (Asia/Shanghai).",
-            "parameter": "Parameter name (docs/units-method.md, The count and its interval).",
+            "parameter": "Parameter name (docs/units-method.md, Fitted parameters, and The count and its interval).",
             "value": "Fitted value.",
             "n": "How many observations it rests on (calibration flats, pairs of ads, ad-days, groups).",
         },
