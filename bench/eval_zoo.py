@@ -197,9 +197,11 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
     db = open_db(db_path)
     try:
         base = evaluate(db, market.truth)
-        rows = {
-            key: (r["units"], r["units_low"], r["units_high"])
-            for key, r in evaluation_sql.daily_rows_by_name(db).items()
+        daily = evaluation_sql.daily_rows_by_name(db)
+        rows = {key: (r["units"], r["units_low"], r["units_high"]) for key, r in daily.items()}
+        model_rows = {
+            key: (r["units_model"], r["units_model_low"], r["units_model_high"])
+            for key, r in daily.items()
         }
     finally:
         db.close()
@@ -230,6 +232,7 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
         else None
     )
     return {
+        **score_model(model_rows, market),
         "building_days": base["building_days"],
         "units_mape": base["units_mape"],
         "units_bias": base["units_bias"],
@@ -283,6 +286,27 @@ def run_market(
         "scrape_seconds": round(result.scrape_seconds, 1),
         "snapshot_seconds": round(result.snapshot_seconds, 1),
         **scores,
+    }
+
+
+def score_model(
+    rows: dict[tuple[str, str], tuple[int | None, int | None, int | None]], market: Market
+) -> dict[str, Any]:
+    """The experimental count model's figures (``units_model`` and its 90 % interval), over
+    the building-days ``evaluate`` scores (at least 5 truly empty flats)."""
+    errors, cover, widths = [], [], []
+    for key, t in market.truth.items():
+        units, low, high = rows.get(key, (None, None, None))
+        if units is None or low is None or high is None or t.vacant < 5:
+            continue
+        errors.append(abs(units - t.vacant) / t.vacant)
+        cover.append(low <= t.vacant <= high)
+        if t.vacant >= WIDE_VACANT:
+            widths.append((high - low) / units if units else float("inf"))
+    return {
+        "model_mape": round(statistics.fmean(errors), 4) if errors else None,
+        "model_coverage": round(statistics.fmean(cover), 4) if cover else None,
+        "model_width": round(statistics.fmean(widths), 4) if widths else None,
     }
 
 
@@ -349,6 +373,18 @@ def print_table(runs: list[dict[str, Any]]) -> None:
         sign = "≤" if higher else "≥"
         met.append(f"{heading} {sign} {target:g}: {ok} of {len(runs)}")
     print("targets met: " + "; ".join(met))
+    if any(r.get("model_mape") is not None for r in runs):
+        print()
+        print("The experimental count model (units_model, its 90 % interval):")
+        print()
+        print("| market | units_model MAPE | coverage | width ≥50 |")
+        print("|---|---:|---:|---:|")
+        for r in runs:
+            width = r.get("model_width")
+            print(
+                f"| {r['name']} | {_pct(r.get('model_mape'))} | "
+                f"{_pct(r.get('model_coverage'))} | {'–' if width is None else f'{width:.2f}'} |"
+            )
 
 
 def _worst(values: list[float | None], higher: bool) -> float | None:
