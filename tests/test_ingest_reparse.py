@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
+from db import open_db
+from db.pages import PageArchive
+from pipeline.collect.parse_store import parse_and_store
+from scrapers.registry import get_source
 from tests.cli_helpers import rows, run_cli, scrape_local
 from tests.lianjia_site import Card, LocalSite, list_page, paginate
 from tests.realpages import real_path
@@ -148,3 +154,38 @@ def test_reparse_reports_a_page_archived_without_a_day(tmp_path, db_path):
     report = reparse(db)
     assert report.errors == [f"page {page_id}: archived without a source or a day"]
     assert rows(db_path, "SELECT count(*) FROM listing_observations") == [(0,)]
+
+
+def test_a_page_is_marked_parsed_in_the_commit_that_stores_its_rows(tmp_path):
+    """Neither without the other: a failure marking the page parsed takes its rows back."""
+    db = open_db(tmp_path / "rw.db")
+    archive = PageArchive(db)
+    url = "https://hz.lianjia.com/zufang/jianggan/"
+    body = list_page(
+        [Card("HZ1000000000000000009", "丽晶国际", "3100")], page=1, total_pages=1, total=1
+    )
+    page_id = archive.store(url=url, body=body, status=200, source="lianjia", kind="list")
+    db.execute(
+        "CREATE TRIGGER refuse_ok BEFORE UPDATE OF parse_status ON pages "
+        "WHEN NEW.parse_status = 'ok' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="refused"):
+        parse_and_store(
+            db,
+            get_source("lianjia"),
+            page_id=page_id,
+            url=url,
+            kind="list",
+            as_of=DAY,
+            run_id=None,
+            archive=archive,
+        )
+    assert db.execute("SELECT count(*) FROM listings").fetchone()[0] == 0
+    assert db.execute("SELECT parse_status FROM pages").fetchall() == [("pending",)]
+    db.execute("DROP TRIGGER refuse_ok")
+    parse_and_store(
+        db, get_source("lianjia"), page_id=page_id, url=url, kind="list", as_of=DAY, run_id=None
+    )
+    assert db.execute("SELECT count(*) FROM listings").fetchone()[0] == 1
+    assert db.execute("SELECT parse_status, records FROM pages").fetchall() == [("ok", 1)]
+    db.close()

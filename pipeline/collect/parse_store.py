@@ -27,6 +27,7 @@ import sqlite_utils
 
 from db.listings import save_records
 from db.pages import PageArchive
+from db.transactions import write_transaction
 from scrapers.errors import (
     BlockedPage,
     HostilePage,
@@ -105,8 +106,9 @@ def parse_and_store(
         if kind == "detail":
             record = source.parse_detail(body, url)
             suspect = _checked([record])
-            count = save_records(db, [record], as_of=as_of, run_id=run_id, page_id=page_id)
-            archive.mark_parsed(page_id, ok=True, records=count)
+            with write_transaction(db):
+                count = save_records(db, [record], as_of=as_of, run_id=run_id, page_id=page_id)
+                archive.mark_parsed(page_id, ok=True, records=count)
             return StoredPage("detail", count, suspect=suspect)
         page = source.parse_list(body, url)
         # Counted as the parser read the cards, before suspect values are cleared: a value
@@ -126,8 +128,12 @@ def parse_and_store(
         archive.mark_parsed(page_id, ok=False, error=str(exc))
         raise
     suspect = _checked(page.records)
-    count = save_records(db, page.records, as_of=as_of, run_id=run_id, page_id=page_id)
-    archive.mark_parsed(page_id, ok=True, records=count)
+    # The rows and the page's parse status are one commit: a page is never marked parsed
+    # without its rows, nor its rows stored with the page still pending; and a commit is
+    # the dearest statement of the two (docs/performance.md).
+    with write_transaction(db):
+        count = save_records(db, page.records, as_of=as_of, run_id=run_id, page_id=page_id)
+        archive.mark_parsed(page_id, ok=True, records=count)
     log.info("%s: %d listings from %s", source.name, count, url)
     return StoredPage("list", count, page, suspect, incomplete)
 
