@@ -61,6 +61,60 @@ _PHONE = re.compile(
     + ")"
     + _AFTER
 )
+#: A quick proof that a UTF-8 page holds no phone number, tried before :data:`_PHONE`
+#: (which stops at each of a page's thousands of 0, 1, 4 and 8 to try its twelve
+#: alternatives). The page's bytes are mapped to classes by ``bytes.translate``: the
+#: digits a number can start with to ``s``, the others to ``d``, ``*`` to ``h``, the
+#: ASCII characters of :data:`_NOT_AFTER` other than digits to ``n`` (``x`` and ``X`` to
+#: ``x``, ``.`` and ``-`` to ``m``), every other byte to ``B``; the mapped page gets a
+#: ``B`` in front. In a page without full-width digits, ``＊`` or ``×`` (those go
+#: straight to :data:`_PHONE`), every match of :data:`_PHONE` has its first digit (after
+#: ``+``, ``(`` or nothing) as an ``s`` behind a ``B`` or ``h`` (a character not in
+#: _NOT_AFTER ends in a byte mapped to one of them), followed by the classes of one of
+#: the forms below: each part of a form maps into its part here (a separator is one
+#: character of at most 3 bytes, ``)`` or ``）`` too; a hiding character is ``x`` or
+#: ``h``), and what follows a number (an extension included) starts with no digit. So
+#: where :data:`_PHONE_SKELETON` finds nothing, :data:`_PHONE` finds nothing; its
+#: single literal start ``s`` lets the engine skip ahead, and no two of its parts take
+#: the same run of bytes more than a few ways. tests/test_privacy.py checks it on
+#: generated numbers in every form and on random strings.
+_CLASSES = bytearray(b"B" * 256)
+for _chars, _class in (
+    (b"0148", b"s"),
+    (b"235679", b"d"),
+    (b"ABCDEFGHIJKLMNOPQRSTUVWYZabcdefghijklmnopqrstuvwyz_/=%", b"n"),
+    (b"xX", b"x"),
+    (b".-", b"m"),
+    (b"*", b"h"),
+):
+    for _byte in _chars:
+        _CLASSES[_byte] = _class[0]
+_PHONE_CLASSES = bytes(_CLASSES)
+_D_CLASS = "[sd]"
+_SEP_CLASS = "[mB]{0,3}"
+_MOBILE_CLASS = f"[sd]{_D_CLASS}{_SEP_CLASS}[sdxh]{{4}}{_SEP_CLASS}{_D_CLASS}{{4}}"
+_SKELETON_FORMS = (
+    _MOBILE_CLASS,  # 1…
+    f"d{_SEP_CLASS}s{_MOBILE_CLASS}",  # (+)86 1…
+    f"ss{_SEP_CLASS}{_D_CLASS}{{3}}{_SEP_CLASS}{_D_CLASS}{{4}}",  # 400…, 800…
+    # (0…)…, 0…: a closing bracket and a separator, 6 bytes at most
+    f"{_D_CLASS}{{2,3}}[mB]{{0,6}}[sd]{_D_CLASS}{{2,3}}{_SEP_CLASS}{_D_CLASS}{{4}}",
+)
+_PHONE_SKELETON = re.compile(("s(?<=[Bh]s)(?:" + "|".join(_SKELETON_FORMS) + ")(?![sd])").encode())
+#: Full-width digits and ``＊`` (EF BC 90-99, EF BC 8A) and ``×`` (C3 97).
+_WIDE_DIGIT_OR_STAR = re.compile(b"\xef\xbc[\x8a\x90-\x99]")
+_TIMES = "×".encode()
+
+
+def _may_hold_phone(body: bytes) -> bool:
+    """False only if :data:`_PHONE` finds no number in ``body`` decoded as UTF-8 (or in its
+    lower-cased copy): see :data:`_PHONE_SKELETON`."""
+    # ``×`` looked for only where its first byte is: a two-byte ``in`` scans slowly.
+    if (_TIMES[:1] in body and _TIMES in body) or _WIDE_DIGIT_OR_STAR.search(body):
+        return True
+    return _PHONE_SKELETON.search(b"B" + body.translate(_PHONE_CLASSES)) is not None
+
+
 #: Two to four characters, or a name with a middle dot; never the start of a longer word.
 _NAME = r"([\u4e00-\u9fff]{2,4}(?:[·•][\u4e00-\u9fff]{1,6})?)(?![\u4e00-\u9fff])"
 #: Words after which a person's name stands in a page's text ("经纪人：王五").
@@ -256,7 +310,7 @@ def _scrub_utf8(body: bytes) -> bytes | None:
     if any(char in folded for char in "\u0130\u0131\u017f\u212a"):
         return None
     names = _names(folded, folded)
-    if not names and _PHONE.search(folded) is None:
+    if not names and (not _may_hold_phone(body) or _PHONE.search(folded) is None):
         return body
     text = body.decode("utf-8")
     cleaned = _PHONE.sub(PHONE_MARK, _without(names, text))

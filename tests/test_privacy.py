@@ -428,3 +428,84 @@ def test_the_utf8_path_scrubs_as_the_decoded_path():
     assert checked >= 6  # pages where something was removed went through the UTF-8 path
     assert privacy._scrub_utf8("İ13812345678".encode()) is None
     assert privacy._scrub_utf8("经纪人：王五".encode("gb18030")) is None
+
+
+def _chars_of(char_class: str) -> list[str]:
+    """Every character a one-character pattern of db.privacy matches."""
+    one = re.compile(char_class)
+    return [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and one.fullmatch(chr(c))]
+
+
+def test_the_phone_skeleton_finds_every_number_the_phone_pattern_finds():
+    """``_may_hold_phone`` says no only where ``_PHONE`` finds nothing: on numbers of every
+    form with every separator and hiding character, in any surroundings, and on random
+    strings of the characters numbers are made of."""
+    import random
+
+    seps = ["", *_chars_of(privacy._SEP[:-1])]  # the class without its "?"
+    hides = _chars_of(privacy._HIDE)
+    assert {" ", "\u3000", "\xa0", "\x85", "-", "．", "·"} <= set(seps) and "×" in hides
+    digits = "0123456789"
+    rng = random.Random(19)
+
+    def d(n: int) -> str:
+        return "".join(rng.choice(digits) for _ in range(n))
+
+    def numbers() -> list[str]:
+        s = [rng.choice(seps) for _ in range(3)]
+        mobile = f"1{rng.choice('3456789')}{d(1)}{s[0]}"
+        mobile += "".join(rng.choice([*digits, *hides]) for _ in range(4)) + s[1] + d(4)
+        ext = rng.choice(["", " 转 12", ",3", "-45", "ext.6", "EXT 7", " ext 123456"])
+        return [
+            mobile,
+            rng.choice(["+", "＋", ""]) + f"86{s[2]}" + mobile,
+            f"{rng.choice('48')}00{s[0]}{d(3)}{s[1]}{d(4)}{ext}",
+            f"{rng.choice(['(', '（', ''])}0{d(rng.choice([2, 3]))}{rng.choice(['', ')', '）'])}"
+            f"{s[0]}{rng.choice('23456789')}{d(rng.choice([2, 3]))}{s[1]}{d(4)}",
+        ]
+
+    around = ["", " ", "电话", ">", '"', "：", "tel:", "\u3000", "*", "+", "(", "x", "9", "a", "/"]
+    found = refused = 0
+    for _ in range(3000):
+        for number in numbers():
+            text = rng.choice(around) + number + rng.choice(around)
+            if privacy._PHONE.search(text.lower()):
+                found += 1
+                assert privacy._may_hold_phone(text.encode()), text
+    alphabet = [
+        *digits * 6,
+        *"0148" * 4,
+        *seps[1:40],
+        *hides,
+        "１",
+        "８",
+        "a",
+        "x",
+        "转",
+        "中",
+        "(",
+        "+",
+        "）",
+    ]
+    for _ in range(60000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(8, 30)))
+        if privacy._PHONE.search(text.lower()):
+            found += 1
+            assert privacy._may_hold_phone(text.encode()), text
+        elif not privacy._may_hold_phone(text.encode()):
+            refused += 1
+    assert found > 8000 and refused > 20000  # both ways tried, not one
+
+
+def test_the_phone_skeleton_spares_the_phone_pattern_on_real_pages_without_numbers():
+    """What the skeleton is for: a real list page without a phone number is found to hold
+    none without running the phone pattern; a page with one is left to the pattern."""
+    for name in (
+        "beike_zufang_list_sz_2020-03.html",
+        "beike_zufang_list_hz_2019-09_localized.html",
+    ):
+        body = real_path(f"lianjia/{name}").read_bytes()
+        assert privacy._PHONE.search(body.lower().decode()) is None
+        assert not privacy._may_hold_phone(body), name
+    for text in OBFUSCATED:
+        assert privacy._may_hold_phone(f"<p>电话：{text}</p>".encode()), text
