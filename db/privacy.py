@@ -16,8 +16,9 @@ Every body of every page passes through here, so the patterns are written for Py
 regex engine to skip ahead cheaply (docs/performance.md has the figures): each phone
 alternative starts with a literal character, the name patterns are matched
 case-sensitively against a copy of the page with its ASCII letters lower-cased rather than
-with IGNORECASE, and the five patterns of a class attribute are tried only where a class
-holds one of their words.
+with IGNORECASE, the five patterns of a class attribute are tried only where a class
+holds one of their words, and a UTF-8 page is first proved free of phone numbers on its
+bytes mapped to classes (:data:`_PHONE_SKELETON`) where that can be done.
 """
 
 from __future__ import annotations
