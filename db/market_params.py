@@ -8,18 +8,14 @@ from typing import Any
 
 import sqlite_utils
 
+from db.day_rows import replace_day_rows
+
 COLUMNS = ("city", "building_id", "date", "parameter", "value", "n")
 
 
 def replace_day(db: sqlite_utils.Database, day: str, rows: Sequence[dict[str, Any]]) -> None:
     """Replace the parameters fitted on ``day`` (caller holds the transaction)."""
-    db.execute("DELETE FROM market_params WHERE date = ?", [day])
-    if rows:
-        db.conn.executemany(
-            f"INSERT INTO market_params ({', '.join(COLUMNS)}) VALUES "
-            f"({', '.join(':' + c for c in COLUMNS)})",
-            rows,
-        )
+    replace_day_rows(db, "market_params", COLUMNS, day, rows)
 
 
 def latest_counts(

@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
+from db.day_rows import replace_day_rows
+
 try:
     from db.runs import COVERING_STATUSES
 except ImportError:  # pragma: no cover - db.runs is written beside this module
@@ -181,20 +183,8 @@ def replace_day(
     district_rows: Sequence[dict[str, Any]],
 ) -> None:
     """Replace every snapshot row of ``day`` (caller holds the transaction)."""
-    db.execute("DELETE FROM building_daily WHERE date = ?", [day])
-    db.execute("DELETE FROM district_daily WHERE date = ?", [day])
-    if building_rows:
-        db.conn.executemany(
-            f"INSERT INTO building_daily ({', '.join(BUILDING_COLUMNS)}) VALUES "
-            f"({', '.join(':' + c for c in BUILDING_COLUMNS)})",
-            building_rows,
-        )
-    if district_rows:
-        db.conn.executemany(
-            f"INSERT INTO district_daily ({', '.join(DISTRICT_COLUMNS)}) VALUES "
-            f"({', '.join(':' + c for c in DISTRICT_COLUMNS)})",
-            district_rows,
-        )
+    replace_day_rows(db, "building_daily", BUILDING_COLUMNS, day, building_rows)
+    replace_day_rows(db, "district_daily", DISTRICT_COLUMNS, day, district_rows)
 
 
 def day_rows(db: sqlite_utils.Database, day: str) -> list[dict[str, Any]]:

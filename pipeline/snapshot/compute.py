@@ -10,7 +10,6 @@ step gives them one.
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from pipeline.snapshot.load import SnapshotInput
 from pipeline.snapshot.measures import Live, building_measures, district_row, mode
 from pipeline.units.advertisers import shared_keys
 from pipeline.units.dedup import assign_units
-from pipeline.units.estimate import BuildingDay, rent_step, rounding_sd
+from pipeline.units.estimate import BuildingDay
 from pipeline.units.fitted import fit_grouping_params, params_rows, shared_rows
 from pipeline.units.model import AdState, Link, UnitState
 from pipeline.units.normalize import (
@@ -316,30 +315,30 @@ def _fit_cities(
     rows: list[dict[str, Any]] = []
     for city, buildings in sorted(by_city.items()):
         day_ads = [b.live[0].ads for b in buildings]
-        rents = [r for group in day_ads for a in group if (r := a.rents.get(inp.day))]
-        halfwidth = rent_step(rents) / statistics.median(rents) if rents else 0.0
-        floor = rounding_sd(rents)
-        first, _, fit = fit_grouping_params(city, buildings, inp.day, params)
+        fitted, n, fit = fit_grouping_params(city, buildings, inp.day, params)
         # the spread from two-ad look-alike groups (mostly one flat's two ads) when there
         # are enough of them; else the narrow part of all pairs of two keys
         from_pairs = fit.jitter_source == "pairs"
-        true_jitter = math.sqrt(max(first.rent_sigma**2 - floor**2, 0.0))
+        true_jitter = math.sqrt(max(fitted.rent_sigma**2 - fit.rounding_sd**2, 0.0))
         judged = shared_keys(
             day_ads,
             inp.day,
-            halfwidth,
+            fit.rounding_halfwidth,
             params,
             narrow_sd=math.sqrt(2) * true_jitter if from_pairs and true_jitter > 0 else None,
         )
         for ad in ads.values():
             if ad.agent in judged.shared and inp.buildings[ad.building_id].city == city:
                 ad.agent = None
-        jitter = (
-            (first.rent_sigma, fit.jitter_n)
-            if from_pairs
-            else (math.hypot(judged.narrow / math.sqrt(2), floor), judged.cross_pairs)
-        )
-        fitted, n, _ = fit_grouping_params(city, buildings, inp.day, params, jitter)
+        if judged.shared or not from_pairs:
+            # fitted again without the labels' rule, or on the mixture's spread; else the
+            # first fit already is this one
+            jitter = (
+                (fitted.rent_sigma, fit.jitter_n)
+                if from_pairs
+                else (math.hypot(judged.narrow / math.sqrt(2), fit.rounding_sd), judged.cross_pairs)
+            )
+            fitted, n, _ = fit_grouping_params(city, buildings, inp.day, params, jitter)
         city_params[city] = fitted
         rows.extend(params_rows(city, inp.day, fitted, n))
         rows.extend(shared_rows(city, inp.day, judged))

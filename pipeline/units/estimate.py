@@ -94,8 +94,10 @@ class CityFit:
     #: pooled within-flat sd of log rent, and the number of ads beyond a flat's first
     jitter: float = PRIOR_JITTER
     jitter_n: int = 0
-    #: the sd in log rent that the market's rounding of rents alone adds (a floor of jitter)
+    #: the sd in log rent that the market's rounding of rents alone adds (a floor of jitter),
+    #: and the rounding step over the median rent (robust_jitter's ``halfwidth``)
     rounding_sd: float = 0.0
+    rounding_halfwidth: float = 0.0
     #: what the jitter was fitted on: "pairs" (of two-ad look-alike groups), "flats" (the
     #: calibration flats' rents), "given" (known_jitter), or "prior"
     jitter_source: str = "prior"
@@ -246,7 +248,11 @@ def half_normal_mixture(
     data, Dempster, Laird & Rubin 1977, section 4.2). Without it, a market rounding to
     100 元 shows one flat's two ads at the same rent so often that the narrow part shrinks
     to nothing. The sds are of the true differences, before rounding."""
-    narrow = narrow_sd or max(statistics.median(diffs) / 0.6745, halfwidth, 1e-4)
+    narrow = (
+        narrow_sd
+        if narrow_sd is not None
+        else max(statistics.median(diffs) / 0.6745, halfwidth, 1e-4)
+    )
     wide = max(3 * narrow, max(diffs))
     share = 0.5
     nodes = [_nodes(x, halfwidth) for x in diffs]
@@ -469,7 +475,7 @@ def fit_city(
         for w, n in zip(weights, counts, strict=True):
             tally[n] += w / total
         fit.ads_dist = dict(sorted(tally.items()))
-    fit.rounding_sd = floor
+    fit.rounding_sd, fit.rounding_halfwidth = floor, halfwidth
     if jitter is not None:
         fit.jitter = jitter
         fit.jitter_n = len(pair_list) if known_jitter is None else known_jitter[1]
