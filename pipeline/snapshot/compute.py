@@ -338,9 +338,9 @@ def _fit_cities(
                 if from_pairs
                 else (math.hypot(judged.narrow / math.sqrt(2), fit.rounding_sd), judged.cross_pairs)
             )
-            fitted, n, _ = fit_grouping_params(city, buildings, inp.day, params, jitter)
+            fitted, n, fit = fit_grouping_params(city, buildings, inp.day, params, jitter)
         city_params[city] = fitted
-        rows.extend(params_rows(city, inp.day, fitted, n))
+        rows.extend(params_rows(city, inp.day, fitted, n, fit))
         rows.extend(shared_rows(city, inp.day, judged))
     return city_params, rows
 

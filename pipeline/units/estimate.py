@@ -2,12 +2,15 @@
 
 Pure: plain values in, plain values out (docs/units-method.md, "The count and its interval").
 
-1. **Calibration.** A live unit that is the only unit of its look-alike group (same
-   building, look and area chain: ``attribute_clusters``) and whose ads are of distinct
-   advertisers is a flat whose ads are unambiguous. Over those flats of a city: how many
-   advertisers show a flat (its distribution and mean), the agencies' rent jitter around
-   a flat (pooled within-flat variance of log rents), and how far a flat's first ads went
-   up apart (listing lags). Per building the mean is shrunk toward the city's by the
+1. **Calibration.** A look-alike group (same building, look and area chain:
+   ``attribute_clusters``) whose ads are of distinct advertisers and within one flat's
+   jitter of one another can be one flat's ads. Where enough such groups came on offer
+   whole while watched (``fresh_flats``) they are one flat each and alone make the
+   sample; else every such group counts, weighted by its chance of being one flat
+   (``one_flat_weights``). Over those flats of a city: how many advertisers show a flat
+   (its distribution and mean), the agencies' rent jitter around a flat (pooled
+   within-flat variance of log rents), and how far a flat's first ads went up apart
+   (listing lags). Per building the mean is shrunk toward the city's by the
    normal-normal empirical Bayes of Morris (1983): a building with few calibration flats
    keeps nearly the city's mean.
 2. **Capture–recapture.** Each advertiser ``a`` of a building lists a flat of it with
@@ -68,8 +71,7 @@ VAR_FLOOR = 0.01
 #: Pairs of look-alike ads needed before their robust jitter replaces the calibration
 #: flats' (a definition of enough data for a median).
 MIN_PAIRS = 30
-#: A flat's ads go up within the days that hold this share of the pairs' lags (the rest:
-#: reposts, and pairs of two flats).
+#: A flat's ads go up within the days that hold this share of its fitted lags.
 LAG_QUANTILE = 0.9
 #: The de-duplication's rent tolerances in jitters (sd of an ad's log rent around its
 #: flat's): all of a flat's ads within JITTER_WIDTH_SD of one another, each within
@@ -88,6 +90,11 @@ class CityFit:
     city: str
     #: calibration flats and the mean, variance and distribution of advertisers per flat
     flats: int = 0
+    #: what the calibration flats were: "fresh" (look-alike groups whose ads all went up
+    #: after watching began, within join_days of one another), "weighted" (every group
+    #: that can be one flat, weighted by its chance of being one), "all" (the same, before
+    #: the rent spread is known) or "prior"
+    calibration: str = "prior"
     mean_ads: float = PRIOR_MEAN_ADS
     var_ads: float = PRIOR_MEAN_ADS
     ads_dist: dict[int, float] = field(default_factory=dict)
@@ -101,7 +108,7 @@ class CityFit:
     #: what the jitter was fitted on: "pairs" (of two-ad look-alike groups), "flats" (the
     #: calibration flats' rents), "given" (known_jitter), or "prior"
     jitter_source: str = "prior"
-    #: days within which a flat's ads go up: LAG_QUANTILE of the pairs' lags
+    #: days within which a flat's ads go up: LAG_QUANTILE of the fitted lags (lag_mixture)
     join_days: int | None = None
     #: shares of a flat's later advertisers going up 0, 1, 2, ... days after its first
     lags: dict[int, float] = field(default_factory=dict)
@@ -179,6 +186,33 @@ def calibration_flats(
     return flats
 
 
+def fresh_flats(
+    flats: list[list[AdState]], first_watched: str | None, day: str, horizon: int
+) -> list[list[AdState]]:
+    """The calibration groups that came on the market whole while they were watched: every
+    ad went up after ``first_watched``, all within ``horizon`` days (the flat's listing
+    lags) of the first, and the first at least ``horizon`` days before ``day`` (its later
+    advertisers had the time to come).
+
+    Two look-alike flats of one building seldom come on offer within a few days of each
+    other, so such a group is almost always one flat, whatever its number of ads; every
+    other group that can be one flat is that much less likely to be one the more ads it
+    has, and weighing that chance leans on the very mean being fitted."""
+    if first_watched is None:
+        return []
+    out = []
+    for flat in flats:
+        ups = [a.created or a.first_seen for a in flat]
+        first, last = min(ups), max(ups)
+        if (
+            first > first_watched
+            and days_between(first, last) <= horizon
+            and days_between(first, day) >= horizon
+        ):
+            out.append(flat)
+    return out
+
+
 def _lags(units: list[UnitState], first_watched: str | None, day: str, horizon: int) -> list[int]:
     """Days each later advertiser of a flat went up after the flat's first ad, over the
     units that came on the market after watching began (their first ads were seen) and
@@ -225,6 +259,67 @@ def pairs(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class LagFit:
+    """Days apart that one flat's two ads go up: a two-sided geometric of decay ``decay``
+    (the difference of two agencies' waits), and the share of the pairs that are one
+    flat's (the rest: two look-alike flats that came on offer on unrelated days)."""
+
+    decay: float
+    one_flat: float
+
+    def pmf(self, d: int) -> float:
+        r = self.decay
+        if d == 0:
+            return (1 - r) / (1 + r)
+        return 2 * (1 - r) * r**d / (1 + r)
+
+    def quantile(self, q: float) -> int:
+        """The fewest days holding at least ``q`` of one flat's lags."""
+        if self.decay <= 0:
+            return 0
+        # P(lag > L) = 2 r^(L+1) / (1 + r)
+        tail = math.log((1 - q) * (1 + self.decay) / 2) / math.log(self.decay) - 1
+        return max(0, math.ceil(tail - 1e-9))
+
+    def shares(self, most: int) -> dict[int, float]:
+        """One flat's lags 0..``most``, as shares summing to one."""
+        mass = [self.pmf(d) for d in range(most + 1)]
+        total = sum(mass)
+        return {d: m / total for d, m in enumerate(mass)}
+
+
+def lag_mixture(pairs: list[tuple[int, int]], rounds: int = 200) -> LagFit:
+    """One flat's listing lags, from fresh pairs' (days apart, days the two could have
+    gone up on: those since the building was first watched). A pair of two ads of one
+    look-alike group is one flat's (a geometric in the days apart) or two flats' that
+    came on offer on unrelated days: then the two days are two uniform draws from the
+    window, and the days apart follow the triangle W, 2(W - 1), ..., 2 (over W^2). The
+    mixture is fitted by EM. Without the second part, the share of two-flat pairs grows
+    as the watch goes on, and the 90 % quantile of the raw lags with it: zoo-02's
+    join_days went from 2 to 9-17 days from the 18th day on, letting a tower's new ads
+    join flats put up a fortnight before."""
+    decay, share = 0.5, 0.5
+    for _ in range(rounds):
+        fit = LagFit(decay, share)
+        weight = lagged = 0.0
+        for lag, window in pairs:
+            one = share * fit.pmf(lag)
+            width = max(window, 1)
+            two = (1 - share) * ((width if lag == 0 else 2 * (width - lag)) / width**2)
+            r = one / (one + two) if one + two > 0 else 1.0
+            weight += r
+            lagged += r * lag
+        new_share = weight / len(pairs) if pairs else share
+        # maximum likelihood of the two-sided geometric: D r^2 + 2 S r - D = 0
+        new_decay = (math.sqrt(weight**2 + lagged**2) - weight) / lagged if lagged > 0 else 0.0
+        settled = abs(new_decay - decay) < 1e-7 and abs(new_share - share) < 1e-7
+        decay, share = new_decay, new_share
+        if settled:
+            break
+    return LagFit(decay, share)
+
+
 def robust_jitter(diffs: list[float], rounds: int = 50, halfwidth: float = 0.0) -> float:
     """The sd of one ad's log rent around its flat's, from pairs' absolute log-rent
     differences: the narrow part of ``half_normal_mixture`` is one flat's two ads
@@ -255,28 +350,35 @@ def half_normal_mixture(
     )
     wide = max(3 * narrow, max(diffs))
     share = 0.5
-    nodes = [_nodes(x, halfwidth) for x in diffs]
+    # rounded rents repeat their differences: each distinct one is weighed once, times its
+    # count
+    tally = Counter(diffs)
+    counts = list(tally.values())
+    nodes = [rounded_points(x, halfwidth) for x in tally]
 
     for _ in range(rounds):
         resp: list[float] = []
         moments: list[tuple[float, float]] = []
         for points in nodes:
-            (pn, mn), (pw, mw) = _part(points, narrow), _part(points, wide)
+            (pn, mn), (pw, mw) = half_normal_part(points, narrow), half_normal_part(points, wide)
             a, b = share * pn, (1 - share) * pw
             resp.append(a / (a + b) if a + b > 0 else 1.0)
             moments.append((mn, mw))
-        total = sum(resp)
+        total = sum(c * r for c, r in zip(counts, resp, strict=True))
         if total <= 0 or total >= len(diffs):
             break
         share = total / len(diffs)
         if narrow_sd is None:
             narrow = max(
-                math.sqrt(sum(r * mn for r, (mn, _) in zip(resp, moments, strict=True)) / total),
+                math.sqrt(
+                    sum(c * r * mn for c, r, (mn, _) in zip(counts, resp, moments, strict=True))
+                    / total
+                ),
                 1e-4,
             )
         wide = max(
             math.sqrt(
-                sum((1 - r) * mw for r, (_, mw) in zip(resp, moments, strict=True))
+                sum(c * (1 - r) * mw for c, r, (_, mw) in zip(counts, resp, moments, strict=True))
                 / (len(diffs) - total)
             ),
             narrow,
@@ -288,7 +390,7 @@ def half_normal_mixture(
 ROUNDING_NODES = 24
 
 
-def _nodes(x: float, halfwidth: float) -> list[tuple[float, float]]:
+def rounded_points(x: float, halfwidth: float) -> list[tuple[float, float]]:
     """(true difference, weight) pairs for a shown difference ``x``: the point itself, or
     the triangle of two rounding errors around it."""
     if halfwidth <= 0:
@@ -301,13 +403,7 @@ def _nodes(x: float, halfwidth: float) -> list[tuple[float, float]]:
     return out
 
 
-def pair_likelihood(x: float, halfwidth: float, sd: float) -> float:
-    """Likelihood of a shown absolute log-rent difference ``x`` under a half-normal of this
-    sd, the rounding (``halfwidth``) taken into account as in ``half_normal_mixture``."""
-    return _part(_nodes(x, halfwidth), sd)[0]
-
-
-def _part(points: list[tuple[float, float]], sd: float) -> tuple[float, float]:
+def half_normal_part(points: list[tuple[float, float]], sd: float) -> tuple[float, float]:
     """(likelihood, expected square of the true difference) under a half-normal of this sd."""
     mass = second = 0.0
     for t, w in points:
@@ -424,10 +520,15 @@ def fit_city(
     spreads: list[int] = []
     cuts: list[float] = []
     pair_list: list[tuple[float, int | None]] = []
+    fresh_pairs: list[tuple[int, int]] = []  # (lag, days the two ads could go up on)
     rents: list[float] = []
     for b in buildings:
         ads_today = live_ads(b.live, day)
-        pair_list.extend(pairs(ads_today, day, p, b.first_watched))
+        building_pairs = pairs(ads_today, day, p, b.first_watched)
+        pair_list.extend(building_pairs)
+        if b.first_watched is not None:
+            window = days_between(b.first_watched, day)
+            fresh_pairs.extend((lag, window) for _, lag in building_pairs if lag is not None)
         rents.extend(r for a in ads_today if (r := a.rents.get(day)))
     floor = rounding_sd(rents)
     # one flat's rents as shown: the agencies' jitter and the rounding, independent
@@ -440,9 +541,23 @@ def fit_city(
     if known_jitter is not None and known_jitter[1] >= MIN_PAIRS:
         jitter = known_jitter[0]
     width = None if jitter is None else JITTER_WIDTH_SD * jitter
+    lag_fit = (
+        lag_mixture(fresh_pairs) if jitter is not None and len(fresh_pairs) >= MIN_PAIRS else None
+    )
+    join_days = lag_fit.quantile(LAG_QUANTILE) if lag_fit is not None else None
+    by_building = {b.building_id: calibration_flats(b.live, day, p, width) for b in buildings}
+    fresh = (
+        {
+            b.building_id: fresh_flats(by_building[b.building_id], b.first_watched, day, join_days)
+            for b in buildings
+        }
+        if join_days is not None and width is not None
+        else {}
+    )
+    use_fresh = sum(len(f) for f in fresh.values()) >= MIN_CLASS
     candidates: list[tuple[list[AdState], dict[str, float]]] = []
     for b in buildings:
-        flats = calibration_flats(b.live, day, p, width)
+        flats = fresh[b.building_id] if use_fresh else by_building[b.building_id]
         ns = [len(f) for f in flats]
         per_building[b.building_id] = ns
         counts.extend(ns)
@@ -462,9 +577,11 @@ def fit_city(
         cuts.extend(_cuts(b.units, day, p.cut_min))
     weights: list[float] = []
     if counts:
-        weights = one_flat_weights(candidates) if width is not None else [1.0] * len(counts)
+        weigh = width is not None and not use_fresh
+        weights = one_flat_weights(candidates) if weigh else [1.0] * len(counts)
         total = sum(weights)
         fit.flats = len(counts)
+        fit.calibration = "fresh" if use_fresh else "weighted" if weigh else "all"
         fit.mean_ads = sum(w * n for w, n in zip(weights, counts, strict=True)) / total
         fit.var_ads = (
             sum(w * (n - fit.mean_ads) ** 2 for w, n in zip(weights, counts, strict=True)) / total
@@ -480,16 +597,16 @@ def fit_city(
         fit.jitter = jitter
         fit.jitter_n = len(pair_list) if known_jitter is None else known_jitter[1]
         fit.jitter_source = "pairs" if known_jitter is None else "given"
-        fresh = sorted(lag for _, lag in pair_list if lag is not None)
-        if len(fresh) >= MIN_PAIRS:
-            fit.join_days = fresh[math.ceil(LAG_QUANTILE * len(fresh)) - 1]
-            lags = [lag for lag in fresh if lag <= fit.join_days]
-            fit.lags_n = len(fresh)
+        if lag_fit is not None and join_days is not None:
+            fit.join_days = join_days
+            fit.lags = lag_fit.shares(join_days)
+            fit.lags_n = len(fresh_pairs)
+            lags = []
     elif dof >= MIN_PAIRS:
         fit.jitter = max(math.sqrt(squares / dof), floor)
         fit.jitter_n = dof
         fit.jitter_source = "flats"
-    if lags:
+    if lags and not fit.lags:
         lag_tally = Counter(lags)
         fit.lags = {k: lag_tally[k] / len(lags) for k in sorted(lag_tally)}
         fit.lags_n = len(lags)

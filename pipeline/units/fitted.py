@@ -100,11 +100,17 @@ def fit_grouping_params(
 
 
 def params_rows(
-    city: str, day: str, params: MarketParams, n: dict[str, int]
+    city: str, day: str, params: MarketParams, n: dict[str, int], fit: CityFit | None = None
 ) -> list[dict[str, Any]]:
     """The fitted fields as ``market_params`` rows, named ``grouping.<field>``; a field the
-    day's data did not measure is stored with its prior value and n = 0."""
+    day's data did not measure is stored with its prior value and n = 0. With the ``fit``:
+    ``grouping.fresh_calibration``, 1 when ads per flat came from flats that came on offer
+    whole while watched, 0 when from every group weighted by its chance of being a flat."""
     rows = []
+    if fit is not None and fit.flats:
+        rows.append(
+            _row(city, day, "grouping.fresh_calibration", fit.calibration == "fresh", fit.flats)
+        )
     for name in FITTED:
         value = getattr(params, name)
         if isinstance(value, tuple):
