@@ -329,7 +329,7 @@ def _fit_cities(
         )
         for ad in ads.values():
             if ad.agent in judged.shared and inp.buildings[ad.building_id].city == city:
-                ad.agent = None
+                ad.label, ad.agent = ad.agent, None
         if judged.shared or not from_pairs:
             # fitted again without the labels' rule, or on the mixture's spread; else the
             # first fit already is this one

@@ -469,7 +469,7 @@ def _score(
     rent, unit_rent, gap = _rent_gap(ad, unit, day)
     # A repost is judged against its old ad; the unit's other ads may not have followed a
     # price cut yet, or may have followed one the repost's agency has not.
-    if ad.agent and (gap is None or gap <= p.rent_tol + p.repost_cut_max):
+    if ad.poster and (gap is None or gap <= p.rent_tol + p.repost_cut_max):
         repost = _repost_of(ad, unit, day, p)
         if repost is not None:
             old, vanished, unlikeness = repost
@@ -482,7 +482,8 @@ def _score(
             return (
                 (0, unlikeness),
                 "repost",
-                f"repost: same advertiser {_short(ad.agent)} and {describe(unit)}; "
+                f"repost: same {'advertiser' if ad.agent else 'label'} {_short(ad.poster)} "
+                f"and {describe(unit)}; "
                 f"ad {old.id} last seen {vanished}, new ad {ad.id} from {ad.first_seen}{cut}",
             )
     if gap is None or gap > p.rent_tol or not _within_span(ad, unit, day, p):
@@ -530,7 +531,7 @@ def _repost_of(
     """
     best: tuple[AdState, str, float] | None = None
     for old in unit.ads:
-        if old.agent != ad.agent or old.seen_on(day):
+        if old.poster != ad.poster or old.seen_on(day):
             continue
         vanished = old.last_seen_until(day)
         if not vanished:
@@ -558,7 +559,7 @@ def _cut_by_others(unit: UnitState, ad: AdState, day: str, p: MarketParams) -> b
     ``cut_follow_days``: the flat is on offer, and its landlord lowered the price."""
     days = [shift_day(day, -n) for n in range(p.cut_follow_days + 1)]
     return any(
-        a.agent != ad.agent and a.seen_on(day) and any(a.cut_on(d, p.cut_min) for d in days)
+        a.poster != ad.poster and a.seen_on(day) and any(a.cut_on(d, p.cut_min) for d in days)
         for a in unit.ads
     )
 

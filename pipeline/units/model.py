@@ -31,6 +31,15 @@ class AdState:
     subdistrict: str | None = None
     #: The day the site created the ad, when its id says (Source.created_on), else None.
     created: str | None = None
+    #: The key the page showed when the day's fit judged it a label many advertisers
+    #: share (``agent`` is then None): it still tells a repost, an ad of that label
+    #: vanished and put up again with the same look and rent.
+    label: str | None = None
+
+    @property
+    def poster(self) -> str | None:
+        """Who put the ad up, as far as a repost goes: the advertiser, or the label."""
+        return self.agent or self.label
 
     @property
     def key(self) -> tuple:
