@@ -75,8 +75,7 @@ class SharedKeys:
     """The keys judged shared by many advertisers, with the figures behind the call."""
 
     shared: frozenset[str]
-    #: one flat's two ads' difference (sd, from the pairs of two keys), two look-alike
-    #: flats' of one key (sd), and the share of a label's own pairs that are one flat's
+    #: the mixture of two keys' pairs: one flat's (sd), two flats' (sd), one flat's share
     narrow: float
     wide: float
     share: float

@@ -610,12 +610,12 @@ def fit_city(
             fit.join_days = join_days
             fit.lags = lag_fit.shares(join_days)
             fit.lags_n = len(fresh_pairs)
-            lags = []
     elif dof >= MIN_PAIRS:
         fit.jitter = max(math.sqrt(squares / dof), floor)
         fit.jitter_n = dof
         fit.jitter_source = "flats"
     if lags and not fit.lags:
+        # the units' own lags, where the pairs did not measure them
         lag_tally = Counter(lags)
         fit.lags = {k: lag_tally[k] / len(lags) for k in sorted(lag_tally)}
         fit.lags_n = len(lags)
