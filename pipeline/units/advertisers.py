@@ -112,28 +112,18 @@ class TwoFlats:
         return two, (self.close_share * pc / two if two > 0 else 0.0), mc, mf
 
 
-@dataclass(frozen=True, slots=True)
-class KeyFit:
-    """The keys' two-class mixture: two look-alike flats' difference per building group,
-    a label's share of one-flat pairs, the labels' share of the keys; each key's log
-    likelihood ratio (label against one advertiser) and posterior of being a label."""
-
-    two_flats: dict[int, TwoFlats]
-    one_flat_share: float
-    labels: float
-    loglr: dict[str, float]
-    posterior: dict[str, float]
-
-
 def judge_keys(
     own: dict[str, list[tuple[int, float]]],
     narrow: float,
     halfwidth: float = 0.0,
     min_building_pairs: float = MIN_BUILDING_PAIRS,
     rounds: int = 40,
-) -> KeyFit:
-    """Fit the keys' mixture by EM. ``own``: each key's own pairs as (building, absolute
-    log-rent difference); ``narrow``: the sd of one flat's two ads' difference, fixed.
+) -> dict[str, float]:
+    """Each key's log likelihood ratio, label against one advertiser, under the keys'
+    mixture fitted by EM: two look-alike flats' difference per building group, a label's
+    share of one-flat pairs and the labels' share of the keys. ``own``: each key's own
+    pairs as (building, absolute log-rent difference); ``narrow``: the sd of one flat's
+    two ads' difference, fixed.
 
     Two flats' difference is fitted per building with at least ``min_building_pairs`` own
     pairs (a tower's same-plan flats lie far closer than a small building's look-alikes;
@@ -150,7 +140,7 @@ def judge_keys(
     # difference of a group and round (rounded rents repeat their differences)
     keyed = {k: [(group[b], x) for b, x in v] for k, v in own.items() if v}
     if not keyed:
-        return KeyFit({}, 0.0, 0.0, {}, {})
+        return {}
     points = {x: rounded_points(x, halfwidth) for v in keyed.values() for _, x in v}
     one_flat_part = {x: half_normal_part(pt, narrow)[0] for x, pt in points.items()}
     distinct: dict[int, set[float]] = defaultdict(set)
@@ -215,7 +205,7 @@ def judge_keys(
         one_flat, labels = new_one, new_labels
         if moved < CONVERGED:
             break
-    return KeyFit(two_flats, one_flat, labels, loglr, post)
+    return loglr
 
 
 def label_share(loglrs: list[float], rounds: int = 100) -> float:
@@ -273,8 +263,8 @@ def shared_keys(
     sampled = {k: v[:: max(1, len(v) // MAX_OWN_PAIRS)] for k, v in own.items()}
     # the store hypothesis under each way of telling how far two flats lie: the key's
     # likelihood ratio is the least of them (a label must beat every one)
-    pooled = judge_keys(sampled, narrow, halfwidth, math.inf).loglr
-    by_building = judge_keys(sampled, narrow, halfwidth).loglr
+    pooled = judge_keys(sampled, narrow, halfwidth, math.inf)
+    by_building = judge_keys(sampled, narrow, halfwidth)
     loglr = {
         key: min(
             _loglr([x for _, x in key_pairs], narrow, wide, share, halfwidth),

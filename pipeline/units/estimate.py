@@ -97,7 +97,7 @@ class CityFit:
     #: calibration flats and the mean, variance and distribution of advertisers per flat
     flats: int = 0
     #: what the calibration flats were: "fresh" (look-alike groups whose ads all went up
-    #: after watching began, within join_days of one another), "weighted" (every group
+    #: after watching began, within FRESH_QUANTILE of a flat's lags), "weighted" (every group
     #: that can be one flat, weighted by its chance of being one), "all" (the same, before
     #: the rent spread is known) or "prior"
     calibration: str = "prior"
@@ -539,19 +539,18 @@ def fit_city(
     floor = rounding_sd(rents)
     # one flat's rents as shown: the agencies' jitter and the rounding, independent
     halfwidth = rent_step(rents) / statistics.median(rents) if rents else 0.0
-    jitter = (
-        math.hypot(robust_jitter([d for d, _ in pair_list], halfwidth=halfwidth), floor)
-        if len(pair_list) >= MIN_PAIRS
-        else None
-    )
+    # a spread fitted before is kept as it is; the pairs' EM runs only when there is none
     if known_jitter is not None and known_jitter[1] >= MIN_PAIRS:
-        jitter = known_jitter[0]
+        jitter: float | None = known_jitter[0]
+    elif len(pair_list) >= MIN_PAIRS:
+        jitter = math.hypot(robust_jitter([d for d, _ in pair_list], halfwidth=halfwidth), floor)
+    else:
+        jitter = None
     width = None if jitter is None else JITTER_WIDTH_SD * jitter
     lag_fit = lag_mixture(fresh_pairs) if jitter is not None and fresh_pairs else None
     # the lags are measured once the pairs the mixture gives to one flat are enough
     if lag_fit is not None and lag_fit.one_flat * len(fresh_pairs) < MIN_PAIRS:
         lag_fit = None
-    join_days = lag_fit.quantile(LAG_QUANTILE) if lag_fit is not None else None
     by_building = {b.building_id: calibration_flats(b.live, day, p, width) for b in buildings}
     fresh = (
         {
@@ -606,9 +605,9 @@ def fit_city(
         fit.jitter = jitter
         fit.jitter_n = len(pair_list) if known_jitter is None else known_jitter[1]
         fit.jitter_source = "pairs" if known_jitter is None else "given"
-        if lag_fit is not None and join_days is not None:
-            fit.join_days = join_days
-            fit.lags = lag_fit.shares(join_days)
+        if lag_fit is not None:
+            fit.join_days = lag_fit.quantile(LAG_QUANTILE)
+            fit.lags = lag_fit.shares(fit.join_days)
             fit.lags_n = len(fresh_pairs)
     elif dof >= MIN_PAIRS:
         fit.jitter = max(math.sqrt(squares / dof), floor)
