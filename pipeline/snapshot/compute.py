@@ -326,6 +326,7 @@ def _fit_cities(
             fit.rounding_halfwidth,
             params,
             narrow_sd=math.sqrt(2) * true_jitter if from_pairs and true_jitter > 0 else None,
+            first_watched=[b.first_watched for b in buildings],
         )
         for ad in ads.values():
             if ad.agent in judged.shared and inp.buildings[ad.building_id].city == city:

@@ -295,24 +295,77 @@ class LagFit:
         return {d: m / total for d, m in enumerate(mass)}
 
 
-def lag_mixture(pairs: list[tuple[int, int]], rounds: int = 200) -> LagFit:
-    """One flat's listing lags, from fresh pairs' (days apart, days the two could have
-    gone up on: those since the building was first watched). A pair of two ads of one
-    look-alike group is one flat's (a geometric in the days apart) or two flats' that
-    came on offer on unrelated days: then the two days are two uniform draws from the
-    window, and the days apart follow the triangle W, 2(W - 1), ..., 2 (over W^2). The
-    mixture is fitted by EM. Without the second part, the share of two-flat pairs grows
-    as the watch goes on, and the 90 % quantile of the raw lags with it: zoo-02's
-    join_days went from 2 to 9-17 days from the 18th day on, letting a tower's new ads
-    join flats put up a fortnight before."""
+@dataclass(frozen=True, slots=True)
+class UpDays:
+    """How many days before the day a building's live ads went up (their ages), over the
+    ads put up after it was first watched: two look-alike flats that came on offer on
+    unrelated days are two draws from it. Not uniform over the watch: an ad up for long
+    had the time to be let and taken down, so today's ads are mostly young; and a
+    building empties at its own pace (an emptying tower's flats come on offer late). Two
+    of its flats go up closer together than two uniform days would (the triangle ``None``
+    stands for, where the ages are not known), and closer than two of the city's."""
+
+    #: shares of the ads aged 0, 1, 2, ... days
+    ages: tuple[float, ...] | None = None
+
+    @classmethod
+    def of(cls, ages: list[int]) -> UpDays:
+        if not ages:
+            return cls()
+        tally = Counter(ages)
+        # half an ad on each unseen age up to the oldest: a numeric guard, so that a lag
+        # the day's few ads happen not to show keeps a chance
+        counts = [tally.get(a, 0.5) for a in range(max(ages) + 1)]
+        total = sum(counts)
+        return cls(tuple(c / total for c in counts))
+
+    @classmethod
+    def per_building(cls, ages: dict[int, list[int]]) -> dict[int, UpDays]:
+        """Each building's ages where it has MIN_CLASS fresh ads or more, else the
+        city's (the buildings' pooled)."""
+        city = cls.of([a for v in ages.values() for a in v])
+        return {b: cls.of(v) if len(v) >= MIN_CLASS else city for b, v in ages.items()}
+
+    def unrelated(self, lag: int, window: int) -> float:
+        """The chance that two ads of a ``window`` days' watch (ages 0 .. window - 1) went
+        up ``lag`` days apart."""
+        width = max(window, 1)
+        if lag >= width:
+            return 0.0
+        if self.ages is None:
+            return (width if lag == 0 else 2 * (width - lag)) / width**2
+        g = self.ages[:width]
+        inside = sum(g)
+        if inside <= 0:
+            return 0.0
+        same = sum(g[a] * g[a + lag] for a in range(len(g) - lag))
+        return (same if lag == 0 else 2 * same) / inside**2
+
+
+def lag_mixture(
+    pairs: list[tuple[int, float]],
+    rent_ratios: list[float] | None = None,
+    rounds: int = 200,
+) -> LagFit:
+    """One flat's listing lags, from fresh pairs' (days apart, the chance of those days
+    apart for two flats: ``UpDays.unrelated``). A pair of two ads of one look-alike group
+    is one flat's (a geometric in the days apart) or two flats' that came on offer on
+    unrelated days: then the two days are two draws from the building's ads' ages. The
+    mixture is fitted by EM. Without the
+    second part, the share of two-flat pairs grows as the watch goes on, and the 90 %
+    quantile of the raw lags with it: zoo-02's join_days went from 2 to 9-17 days from
+    the 18th day on, letting a tower's new ads join flats put up a fortnight before.
+
+    ``rent_ratios``: each pair's rents' likelihood, one flat's over two flats' (the days
+    and the rents taken as independent given the flat or flats), so that pairs of
+    crowded look-alike groups, mostly two flats, can be used too."""
     decay, share = 0.5, 0.5
     for _ in range(rounds):
         fit = LagFit(decay, share)
         weight = lagged = 0.0
-        for lag, window in pairs:
-            one = share * fit.pmf(lag)
-            width = max(window, 1)
-            two = (1 - share) * ((width if lag == 0 else 2 * (width - lag)) / width**2)
+        for i, (lag, unrelated) in enumerate(pairs):
+            one = share * fit.pmf(lag) * (rent_ratios[i] if rent_ratios is not None else 1.0)
+            two = (1 - share) * unrelated
             r = one / (one + two) if one + two > 0 else 1.0
             weight += r
             lagged += r * lag
@@ -526,7 +579,8 @@ def fit_city(
     spreads: list[int] = []
     cuts: list[float] = []
     pair_list: list[tuple[float, int | None]] = []
-    fresh_pairs: list[tuple[int, int]] = []  # (lag, days the two ads could go up on)
+    fresh_pairs: list[tuple[int, int, int]] = []  # (building, lag, days watched)
+    ages: dict[int, list[int]] = defaultdict(list)
     rents: list[float] = []
     for b in buildings:
         ads_today = live_ads(b.live, day)
@@ -534,7 +588,13 @@ def fit_city(
         pair_list.extend(building_pairs)
         if b.first_watched is not None:
             window = days_between(b.first_watched, day)
-            fresh_pairs.extend((lag, window) for _, lag in building_pairs if lag is not None)
+            fresh_pairs.extend(
+                (b.building_id, lag, window) for _, lag in building_pairs if lag is not None
+            )
+            for a in ads_today:
+                up = a.created or a.first_seen
+                if up > b.first_watched:
+                    ages[b.building_id].append(days_between(up, day))
         rents.extend(r for a in ads_today if (r := a.rents.get(day)))
     floor = rounding_sd(rents)
     # one flat's rents as shown: the agencies' jitter and the rounding, independent
@@ -547,7 +607,12 @@ def fit_city(
     else:
         jitter = None
     width = None if jitter is None else JITTER_WIDTH_SD * jitter
-    lag_fit = lag_mixture(fresh_pairs) if jitter is not None and fresh_pairs else None
+    up_days = UpDays.per_building(ages)
+    lag_fit = (
+        lag_mixture([(lag, up_days[b].unrelated(lag, w)) for b, lag, w in fresh_pairs])
+        if jitter is not None and fresh_pairs
+        else None
+    )
     # the lags are measured once the pairs the mixture gives to one flat are enough
     if lag_fit is not None and lag_fit.one_flat * len(fresh_pairs) < MIN_PAIRS:
         lag_fit = None

@@ -122,15 +122,24 @@ def params_rows(
 
 
 def shared_rows(city: str, day: str, judged: SharedKeys) -> list[dict[str, Any]]:
-    """The advertiser keys judged labels many advertisers share, as ``market_params`` rows."""
+    """The advertiser keys judged labels many advertisers share, as ``market_params`` rows;
+    with the listing lags the pairs of two keys gave (their decay, and the days holding 90 %
+    of one flat's lags), where fitted."""
     pairs = sum(judged.own.values())
-    return [
+    rows = [
         _row(city, day, "advertisers.keys_with_own_pairs", len(judged.own), pairs),
         _row(city, day, "advertisers.shared_keys", len(judged.shared), pairs),
         _row(city, day, "advertisers.one_flat_pair_sd", judged.narrow, pairs),
         _row(city, day, "advertisers.two_flats_pair_sd", judged.wide, pairs),
         _row(city, day, "advertisers.one_flat_pair_share", judged.share, pairs),
     ]
+    if judged.lags is not None:
+        fresh = judged.fresh_cross_pairs
+        rows.append(_row(city, day, "advertisers.listing_lag_decay", judged.lags.decay, fresh))
+        rows.append(
+            _row(city, day, "advertisers.listing_lag_days", judged.lags.quantile(0.9), fresh)
+        )
+    return rows
 
 
 def _row(city: str, day: str, parameter: str, value: float, n: int) -> dict[str, Any]:
