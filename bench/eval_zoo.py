@@ -423,6 +423,14 @@ def main() -> None:
     )
     parser.add_argument("--n", type=int, default=12, help="markets to draw (with --draw)")
     parser.add_argument(
+        "--zoo",
+        type=Path,
+        default=ZOO_FILE,
+        metavar="FILE",
+        help="run the markets of this file (a zoo printed by --draw) instead of the fixed "
+        f"zoo, {ZOO_FILE.name}: markets no rule was fitted on",
+    )
+    parser.add_argument(
         "--stated-params",
         action="store_true",
         help="group under the stated parameters (MarketParams()) instead of fitting them "
@@ -437,14 +445,17 @@ def main() -> None:
         return
     if args.days < 2:
         parser.error("--days must be 2 or more (the emptying tower's change needs two days)")
-    zoo = load_zoo()
+    try:
+        zoo = load_zoo(args.zoo)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        parser.error(f"--zoo: cannot read {args.zoo}: {exc}")
     if args.specs:
         wanted = [s.strip() for s in args.specs.split(",") if s.strip()]
         by_name = {m.name: m for m in zoo}
         try:
             zoo = [by_name[w] if w in by_name else zoo[int(w)] for w in wanted]
         except (ValueError, IndexError):
-            parser.error(f"--specs: no market {args.specs!r} in {ZOO_FILE.name}")
+            parser.error(f"--specs: no market {args.specs!r} in {args.zoo.name}")
     started = time.perf_counter()
     jobs = [(m, args.days, not args.stated_params) for m in zoo]
     done: dict[str, dict[str, Any]] = {}

@@ -4,6 +4,7 @@ the real scrape and snapshot held to loose bounds (the full zoo is bench/eval_zo
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import statistics
 import subprocess
@@ -125,6 +126,21 @@ def test_the_zoo_file_is_the_draw_of_its_seed_and_spans_the_ranges():
     assert {m.spec.rent_steps for m in zoo} == {(10,), (50,), (100,), (10, 50, 100)}
     assert {len(m.spec.lag_weights) - 1 for m in zoo} == {0, 1, 2, 3, 4}
     assert {m.spec.cut_chance > 0 for m in zoo} == {True, False}
+
+
+def test_a_freshly_drawn_zoo_runs_from_its_file_and_a_missing_file_is_one_line(tmp_path):
+    drawn = tmp_path / "drawn.json"
+    drawn.write_text(json.dumps(draw_zoo(7, 3), ensure_ascii=False), encoding="utf-8")
+    fresh = load_zoo(drawn)
+    assert len(fresh) == 3 and fresh[0].spec != load_zoo()[0].spec
+    run = subprocess.run(
+        [sys.executable, "bench/eval_zoo.py", "--zoo", str(tmp_path / "none.json")],
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines()[-1].startswith("eval_zoo.py: error: --zoo: cannot read")
 
 
 def _tuples(entry: dict) -> dict:
