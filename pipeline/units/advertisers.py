@@ -139,21 +139,16 @@ def timing_ratio(lag: int | None, window: int, lags: LagFit | None, up_days: UpD
     return lags.pmf(lag) / two if two > 0 else 1.0
 
 
-def fresh_cross_lags(
-    fresh: list[tuple[float, int, float]], narrow: float, wide: float, halfwidth: float
-) -> LagFit | None:
+def fresh_cross_lags(fresh: list[tuple[int, float]]) -> LagFit | None:
     """One flat's listing lags from the pairs of two keys that both went up while watched
-    ((log-rent difference, days apart, two flats' chance of those days)): the lag mixture with each pair's
-    rents weighed by the pairs' mixture (one flat's sd ``narrow``, two flats' ``wide``).
-    None until the pairs it gives to one flat are enough. The de-duplication's own lag fit
-    reads only look-alike groups of two ads, which a market of many advertisers per flat
-    seldom shows (zoo-04: 33-48 a day, too few)."""
-    ratios = []
-    for x, _, _ in fresh:
-        points = rounded_points(x, halfwidth)
-        one, two = half_normal_part(points, narrow)[0], half_normal_part(points, wide)[0]
-        ratios.append(one / two if two > 0 else 1.0)
-    fit = lag_mixture([(lag, unrelated) for _, lag, unrelated in fresh], None)
+    (days apart, two flats' chance of those days): the lag mixture, None until the pairs
+    it gives to one flat are enough. The de-duplication's own lag fit reads only
+    look-alike groups of two ads, which a market of many advertisers per flat seldom
+    shows (zoo-04: 33-48 a day, too few). By the days alone: weighed by their rents too,
+    same-plan flats that ask as alike as one flat's two ads were taken for one flat, and
+    zoo-04's fitted decay drifted from 0.49 to 0.85 (0.26-0.33 by the days, about 0.31 in
+    truth)."""
+    fit = lag_mixture(fresh)
     return fit if fit.one_flat * len(fresh) >= MIN_PAIRS else None
 
 
@@ -193,9 +188,9 @@ def judge_keys(
     rounds: int = 40,
     stores_first: Collection[str] | None = None,
 ) -> dict[str, float]:
-    """Each key's log likelihood ratio, label against one advertiser, under the keys'
-    mixture fitted by EM: two look-alike flats' difference per building group, a label's
-    share of one-flat pairs and the labels' share of the keys. ``own``: each key's own
+    """Each key's log Bayes factor, label against one advertiser (``label_bayes_factor``),
+    under two look-alike flats' difference fitted per building group by EM on the keys'
+    mixture (with a label's share of one-flat pairs and the labels' share of the keys). ``own``: each key's own
     pairs; ``narrow``: the sd of one flat's two ads' difference, fixed. A pair's timing
     multiplies its one-flat likelihood (days apart and rents are taken as independent
     given the flat or flats).
@@ -205,14 +200,15 @@ def judge_keys(
     a store's pairs are judged against its own building's), the other buildings pooled;
     it is never narrower than one flat's (both flats' ads carry the jitter). Started from
     every pair being two flats (each group's own two-part mixture), one-flat pairs a half
-    of a label's, and one label among the keys."""
+    of a label's, and one label among the keys; and, with ``stores_first``, from those
+    keys' pairs alone being two flats."""
     counts: dict[int, int] = defaultdict(int)
     for key_pairs in own.values():
         for pair in key_pairs:
             counts[pair.building] += 1
     group = {b: (b if n >= min_building_pairs else POOLED) for b, n in counts.items()}
-    # a key's pairs as (group, difference); the parts are computed once per distinct
-    # difference of a group and round (rounded rents repeat their differences)
+    # a key's pairs as (group, difference, timing, weight); the parts are computed once
+    # per distinct difference of a group and round (differences repeat: DIFF_STEP)
     keyed = {
         k: [(group[p.building], p.diff, p.timing, p.weight) for p in v] for k, v in own.items() if v
     }
@@ -461,12 +457,9 @@ def shared_keys(
     up_days = UpDays.per_building(ages)
     lags = fresh_cross_lags(
         [
-            (x, lag, up_days[b].unrelated(lag, w))
-            for b, x, lag, w in fresh_cross[:: max(1, len(fresh_cross) // MAX_CROSS_PAIRS)]
-        ],
-        narrow,
-        wide,
-        halfwidth,
+            (lag, up_days[b].unrelated(lag, w))
+            for b, _, lag, w in fresh_cross[:: max(1, len(fresh_cross) // MAX_CROSS_PAIRS)]
+        ]
     )
     sampled = {}
     for key, v in own_days.items():

@@ -342,11 +342,7 @@ class UpDays:
         return (same if lag == 0 else 2 * same) / inside**2
 
 
-def lag_mixture(
-    pairs: list[tuple[int, float]],
-    rent_ratios: list[float] | None = None,
-    rounds: int = 200,
-) -> LagFit:
+def lag_mixture(pairs: list[tuple[int, float]], rounds: int = 200) -> LagFit:
     """One flat's listing lags, from fresh pairs' (days apart, the chance of those days
     apart for two flats: ``UpDays.unrelated``). A pair of two ads of one look-alike group
     is one flat's (a geometric in the days apart) or two flats' that came on offer on
@@ -354,17 +350,13 @@ def lag_mixture(
     mixture is fitted by EM. Without the
     second part, the share of two-flat pairs grows as the watch goes on, and the 90 %
     quantile of the raw lags with it: zoo-02's join_days went from 2 to 9-17 days from
-    the 18th day on, letting a tower's new ads join flats put up a fortnight before.
-
-    ``rent_ratios``: each pair's rents' likelihood, one flat's over two flats' (the days
-    and the rents taken as independent given the flat or flats), so that pairs of
-    crowded look-alike groups, mostly two flats, can be used too."""
+    the 18th day on, letting a tower's new ads join flats put up a fortnight before."""
     decay, share = 0.5, 0.5
     for _ in range(rounds):
         fit = LagFit(decay, share)
         weight = lagged = 0.0
-        for i, (lag, unrelated) in enumerate(pairs):
-            one = share * fit.pmf(lag) * (rent_ratios[i] if rent_ratios is not None else 1.0)
+        for lag, unrelated in pairs:
+            one = share * fit.pmf(lag)
             two = (1 - share) * unrelated
             r = one / (one + two) if one + two > 0 else 1.0
             weight += r
