@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from db import open_db
 from tests import realpages
+
+# A run started in the background by a shell without job control inherits SIGINT ignored,
+# and so would every command the tests start: the tests that stop one with Ctrl-C would
+# wait for it in vain. Python's own handler here is reset to the default in each child.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
