@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from pipeline.snapshot import snapshot_day
+from pipeline.snapshot.compute import Strategies
+from pipeline.units.params import MarketParams
 from scrapers.lianjia import house_code_at
 from scrapers.record import SHANGHAI
 from tests.market import Market, ad, building
@@ -65,6 +67,17 @@ def test_one_flat_many_agents_is_one_unit_and_one_agent_many_ads_are_many_flats(
         "WHERE l.listing_id = 'f1y'"
     ).fetchone()[0]
     assert "2室1厅1卫/中楼层(28层)/南/53.4㎡" in reason and "advertiser" in reason
+
+
+def test_a_market_whose_agencies_list_a_flat_the_day_it_empties_groups_by_that_day(market):
+    # join_days fitted to 0 (a drawn zoo market whose agencies list a flat the day it
+    # empties): a day's look-alike ads too many to weigh together are matched one by
+    # one, and the snapshot stopped on a ZeroDivisionError
+    many = [ad(f"s{i}", "丽晶国际", rent=3000 + 10 * i, agent=f"S{i}") for i in range(30)]
+    market.day(day(1), many)
+    same_day = Strategies(fit_market=False)
+    snapshot_day(market.db, day(1), params=MarketParams(join_days=0), strategies=same_day)
+    assert 1 <= market.row("丽晶国际", day(1))["units"] < 30
 
 
 def test_repost_under_a_new_id_is_the_same_unit(market):

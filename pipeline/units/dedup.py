@@ -497,7 +497,9 @@ def _score(
         f"advertiser {_short(ad.agent)} not yet on the unit (has {', '.join(agents) or 'none'}), "
         f"{timing}"
     )
-    return (1, gap / p.rent_tol + lag / p.join_days), "match", reason
+    # a market whose agencies all list a flat the day it empties fits join_days = 0
+    timing_gap = lag / p.join_days if p.join_days else 0.0
+    return (1, gap / p.rent_tol + timing_gap), "match", reason
 
 
 def _listing_lag(ad: AdState, unit: UnitState) -> tuple[int, str]:
