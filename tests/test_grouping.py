@@ -295,3 +295,28 @@ def test_the_first_day_benchmark_scores_both_ways_on_the_simulated_market():
     at_once, one_by_one = scores["at once"]["exact"], scores["one by one"]["exact"]
     assert 0 < one_by_one < at_once <= 1
     assert scores["at once"]["flats"] == scores["one by one"]["flats"] > 0
+
+
+def test_more_new_look_alike_ads_than_are_weighed_at_once_are_weighed_in_runs():
+    # The day above through assign_units, with a third new ad far above (another flat) and
+    # joint_max 2: three new ads are more than are weighed at once. Taken one by one, each
+    # went to the nearest unit it fit and the old flat's unit took the two at 3150 and
+    # 3160; weighed in runs of rent neighbours, those two make a flat of their own.
+    before, today = (TODAY - timedelta(days=2)).isoformat(), TODAY.isoformat()
+    old = [
+        plan_ad(1, "sim:X", {before: 3000, today: 3000}, created=before),
+        plan_ad(2, "sim:Y", {before: 3010, today: 3010}, created=before),
+    ]
+    units: list = []
+    assign_units(old, units, before, None)
+    new = [
+        plan_ad(3, "sim:Z", {today: 3150}, created=today),
+        plan_ad(4, "sim:W", {today: 3160}, created=today),
+        plan_ad(5, "sim:V", {today: 3600}, created=today),
+    ]
+    params = replace(DEFAULT_PARAMS, joint_max=2)
+    links, created = assign_units(new, units, today, None, params=params)
+    unit_of = {link.ad.id: link.unit for link in links}
+    assert unit_of[3] is unit_of[4]
+    assert unit_of[3] in created and unit_of[5] in created
+    assert unit_of[3] is not unit_of[5]

@@ -28,8 +28,9 @@ between); the day's other new ads of each set of look-alikes are weighed togethe
 the young units they fit, by the same likelihood (pipeline.units.grouping.place): each joins
 one of those units or makes a flat of its own with some of the others. A new unit of one
 or two ads left after that may then be unseen reposts. A set of more than ``joint_max`` new
-ads, or over the search budget, goes one by one in the order the ads went up, each to
-the unit with the smallest rent gap plus time gap.
+ads, or over the search budget, is weighed in runs of rent neighbours, each with the units
+the runs before it made; an ad whose run is still over budget is weighed alone, and only
+one over budget alone goes to the unit with the smallest rent gap plus time gap.
 Assignment is incremental and stable: an ad keeps its unit once given, so re-running a
 day gives the same units. The tolerances are fields of MarketParams
 (pipeline.units.params), passed in; the value types are in pipeline.units.model.
@@ -230,11 +231,26 @@ def _match_jointly(
     agents = {a.agent for u in units for a in u.ads} | {a.agent for a in pending}
     advertisers = len(agents - {None})
     for cluster in attribute_clusters(pending, p):
-        if len(cluster) > p.joint_max or not _weigh(
+        if len(cluster) <= p.joint_max and _weigh(
             cluster, day, advertisers, by_key, units, links, created, p
         ):
-            for ad in cluster:
-                _take(ad, _best_unit(ad, by_key, day, p), by_key, units, links, created)
+            continue
+        # Too many to weigh at once: in runs of rent neighbours, each weighed with the
+        # units the runs before it made. Taking them one by one to the nearest unit that
+        # fits would merge a crowded tower's new look-alike flats, never weighing a flat
+        # of their own against the join.
+        for run in _rent_runs(cluster, day, p.joint_max):
+            if _weigh(run, day, advertisers, by_key, units, links, created, p):
+                continue
+            for ad in run:
+                if not _weigh([ad], day, advertisers, by_key, units, links, created, p):
+                    _take(ad, _best_unit(ad, by_key, day, p), by_key, units, links, created)
+
+
+def _rent_runs(cluster: list[AdState], day: str, size: int) -> list[list[AdState]]:
+    """The cluster's ads in order of rent, cut into runs of at most ``size``."""
+    ranked = sorted(cluster, key=lambda a: (a.rent_until(day) or 0.0, a.id))
+    return [ranked[k : k + size] for k in range(0, len(ranked), size)]
 
 
 def _weigh(
