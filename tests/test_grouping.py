@@ -320,3 +320,36 @@ def test_more_new_look_alike_ads_than_are_weighed_at_once_are_weighed_in_runs():
     assert unit_of[3] is unit_of[4]
     assert unit_of[3] in created and unit_of[5] in created
     assert unit_of[3] is not unit_of[5]
+
+
+@pytest.mark.parametrize(("spread", "low", "high"), [(0.02, 0.0, 1.0), (0.10, 1.5, 9.0)])
+def test_a_later_days_new_flat_costs_the_density_of_the_markets_look_alike_flats(spread, low, high):
+    # Twelve young units of two ads within 3 % of one another and a new ad among them.
+    # One flat more costs the density of look-alike flats at its rent: the flats the ads
+    # stand for, spread as the market's look-alike flats are (flat_spread, fitted). Where
+    # they ask within 2 % of one another the new ad is barely likelier a crowded young
+    # flat's than one of its own; where they spread 10 %, much likelier. (The first day's
+    # form, the ads' range plus a margin, halved, gave 1.8 either way.)
+    params = replace(DEFAULT_PARAMS, rent_sigma=0.0175, mean_ads_per_flat=2.0, flat_spread=spread)
+    ads, units = [], []
+    for k in range(12):
+        rent = round(3000 * (1 + 0.03 * (k - 5.5) / 11))
+        units.append([len(ads), len(ads) + 1])
+        ads += [Evidence(rent, f"X{k}", days_ago(1)), Evidence(rent + 10, f"Y{k}", days_ago(1))]
+    ads.append(Evidence(3015, "Z", days_ago(0)))
+    found = place(
+        ads,
+        units,
+        [len(ads) - 1],
+        today=TODAY.toordinal(),
+        advertisers=30,
+        can_join=lambda i, u: True,
+        joinable=lambda i, j: True,
+        max_span=RENT_SPAN,
+        params=params,
+    )
+    assert found is not None
+    joined, fresh = found
+    log_odds = [odds for adds, odds in joined if adds]
+    assert not fresh and len(log_odds) == 1
+    assert low < log_odds[0] < high

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import pytest
 import sqlite_utils
@@ -23,7 +24,7 @@ from pipeline.units.estimate import (
     lag_mixture,
     rounding_sd,
 )
-from pipeline.units.fitted import FITTED, params_from_fit
+from pipeline.units.fitted import FITTED, params_from_fit, with_flat_spread
 from pipeline.units.model import AdState, UnitState
 from pipeline.units.params import DEFAULT_PARAMS
 from rentwatch.sim import MarketSpec, run_simulation
@@ -392,3 +393,25 @@ def test_two_flats_days_apart_follow_the_ads_ages():
     # a building with too few fresh ads of its own takes the city's
     per = UpDays.per_building({1: [0] * MIN_CLASS, 2: [5]})
     assert per[1].ages == (1.0,) and per[2] != UpDays.of([5])
+
+
+def test_the_spread_of_look_alike_flats_is_fitted_from_the_wide_part_of_two_keys_pairs():
+    # Two look-alike flats' ads differ by 2 (spread² + jitter²) in variance: the wide
+    # part of the mixture of two keys' pairs, less the jitter, gives the flats' spread.
+    # The small buildings' flats spread 8 %; the tower's, 2.7 % (beside 40 small ones).
+    for seed in (1, 2):
+        spreads = {}
+        for name, city, jitter in (
+            ("small", _city(0, seed), 0.0058),
+            ("tower", _tower_city(seed), 0.019),
+        ):
+            params, n = with_flat_spread(
+                replace(DEFAULT_PARAMS, rent_sigma=jitter),
+                dict.fromkeys(FITTED, 0),
+                shared_keys(city, DAY),
+                0.0,
+            )
+            assert n["flat_spread"] >= MIN_PAIRS
+            spreads[name] = params.flat_spread
+        assert 0.065 < spreads["small"] < 0.095
+        assert 0.019 <= spreads["tower"] < 0.045

@@ -25,7 +25,12 @@ from pipeline.snapshot.measures import Live, building_measures, district_row, mo
 from pipeline.units.advertisers import shared_keys
 from pipeline.units.dedup import assign_units
 from pipeline.units.estimate import BuildingDay
-from pipeline.units.fitted import fit_grouping_params, params_rows, shared_rows
+from pipeline.units.fitted import (
+    fit_grouping_params,
+    params_rows,
+    shared_rows,
+    with_flat_spread,
+)
 from pipeline.units.model import AdState, Link, UnitState
 from pipeline.units.normalize import (
     Ad,
@@ -340,6 +345,7 @@ def _fit_cities(
                 else (math.hypot(judged.narrow / math.sqrt(2), fit.rounding_sd), judged.cross_pairs)
             )
             fitted, n, fit = fit_grouping_params(city, buildings, inp.day, params, jitter)
+        fitted, n = with_flat_spread(fitted, n, judged, fit.rounding_sd)
         city_params[city] = fitted
         rows.extend(params_rows(city, inp.day, fitted, n, fit))
         rows.extend(shared_rows(city, inp.day, judged))

@@ -19,11 +19,14 @@ What is fitted, and from what (docs/units-method.md, "Fitted parameters"):
   are most likely one flat (capture–recapture weights); the share beyond the largest seen
   is Laplace's rule of succession, 1 / (groups + 2);
 - listing lags (``listing_lag``, ``join_days``), from the days apart of fresh pairs;
-- the repost rate, from the window's units (a second id of one advertiser for one unit).
+- the repost rate, from the window's units (a second id of one advertiser for one unit);
+- the spread of look-alike flats' rents (``flat_spread``), from the wide part of the
+  mixture of two keys' pairs (pipeline.units.advertisers.shared_keys): two flats' ads.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -54,6 +57,7 @@ FITTED = (
     "listing_lag",
     "join_days",
     "repost_rate",
+    "flat_spread",
 )
 
 
@@ -97,6 +101,23 @@ def fit_grouping_params(
     ``known_jitter``: (rent spread, pairs) fitted before, kept. The fit too."""
     fit, _ = fit_city(city, buildings, day, prior, known_jitter)
     return (*params_from_fit(fit, prior), fit)
+
+
+def with_flat_spread(
+    params: MarketParams, n: dict[str, int], judged: SharedKeys, rounding_sd: float
+) -> tuple[MarketParams, dict[str, int]]:
+    """``params`` with the spread of the city's look-alike flats' log rents, from the wide
+    part of the pairs of two keys (two flats' ads, whose true difference has the variance
+    2 (spread² + jitter²)), where enough pairs were fitted. Flats nearer than one ad's
+    jitter cannot be told apart, so the spread is at least the jitter."""
+    if judged.cross_pairs < MIN_PAIRS or judged.wide <= 0:
+        return params, n
+    jitter_sq = max(params.rent_sigma**2 - rounding_sd**2, 0.0)
+    spread = math.sqrt(max(judged.wide**2 / 2 - jitter_sq, 0.0))
+    return (
+        replace(params, flat_spread=max(spread, params.rent_sigma)),
+        {**n, "flat_spread": judged.cross_pairs},
+    )
 
 
 def params_rows(

@@ -148,7 +148,12 @@ class _Model:
     """Log-likelihood of a set of ads being the ads of one flat (up to a constant)."""
 
     def __init__(
-        self, ads: Sequence[Evidence], today: int, advertisers: int, params: MarketParams
+        self,
+        ads: Sequence[Evidence],
+        today: int,
+        advertisers: int,
+        params: MarketParams,
+        later: bool = False,
     ) -> None:
         self.ads = ads
         self.today = today
@@ -159,10 +164,22 @@ class _Model:
         self.repost_rate = params.repost_rate
         self.sigma = params.rent_sigma
         logs = [math.log(a.rent) for a in ads]
-        flats = max(1.0, len(ads) / params.mean_ads_per_flat)
-        self.log_density = math.log(
-            params.density_scale * flats / (max(logs) - min(logs) + params.rent_margin)
-        )
+        self.logs = logs
+        if not later:
+            # the first day: the set's ads stand for its flats, over the range they span
+            flats = max(1.0, len(ads) / params.mean_ads_per_flat)
+            self.log_density: float | None = math.log(
+                params.density_scale * flats / (max(logs) - min(logs) + params.rent_margin)
+            )
+        else:
+            # a later day: the flats the ads stand for, spread around their mean log rent as
+            # the market's look-alike flats are (``flat_spread``), or as widely as the ads
+            # lie when wider: an empirical-Bayes base measure of the flats' rents
+            self.center = sum(logs) / len(logs)
+            own = sum((x - self.center) ** 2 for x in logs) / max(len(logs) - 1, 1)
+            self.spread_sq = max(params.flat_spread**2, own - params.rent_sigma**2)
+            self.log_flats = math.log(max(1.0, len(logs) / params.mean_ads_per_flat))
+            self.log_density = None
         dated = [a.created for a in ads if a.created is not None]
         self.window = max(today - min(dated) + 1, len(self.listing_lag)) if dated else 1
 
@@ -172,8 +189,20 @@ class _Model:
             n - 1 - max(self.ads_per_flat)
         )
         score = math.log(share) - math.log(math.comb(max(self.advertisers, n), n))
-        score += self.log_density + self._rents(members) + self._days(members)
+        score += self._density(members) + self._rents(members) + self._days(members)
         return score
+
+    def _density(self, members: Sequence[int]) -> float:
+        """Log density of look-alike flats at the members' flat's rent."""
+        if self.log_density is not None:
+            return self.log_density
+        mean = sum(self.logs[i] for i in members) / len(members)
+        var = self.spread_sq + self.sigma**2 / len(members)
+        return (
+            self.log_flats
+            - (mean - self.center) ** 2 / (2 * var)
+            - 0.5 * math.log(2 * math.pi * var)
+        )
 
     def _rents(self, members: Sequence[int]) -> float:
         """Gaussian log-likelihood of the ads' log rents around one flat's, its rent
@@ -229,7 +258,7 @@ def place(
     the log-likelihood ratio of that against each new ad being a flat of its own (a
     unit taking none: 0).
     """
-    model = _Model(ads, today, max(advertisers, 1), params)
+    model = _Model(ads, today, max(advertisers, 1), params, later=True)
     score_of: dict[tuple[int, ...], float] = {}
 
     def score(members: tuple[int, ...]) -> float:

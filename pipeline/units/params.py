@@ -153,13 +153,21 @@ class MarketParams:
     rent_margin: float = _param(
         0.1,
         "sim",
-        f"log-rent width added to a group's range when estimating its density; {SIM_NOTE}",
+        "log-rent width added to a first day's look-alike set's range when estimating its "
+        f"density; {SIM_NOTE}",
     )
     density_scale: float = _param(
         0.5,
         "sim",
-        "density of look-alike flats, scaled to make the expected number of flats match the "
-        f"simulator's first days (docs/units-history.md); {SIM_NOTE}",
+        "a first day's density of look-alike flats, scaled to make the expected number of "
+        f"flats match the simulator's first days (docs/units-history.md); {SIM_NOTE}",
+    )
+    flat_spread: float = _param(
+        0.07,
+        "sim",
+        "sd of the log rents of one building's look-alike flats (one plan's flats ask a few % "
+        "apart): how the flats that come on offer in a few days spread on the rent axis, "
+        f"the density a later day's new flat costs in the grouping; {PRIOR_NOTE}",
     )
     max_group: int = _param(6, "budget", "most ads one flat is searched with")
     search_budget: int = _param(100_000, "budget", "most candidate groups and search states")
