@@ -12,7 +12,9 @@ weighed at once, for every candidate flat:
   ``rent_sigma`` in log terms; no flat's ads span more than the caller's ``max_span``);
 - when its ads went up (a flat's agencies list it within a few days, ``listing_lag``, and
   since then each ad was reposted, taking that day's date, at ``repost_rate`` a day);
-- against one flat more: the density of look-alike flats on the rent axis.
+- against one flat more: the density of look-alike flats on the rent axis (on the first
+  day the set's flats over the range of their rents; on a later day a normal base measure
+  spread as the market's look-alike flats are, ``flat_spread``, fitted).
 
 ``partition`` splits the ads of a building's first day watched, when every ad already
 up appears at once (ads put up weeks before were reposted under new ids at any time, so
