@@ -165,8 +165,7 @@ class _Model:
         self.listing_lag = dict(params.listing_lag)
         self.repost_rate = params.repost_rate
         self.sigma = params.rent_sigma
-        logs = [math.log(a.rent) for a in ads]
-        self.logs = logs
+        self.logs = logs = [math.log(a.rent) for a in ads]
         if not later:
             # the first day: the set's ads stand for its flats, over the range they span
             flats = max(1.0, len(ads) / params.mean_ads_per_flat)
@@ -191,27 +190,27 @@ class _Model:
             n - 1 - max(self.ads_per_flat)
         )
         score = math.log(share) - math.log(math.comb(max(self.advertisers, n), n))
-        score += self._density(members) + self._rents(members) + self._days(members)
+        logs = [self.logs[i] for i in members]
+        mean = sum(logs) / n
+        score += self._density(mean, n) + self._rents(logs, mean) + self._days(members)
         return score
 
-    def _density(self, members: Sequence[int]) -> float:
-        """Log density of look-alike flats at the members' flat's rent."""
+    def _density(self, mean: float, n: int) -> float:
+        """Log density of look-alike flats at the rent of a flat whose ``n`` ads' log rents
+        average ``mean``."""
         if self.log_density is not None:
             return self.log_density
-        mean = sum(self.logs[i] for i in members) / len(members)
-        var = self.spread_sq + self.sigma**2 / len(members)
+        var = self.spread_sq + self.sigma**2 / n
         return (
             self.log_flats
             - (mean - self.center) ** 2 / (2 * var)
             - 0.5 * math.log(2 * math.pi * var)
         )
 
-    def _rents(self, members: Sequence[int]) -> float:
-        """Gaussian log-likelihood of the ads' log rents around one flat's, its rent
-        integrated out."""
-        n = len(members)
-        logs = [math.log(self.ads[i].rent) for i in members]
-        mean = sum(logs) / n
+    def _rents(self, logs: list[float], mean: float) -> float:
+        """Gaussian log-likelihood of one flat's ads' log rents (``logs``, averaging
+        ``mean``) around its rent, the rent integrated out."""
+        n = len(logs)
         squares = sum((x - mean) ** 2 for x in logs)
         sigma = self.sigma
         return (
