@@ -203,6 +203,7 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
             key: (r["units_model"], r["units_model_low"], r["units_model_high"])
             for key, r in daily.items()
         }
+        fitted_ads = evaluation_sql.city_parameter_by_day(db, "grouping.mean_ads_per_flat")
     finally:
         db.close()
     size = {b.name: b.total_units for b in market.buildings}
@@ -225,6 +226,17 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
         measured = row[0] / size[EMPTYING] if row and row[0] is not None else None
         return t.vacant / size[EMPTYING], measured
 
+    # the fitted mean ads per flat against the truth's: live ads per flat with one up
+    ads_fit_off = []
+    for index, day in enumerate(days):
+        per_flat: dict[int, int] = {}
+        for ad in market.live_ads(index):
+            if ad.flat is not None and not ad.bait:
+                per_flat[id(ad.flat)] = per_flat.get(id(ad.flat), 0) + 1
+        if per_flat and day in fitted_ads:
+            true_mean = statistics.fmean(per_flat.values())
+            ads_fit_off.append(fitted_ads[day] / true_mean - 1)
+
     (true_first, got_first), (true_last, got_last) = vacancy(days[0]), vacancy(days[-1])
     change_off = (
         abs((got_last - got_first) - (true_last - true_first))
@@ -236,6 +248,7 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
         "building_days": base["building_days"],
         "units_mape": base["units_mape"],
         "units_bias": base["units_bias"],
+        "ads_per_flat_fit_off": round(statistics.fmean(ads_fit_off), 4) if ads_fit_off else None,
         "ads_mape": base["ads_mape"],
         "big_mape": round(statistics.fmean(big_err), 4) if big_err else None,
         "emptying": {
@@ -373,6 +386,17 @@ def print_table(runs: list[dict[str, Any]]) -> None:
         sign = "≤" if higher else "≥"
         met.append(f"{heading} {sign} {target:g}: {ok} of {len(runs)}")
     print("targets met: " + "; ".join(met))
+    offs = [r["ads_per_flat_fit_off"] for r in runs if r.get("ads_per_flat_fit_off") is not None]
+    if offs:
+        print(
+            "fitted mean ads per flat against the true (mean over the days): "
+            + ", ".join(
+                f"{r['name']} {r['ads_per_flat_fit_off']:+.1%}"
+                for r in runs
+                if r.get("ads_per_flat_fit_off") is not None
+            )
+            + f"; median {statistics.median(offs):+.1%}"
+        )
     if any(r.get("model_mape") is not None for r in runs):
         print()
         print("The experimental count model (units_model, its 90 % interval):")

@@ -17,6 +17,17 @@ def daily_rows_by_name(db: sqlite_utils.Database) -> dict[tuple[str, str], dict[
     }
 
 
+def city_parameter_by_day(db: sqlite_utils.Database, parameter: str) -> dict[str, float]:
+    """A city-wide ``market_params`` value by day (the zoo's markets are one city each)."""
+    return {
+        r["date"]: r["value"]
+        for r in db.query(
+            "SELECT date, value FROM market_params WHERE building_id IS NULL AND parameter = ?",
+            [parameter],
+        )
+    }
+
+
 def observed_rents(db: sqlite_utils.Database) -> list[tuple[str, str, float, int | None]]:
     """(site's ad code, day, rent, unit id) of every observation with a rent."""
     return db.execute(

@@ -173,6 +173,8 @@ def test_a_small_zoo_through_scrape_and_snapshot_stays_within_loose_bounds(name)
     assert run["big_mape"] is not None and run["big_mape"] < UNITS_MAPE
     assert run["coverage"] >= COVERAGE
     assert run["median_rent_mape"] < MEDIAN_RENT
+    # the fitted mean ads per flat is scored against the market's own
+    assert run["ads_per_flat_fit_off"] is not None and abs(run["ads_per_flat_fit_off"]) < 0.5
     # the experimental count model is scored beside it
     assert run["model_mape"] is not None and 0 < run["model_coverage"] <= 1
     # the emptying tower's vacancy rises in the estimate too
