@@ -227,11 +227,13 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
         return t.vacant / size[EMPTYING], measured
 
     # the fitted mean ads per flat against the truth's: live ads per flat with one up
+    # (every ad ever put up: the market's list of ads forgets those long gone)
+    ever = [ad for ad in market.ad_by_code.values() if ad.flat is not None and not ad.bait]
     ads_fit_off = []
     for index, day in enumerate(days):
         per_flat: dict[int, int] = {}
-        for ad in market.live_ads(index):
-            if ad.flat is not None and not ad.bait:
+        for ad in ever:
+            if ad.live(index):
                 per_flat[id(ad.flat)] = per_flat.get(id(ad.flat), 0) + 1
         if per_flat and day in fitted_ads:
             true_mean = statistics.fmean(per_flat.values())
