@@ -226,17 +226,11 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
         measured = row[0] / size[EMPTYING] if row and row[0] is not None else None
         return t.vacant / size[EMPTYING], measured
 
-    # the fitted mean ads per flat against the truth's: live ads per flat with one up
-    # (every ad ever put up: the market's list of ads forgets those long gone)
-    ever = [ad for ad in market.ad_by_code.values() if ad.flat is not None and not ad.bait]
+    # the fitted mean ads per flat against the truth's
     ads_fit_off = []
     for index, day in enumerate(days):
-        per_flat: dict[int, int] = {}
-        for ad in ever:
-            if ad.live(index):
-                per_flat[id(ad.flat)] = per_flat.get(id(ad.flat), 0) + 1
-        if per_flat and day in fitted_ads:
-            true_mean = statistics.fmean(per_flat.values())
+        true_mean = true_ads_per_flat(market, index)
+        if true_mean and day in fitted_ads:
             ads_fit_off.append(fitted_ads[day] / true_mean - 1)
 
     (true_first, got_first), (true_last, got_last) = vacancy(days[0]), vacancy(days[-1])
@@ -267,6 +261,16 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
         "width": round(statistics.fmean(widths), 4) if widths else None,
         "wide_building_days": len(widths),
     }
+
+
+def true_ads_per_flat(market: Market, index: int) -> float | None:
+    """The live ads per flat with an ad up on day ``index`` (bait left out), counted from
+    every ad ever put up: the market's list of ads forgets those long gone."""
+    per_flat: dict[int, int] = {}
+    for ad in market.ad_by_code.values():
+        if ad.flat is not None and not ad.bait and ad.live(index):
+            per_flat[id(ad.flat)] = per_flat.get(id(ad.flat), 0) + 1
+    return statistics.fmean(per_flat.values()) if per_flat else None
 
 
 def run_market(

@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from bench.eval_zoo import ZooMarket, draw_zoo, load_zoo, run_market
+from bench.eval_zoo import ZooMarket, draw_zoo, load_zoo, run_market, true_ads_per_flat
 from rentwatch.sim import Market, MarketSpec
 from rentwatch.sim.market import TOWERS
 from rentwatch.sim.pages import ad_card, card_html
@@ -184,6 +184,17 @@ def test_a_small_zoo_through_scrape_and_snapshot_stays_within_loose_bounds(name)
     )
     assert true_last - true_first > 0.02
     assert got_last - got_first > 0.3 * (true_last - true_first)
+
+
+def test_the_true_ads_per_flat_of_a_past_day_still_counts_the_ads_gone_since():
+    market = Market(MarketSpec(scale=0.2), seed=4, days=20)
+    market.advance()  # the first day watched
+    per_flat = Counter(id(a.flat) for a in market.live_ads(0) if a.flat and not a.bait)
+    for _ in range(15):
+        market.advance()
+    assert true_ads_per_flat(market, 0) == pytest.approx(statistics.fmean(per_flat.values()))
+    # by now the market's own list of ads has forgotten some of that day's
+    assert len([a for a in market.live_ads(0) if a.flat and not a.bait]) < per_flat.total()
 
 
 def test_a_market_is_the_same_under_any_string_hash_seed():
