@@ -392,16 +392,16 @@ def print_table(runs: list[dict[str, Any]]) -> None:
         sign = "≤" if higher else "≥"
         met.append(f"{heading} {sign} {target:g}: {ok} of {len(runs)}")
     print("targets met: " + "; ".join(met))
-    offs = [r["ads_per_flat_fit_off"] for r in runs if r.get("ads_per_flat_fit_off") is not None]
+    offs = {
+        r["name"]: r["ads_per_flat_fit_off"]
+        for r in runs
+        if r.get("ads_per_flat_fit_off") is not None
+    }
     if offs:
         print(
             "fitted mean ads per flat against the true (mean over the days): "
-            + ", ".join(
-                f"{r['name']} {r['ads_per_flat_fit_off']:+.1%}"
-                for r in runs
-                if r.get("ads_per_flat_fit_off") is not None
-            )
-            + f"; median {statistics.median(offs):+.1%}"
+            + ", ".join(f"{name} {off:+.1%}" for name, off in offs.items())
+            + f"; median {statistics.median(offs.values()):+.1%}"
         )
     if any(r.get("model_mape") is not None for r in runs):
         print()

@@ -27,6 +27,7 @@ from pipeline.units.dedup import assign_units
 from pipeline.units.estimate import BuildingDay
 from pipeline.units.fitted import (
     fit_grouping_params,
+    jitter_without_rounding,
     params_rows,
     shared_rows,
     with_flat_spread,
@@ -324,7 +325,7 @@ def _fit_cities(
         # the spread from two-ad look-alike groups (mostly one flat's two ads) when there
         # are enough of them; else the narrow part of all pairs of two keys
         from_pairs = fit.jitter_source == "pairs"
-        true_jitter = math.sqrt(max(fitted.rent_sigma**2 - fit.rounding_sd**2, 0.0))
+        true_jitter = jitter_without_rounding(fitted.rent_sigma, fit.rounding_sd)
         judged = shared_keys(
             day_ads,
             inp.day,

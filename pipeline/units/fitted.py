@@ -103,6 +103,12 @@ def fit_grouping_params(
     return (*params_from_fit(fit, prior), fit)
 
 
+def jitter_without_rounding(rent_sigma: float, rounding_sd: float) -> float:
+    """The agencies' own spread around a flat's rent: the fitted spread of one flat's rents
+    as shown (``rent_sigma``) less the rounding of the shown rents, independent of it."""
+    return math.sqrt(max(rent_sigma**2 - rounding_sd**2, 0.0))
+
+
 def with_flat_spread(
     params: MarketParams, n: dict[str, int], judged: SharedKeys, rounding_sd: float
 ) -> tuple[MarketParams, dict[str, int]]:
@@ -112,8 +118,8 @@ def with_flat_spread(
     jitter cannot be told apart, so the spread is at least the jitter."""
     if judged.cross_pairs < MIN_PAIRS or judged.wide <= 0:
         return params, n
-    jitter_sq = max(params.rent_sigma**2 - rounding_sd**2, 0.0)
-    spread = math.sqrt(max(judged.wide**2 / 2 - jitter_sq, 0.0))
+    jitter = jitter_without_rounding(params.rent_sigma, rounding_sd)
+    spread = math.sqrt(max(judged.wide**2 / 2 - jitter**2, 0.0))
     return (
         replace(params, flat_spread=max(spread, params.rent_sigma)),
         {**n, "flat_spread": judged.cross_pairs},
