@@ -44,6 +44,9 @@ ZOO_FILE = Path(__file__).resolve().parent / "zoo_specs.json"
 BIG_FLATS = 1000
 #: The interval's width is read on building-days with at least this many empty flats.
 WIDE_VACANT = 50
+#: Building-days scored: at least this many truly empty flats (a building of two empty
+#: flats is 50 % off by one flat).
+MIN_VACANT = 5
 
 #: The issue's targets (issue 18), for the summary line.
 TARGETS = {
@@ -196,7 +199,7 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
     """The zoo's figures for one market run into ``db_path`` (every day of ``days``)."""
     db = open_db(db_path)
     try:
-        base = evaluate(db, market.truth)
+        base = evaluate(db, market.truth, min_vacant=MIN_VACANT)
         daily = evaluation_sql.daily_rows_by_name(db)
         rows = {key: (r["units"], r["units_low"], r["units_high"]) for key, r in daily.items()}
         model_rows = {
@@ -241,6 +244,7 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
     )
     return {
         **score_model(model_rows, market),
+        **bias_parts(rows, market, days),
         "building_days": base["building_days"],
         "units_mape": base["units_mape"],
         "units_bias": base["units_bias"],
@@ -271,6 +275,50 @@ def true_ads_per_flat(market: Market, index: int) -> float | None:
         if ad.flat is not None and not ad.bait and ad.live(index):
             per_flat[id(ad.flat)] = per_flat.get(id(ad.flat), 0) + 1
     return statistics.fmean(per_flat.values()) if per_flat else None
+
+
+def advertised_flats(market: Market, index: int, day: str) -> dict[str, tuple[int, int]]:
+    """Per building: (its empty flats with an ad up on day ``index``, its flats already let
+    whose ad is still up), bait left out: what a perfect grouping of the day's ads counts."""
+    empty: dict[str, set[int]] = {}
+    let: dict[str, set[int]] = {}
+    for ad in market.ad_by_code.values():
+        if ad.flat is None or ad.bait or not ad.live(index):
+            continue
+        name = ad.flat.building.name
+        vacant = id(ad.flat) in market.empty_flats[(name, day)]
+        (empty if vacant else let).setdefault(name, set()).add(id(ad.flat))
+    return {
+        name: (len(empty.get(name, ())), len(let.get(name, ())))
+        for name in empty.keys() | let.keys()
+    }
+
+
+def bias_parts(
+    rows: dict[tuple[str, str], tuple[int | None, int | None, int | None]],
+    market: Market,
+    days: list[str],
+) -> dict[str, float | None]:
+    """The ``units`` bias over the building-days ``evaluate`` scores, split in three parts
+    that add up to it: empty flats no ad shows (``unadvertised``, below zero), let flats
+    whose ad lingers (``lingering``), and what the grouping of the ads makes of the
+    advertised flats (``grouping``: units less advertised flats)."""
+    parts: dict[str, list[float]] = {"unadvertised": [], "lingering": [], "grouping": []}
+    for index, day in enumerate(days):
+        advertised = advertised_flats(market, index, day)
+        for b in market.buildings:
+            t = market.truth[(b.name, day)]
+            units = rows.get((b.name, day), (None, None, None))[0]
+            if units is None or t.vacant < MIN_VACANT:
+                continue
+            empty, let = advertised.get(b.name, (0, 0))
+            parts["unadvertised"].append((empty - t.vacant) / t.vacant)
+            parts["lingering"].append(let / t.vacant)
+            parts["grouping"].append((units - empty - let) / t.vacant)
+    return {
+        f"bias_{part}": round(statistics.fmean(values), 4) if values else None
+        for part, values in parts.items()
+    }
 
 
 def run_market(
@@ -316,7 +364,7 @@ def score_model(
     errors, cover, widths = [], [], []
     for key, t in market.truth.items():
         units, low, high = rows.get(key, (None, None, None))
-        if units is None or low is None or high is None or t.vacant < 5:
+        if units is None or low is None or high is None or t.vacant < MIN_VACANT:
             continue
         errors.append(abs(units - t.vacant) / t.vacant)
         cover.append(low <= t.vacant <= high)
@@ -402,6 +450,16 @@ def print_table(runs: list[dict[str, Any]]) -> None:
             "fitted mean ads per flat against the true (mean over the days): "
             + ", ".join(f"{name} {off:+.1%}" for name, off in offs.items())
             + f"; median {statistics.median(offs.values()):+.1%}"
+        )
+    split = [r for r in runs if r.get("bias_grouping") is not None]
+    if split:
+        print(
+            "units bias = unadvertised empty flats + lingering ads of let flats + grouping: "
+            + ", ".join(
+                f"{r['name']} {r['units_bias']:+.1%} = {r['bias_unadvertised']:+.1%} "
+                f"{r['bias_lingering']:+.1%} {r['bias_grouping']:+.1%}"
+                for r in split
+            )
         )
     if any(r.get("model_mape") is not None for r in runs):
         print()

@@ -13,7 +13,14 @@ from collections import Counter
 
 import pytest
 
-from bench.eval_zoo import ZooMarket, draw_zoo, load_zoo, run_market, true_ads_per_flat
+from bench.eval_zoo import (
+    ZooMarket,
+    advertised_flats,
+    draw_zoo,
+    load_zoo,
+    run_market,
+    true_ads_per_flat,
+)
 from rentwatch.sim import Market, MarketSpec
 from rentwatch.sim.market import TOWERS
 from rentwatch.sim.pages import ad_card, card_html
@@ -175,6 +182,10 @@ def test_a_small_zoo_through_scrape_and_snapshot_stays_within_loose_bounds(name)
     assert run["median_rent_mape"] < MEDIAN_RENT
     # the fitted mean ads per flat is scored against the market's own
     assert run["ads_per_flat_fit_off"] is not None and abs(run["ads_per_flat_fit_off"]) < 0.5
+    # the units bias is split into parts that add up to it
+    parts = run["bias_unadvertised"] + run["bias_lingering"] + run["bias_grouping"]
+    assert parts == pytest.approx(run["units_bias"], abs=2e-4)
+    assert run["bias_unadvertised"] <= 0 <= run["bias_lingering"]
     # the experimental count model is scored beside it
     assert run["model_mape"] is not None and 0 < run["model_coverage"] <= 1
     # the emptying tower's vacancy rises in the estimate too
@@ -195,6 +206,30 @@ def test_the_true_ads_per_flat_of_a_past_day_still_counts_the_ads_gone_since():
     assert true_ads_per_flat(market, 0) == pytest.approx(statistics.fmean(per_flat.values()))
     # by now the market's own list of ads has forgotten some of that day's
     assert len([a for a in market.live_ads(0) if a.flat and not a.bait]) < per_flat.total()
+
+
+def test_advertised_flats_are_the_empty_flats_with_an_ad_and_the_let_ones_whose_ad_lingers():
+    # Every empty flat advertised on the day it empties, nothing let: all advertised, none
+    # lingering.
+    quiet = _quiet(lag_weights=(1,))
+    day = quiet.date_of(0)
+    advertised = advertised_flats(quiet, 0, day)
+    for b in quiet.buildings:
+        assert advertised.get(b.name, (0, 0)) == (quiet.truth[(b.name, day)].vacant, 0)
+    # Lettings with every ad outliving them: some let flats still show an ad.
+    busy = Market(MarketSpec(scale=0.2, linger=1.0, linger_days=(3, 5)), seed=4, days=6)
+    for _ in range(6):
+        busy.advance()
+    day = busy.date_of(5)
+    advertised = advertised_flats(busy, 5, day)
+    assert sum(let for _, let in advertised.values()) > 0
+    for name, (empty, _) in advertised.items():
+        assert empty <= busy.truth[(name, day)].vacant
+    # Every ad taken down the day its flat is let: none.
+    none_linger = Market(MarketSpec(scale=0.2, linger=0.0, takedown_days=(0,)), seed=4, days=6)
+    for _ in range(6):
+        none_linger.advance()
+    assert all(let == 0 for _, let in advertised_flats(none_linger, 5, day).values())
 
 
 def test_a_market_is_the_same_under_any_string_hash_seed():
