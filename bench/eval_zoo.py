@@ -26,6 +26,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from db import evaluation as evaluation_sql  # noqa: E402
 from db import open_db  # noqa: E402
+from pipeline.dates import days_between  # noqa: E402
 from pipeline.snapshot.compute import Strategies  # noqa: E402
 from rentwatch.sim import MarketSpec, evaluate, run_simulation  # noqa: E402
 from rentwatch.sim.market import AGENCY_BRANDS, EMPTYING, MORE_BRANDS, Market  # noqa: E402
@@ -270,11 +273,36 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
 def true_ads_per_flat(market: Market, index: int) -> float | None:
     """The live ads per flat with an ad up on day ``index`` (bait left out), counted from
     every ad ever put up: the market's list of ads forgets those long gone."""
+    shares = true_ads_per_flat_shares(market, index)
+    return sum(n * share for n, share in shares.items()) if shares else None
+
+
+def true_ads_per_flat_shares(market: Market, index: int) -> dict[int, float]:
+    """The share of the flats with an ad up on day ``index`` that have 1, 2, … live ads."""
     per_flat: dict[int, int] = {}
     for ad in market.ad_by_code.values():
         if ad.flat is not None and not ad.bait and ad.live(index):
             per_flat[id(ad.flat)] = per_flat.get(id(ad.flat), 0) + 1
-    return statistics.fmean(per_flat.values()) if per_flat else None
+    tally = Counter(per_flat.values())
+    return {n: tally[n] / len(per_flat) for n in sorted(tally)}
+
+
+def true_grouping_params(box: list[Market]) -> Callable[[str, str], dict[str, Any]]:
+    """Strategies.given for the market ``box`` will hold: its own ads per flat of the day,
+    in place of the fitted ones."""
+
+    def given(city: str, day: str) -> dict[str, Any]:
+        market = box[0]
+        index = days_between(market.date_of(0), day)
+        shares = true_ads_per_flat_shares(market, index)
+        if not shares:
+            return {}
+        return {
+            "ads_per_flat": tuple(shares.items()),
+            "mean_ads_per_flat": sum(n * share for n, share in shares.items()),
+        }
+
+    return given
 
 
 def advertised_flats(market: Market, index: int, day: str) -> dict[str, tuple[int, int]]:
@@ -322,11 +350,18 @@ def bias_parts(
 
 
 def run_market(
-    zoo_market: ZooMarket, days: int, db_path: str | None = None, fit_market: bool = True
+    zoo_market: ZooMarket,
+    days: int,
+    db_path: str | None = None,
+    fit_market: bool = True,
+    true_ads: bool = False,
 ) -> dict[str, Any]:
     """Run one market of the zoo through scrape and snapshot for ``days`` days; score it.
     ``fit_market``: the snapshot fits the de-duplication's parameters from the day's ads
-    (Strategies.fit_market, the default); False: the stated ones (MarketParams())."""
+    (Strategies.fit_market, the default); False: the stated ones (MarketParams()).
+    ``true_ads``: the grouping is given the market's own ads per flat of each day."""
+    box: list[Market] = []
+    given = true_grouping_params(box) if true_ads else None
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         path = db_path or str(Path(tmp) / "zoo.db")
@@ -336,7 +371,8 @@ def run_market(
             seed=zoo_market.seed,
             spec=zoo_market.spec,
             by_subdistrict=True,
-            strategies=Strategies(fit_market=fit_market),
+            strategies=Strategies(fit_market=fit_market, given=given),
+            on_market=box.append,
         )
         assert result.market is not None
         scores = score_run(path, result.market, result.days)
@@ -485,9 +521,9 @@ def _median(values: list[float | None], higher: bool) -> float | None:
     return statistics.median(known) if known else None
 
 
-def _run(args: tuple[ZooMarket, int, bool]) -> dict[str, Any]:
-    market, days, fit_market = args
-    return run_market(market, days, fit_market=fit_market)
+def _run(args: tuple[ZooMarket, int, bool, bool]) -> dict[str, Any]:
+    market, days, fit_market, true_ads = args
+    return run_market(market, days, fit_market=fit_market, true_ads=true_ads)
 
 
 def main() -> None:
@@ -524,6 +560,12 @@ def main() -> None:
         help="group under the stated parameters (MarketParams()) instead of fitting them "
         "per city from each day's ads, as before issue 18",
     )
+    parser.add_argument(
+        "--true-ads-per-flat",
+        action="store_true",
+        help="give the grouping each market's own ads per flat of the day instead of the "
+        "fitted ones: what the parameters alone could mend (a diagnosis, not the model)",
+    )
     args = parser.parse_args()
     if args.draw is not None:
         print(json.dumps(draw_zoo(args.draw, args.n), ensure_ascii=False, indent=1))
@@ -545,7 +587,7 @@ def main() -> None:
         except (ValueError, IndexError):
             parser.error(f"--specs: no market {args.specs!r} in {args.zoo.name}")
     started = time.perf_counter()
-    jobs = [(m, args.days, not args.stated_params) for m in zoo]
+    jobs = [(m, args.days, not args.stated_params, args.true_ads_per_flat) for m in zoo]
     done: dict[str, dict[str, Any]] = {}
 
     def keep(run: dict[str, Any]) -> None:

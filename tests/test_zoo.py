@@ -197,6 +197,18 @@ def test_a_small_zoo_through_scrape_and_snapshot_stays_within_loose_bounds(name)
     assert got_last - got_first > 0.3 * (true_last - true_first)
 
 
+@pytest.mark.slow
+def test_the_grouping_can_be_given_the_markets_own_ads_per_flat():
+    market = next(m for m in load_zoo() if m.name == "zoo-03")
+    small = dataclasses.replace(market.spec, scale=0.15, tower_flats=1000, tower_floors=25)
+    fitted = run_market(ZooMarket("zoo-03", market.seed, small), days=2)
+    given = run_market(ZooMarket("zoo-03", market.seed, small), days=2, true_ads=True)
+    # what the snapshot recorded as used is the market's own, and the fit alone is not
+    assert given["ads_per_flat_fit_off"] == pytest.approx(0, abs=1e-4)
+    assert abs(fitted["ads_per_flat_fit_off"]) > 0.01
+    assert given["units_mape"] != fitted["units_mape"]
+
+
 def test_the_true_ads_per_flat_of_a_past_day_still_counts_the_ads_gone_since():
     market = Market(MarketSpec(scale=0.2), seed=4, days=20)
     market.advance()  # the first day watched

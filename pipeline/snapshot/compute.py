@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from db.snapshots import BUILDING_COLUMNS
@@ -73,6 +73,11 @@ class Strategies:
     #: (pipeline.units.fitted); off: the parameters passed in are used as they are (the
     #: comparison in bench/eval_zoo.py --stated-params)
     fit_market: bool = True
+    #: parameters given for a city and day, (city, day) -> MarketParams fields, put in
+    #: place of the fitted ones before the ads are grouped (and recorded as used): how a
+    #: benchmark sees what the grouping makes of the market's own ads per flat
+    #: (bench/eval_zoo.py --true-ads-per-flat)
+    given: Callable[[str, str], dict[str, Any]] | None = None
 
 
 #: The snapshot's own strategies.
@@ -347,6 +352,8 @@ def _fit_cities(
             )
             fitted, n, fit = fit_grouping_params(city, buildings, inp.day, params, jitter)
         fitted, n = with_flat_spread(fitted, n, judged, fit.rounding_sd)
+        if strategies.given is not None:
+            fitted = replace(fitted, **strategies.given(city, inp.day))
         city_params[city] = fitted
         rows.extend(params_rows(city, inp.day, fitted, n, fit))
         rows.extend(shared_rows(city, inp.day, judged))
