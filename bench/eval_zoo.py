@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,13 @@ from db import open_db  # noqa: E402
 from pipeline.dates import days_between  # noqa: E402
 from pipeline.snapshot.compute import Strategies  # noqa: E402
 from rentwatch.sim import MarketSpec, evaluate, run_simulation  # noqa: E402
-from rentwatch.sim.market import AGENCY_BRANDS, EMPTYING, MORE_BRANDS, Market  # noqa: E402
+from rentwatch.sim.market import (  # noqa: E402
+    AGENCY_BRANDS,
+    EMPTYING,
+    MORE_BRANDS,
+    Market,
+    SimAd,
+)
 
 ZOO_FILE = Path(__file__).resolve().parent / "zoo_specs.json"
 
@@ -270,21 +276,29 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
     }
 
 
+def _live_flat_ads(market: Market, index: int) -> Iterator[SimAd]:
+    """The ads of flats up on day ``index``, bait left out, from every ad ever put up: the
+    market's list of ads forgets those long gone."""
+    for ad in market.ad_by_code.values():
+        if ad.flat is not None and not ad.bait and ad.live(index):
+            yield ad
+
+
 def true_ads_per_flat(market: Market, index: int) -> float | None:
-    """The live ads per flat with an ad up on day ``index`` (bait left out), counted from
-    every ad ever put up: the market's list of ads forgets those long gone."""
+    """The live ads per flat with an ad up on day ``index``."""
     shares = true_ads_per_flat_shares(market, index)
-    return sum(n * share for n, share in shares.items()) if shares else None
+    return _mean_ads(shares) if shares else None
 
 
 def true_ads_per_flat_shares(market: Market, index: int) -> dict[int, float]:
     """The share of the flats with an ad up on day ``index`` that have 1, 2, … live ads."""
-    per_flat: dict[int, int] = {}
-    for ad in market.ad_by_code.values():
-        if ad.flat is not None and not ad.bait and ad.live(index):
-            per_flat[id(ad.flat)] = per_flat.get(id(ad.flat), 0) + 1
+    per_flat = Counter(id(ad.flat) for ad in _live_flat_ads(market, index))
     tally = Counter(per_flat.values())
     return {n: tally[n] / len(per_flat) for n in sorted(tally)}
+
+
+def _mean_ads(shares: dict[int, float]) -> float:
+    return sum(n * share for n, share in shares.items())
 
 
 def true_grouping_params(box: list[Market]) -> Callable[[str, str], dict[str, Any]]:
@@ -297,22 +311,19 @@ def true_grouping_params(box: list[Market]) -> Callable[[str, str], dict[str, An
         shares = true_ads_per_flat_shares(market, index)
         if not shares:
             return {}
-        return {
-            "ads_per_flat": tuple(shares.items()),
-            "mean_ads_per_flat": sum(n * share for n, share in shares.items()),
-        }
+        return {"ads_per_flat": tuple(shares.items()), "mean_ads_per_flat": _mean_ads(shares)}
 
     return given
 
 
-def advertised_flats(market: Market, index: int, day: str) -> dict[str, tuple[int, int]]:
+def advertised_flats(market: Market, index: int) -> dict[str, tuple[int, int]]:
     """Per building: (its empty flats with an ad up on day ``index``, its flats already let
     whose ad is still up), bait left out: what a perfect grouping of the day's ads counts."""
+    day = market.date_of(index)
     empty: dict[str, set[int]] = {}
     let: dict[str, set[int]] = {}
-    for ad in market.ad_by_code.values():
-        if ad.flat is None or ad.bait or not ad.live(index):
-            continue
+    for ad in _live_flat_ads(market, index):
+        assert ad.flat is not None
         name = ad.flat.building.name
         vacant = id(ad.flat) in market.empty_flats[(name, day)]
         (empty if vacant else let).setdefault(name, set()).add(id(ad.flat))
@@ -333,7 +344,7 @@ def bias_parts(
     advertised flats (``grouping``: units less advertised flats)."""
     parts: dict[str, list[float]] = {"unadvertised": [], "lingering": [], "grouping": []}
     for index, day in enumerate(days):
-        advertised = advertised_flats(market, index, day)
+        advertised = advertised_flats(market, index)
         for b in market.buildings:
             t = market.truth[(b.name, day)]
             units = rows.get((b.name, day), (None, None, None))[0]

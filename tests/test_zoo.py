@@ -225,7 +225,7 @@ def test_advertised_flats_are_the_empty_flats_with_an_ad_and_the_let_ones_whose_
     # lingering.
     quiet = _quiet(lag_weights=(1,))
     day = quiet.date_of(0)
-    advertised = advertised_flats(quiet, 0, day)
+    advertised = advertised_flats(quiet, 0)
     for b in quiet.buildings:
         assert advertised.get(b.name, (0, 0)) == (quiet.truth[(b.name, day)].vacant, 0)
     # Lettings with every ad outliving them: some let flats still show an ad.
@@ -233,7 +233,7 @@ def test_advertised_flats_are_the_empty_flats_with_an_ad_and_the_let_ones_whose_
     for _ in range(6):
         busy.advance()
     day = busy.date_of(5)
-    advertised = advertised_flats(busy, 5, day)
+    advertised = advertised_flats(busy, 5)
     assert sum(let for _, let in advertised.values()) > 0
     for name, (empty, _) in advertised.items():
         assert empty <= busy.truth[(name, day)].vacant
@@ -241,7 +241,7 @@ def test_advertised_flats_are_the_empty_flats_with_an_ad_and_the_let_ones_whose_
     none_linger = Market(MarketSpec(scale=0.2, linger=0.0, takedown_days=(0,)), seed=4, days=6)
     for _ in range(6):
         none_linger.advance()
-    assert all(let == 0 for _, let in advertised_flats(none_linger, 5, day).values())
+    assert all(let == 0 for _, let in advertised_flats(none_linger, 5).values())
 
 
 def test_a_market_is_the_same_under_any_string_hash_seed():
