@@ -552,3 +552,15 @@ def m010_building_daily_model(db: sqlite_utils.Database) -> None:
         ("calibration", float),
     ):
         db.table("building_daily").add_column(column, kind)
+
+
+@migration
+def m020_units_bounds_apart(db: sqlite_utils.Database) -> None:
+    # `units_low` and `units_high` become the stated 90 % interval of `units` (issue 18);
+    # the bounds they held until now, the fewest and the most flats the ads can be, move to
+    # `units_min` and `units_max`. Rows written before keep the bounds in all four columns
+    # until their day is snapshot again.
+    for table in ("building_daily", "district_daily"):
+        db.table(table).add_column("units_min", int)
+        db.table(table).add_column("units_max", int)
+        db.execute(f"UPDATE [{table}] SET units_min = units_low, units_max = units_high")

@@ -41,6 +41,8 @@ BUILDING_COLUMNS = (
     "units",
     "units_low",
     "units_high",
+    "units_min",
+    "units_max",
     "rooms",
     "median_rent",
     "p25_rent",

@@ -247,7 +247,6 @@ def compute(
             "days_watched": days_between(first_watched[building_id], day) + 1,
         }
         building_rows.append(row)
-        _count(report, row)
         fitted[b.city].append(
             BuildingDay(
                 building_id,
@@ -265,6 +264,9 @@ def compute(
             acc["shared"].extend(shared_live)
 
     market_rows = fitted_rows + estimate_counts(inp, fitted, building_rows, params)
+    for row in building_rows:  # after the estimate: it sets the interval
+        if row["units"] is not None:
+            _count(report, row)
 
     return SnapshotResult(
         day=day,

@@ -1,9 +1,12 @@
 """The day's count of flats per building: the market fitted from the day's ads
 (pipeline.units.estimate), each building's posterior, and a person's count calibrating it.
 
-Pure. Experimental (docs/units-method.md, "An experimental second estimate"): the contract
-columns ``units``, ``units_low``, ``units_high`` stay the de-duplication's and are not
-touched here. Each covered building's row gets, beside them,
+Pure. The contract column ``units`` stays the de-duplication's; ``units_low`` and
+``units_high`` become its stated 90 % interval (pipeline.units.interval: the
+de-duplication's count, that count under the calibration's unweighted mean, and the count
+model's, mixed), where the building has a fit; elsewhere they stay the bounds the ads
+allow (``units_min``, ``units_max``). Experimental (docs/units-method.md, "An experimental
+second estimate"), each covered building's row also gets
 - ``units_model``, ``units_model_low``, ``units_model_high``: the count model's posterior
   mean and 90 % interval from the ads alone;
 - ``units_model_calibrated``: ``units_model`` calibrated by the latest notice-board count
@@ -35,6 +38,7 @@ from pipeline.units.estimate import (
     group_logliks,
     live_ads,
 )
+from pipeline.units.interval import Readings, units_interval
 from pipeline.units.params import MarketParams
 
 #: z of the interval's 5 % / 95 % quantiles (its level, pipeline.units.estimate).
@@ -68,6 +72,7 @@ def market_rows(fit: CityFit, day: str) -> list[dict[str, Any]]:
     rows = [
         ("calibration_flats", fit.flats, fit.flats),
         ("ads_per_flat_mean", fit.mean_ads, fit.flats),
+        ("ads_per_flat_mean_unweighted", fit.mean_ads_unweighted, fit.flats),
         ("ads_per_flat_var", fit.var_ads, fit.flats),
         ("ads_per_flat_between_buildings_var", fit.between_var, fit.flats),
         ("rent_jitter_sd", fit.jitter, fit.jitter_n),
@@ -127,6 +132,7 @@ def estimate_counts(
     out: list[dict[str, Any]] = []
     for city, buildings in sorted(fitted.items()):
         fit, fits = fit_city(city, buildings, inp.day, params)
+        ratio = fit.mean_ads / fit.mean_ads_unweighted if fit.flats else 1.0
         out.extend(market_rows(fit, inp.day))
         per_building: dict[int, list[tuple[str, float, int]]] = defaultdict(list)
         unit_of = {a.id: id(u) for b in buildings for u in b.live for a in u.ads}
@@ -158,6 +164,9 @@ def estimate_counts(
             row["units_model"] = round(est.units)
             row["units_model_low"] = est.low
             row["units_model_high"] = est.high
+            row["units_low"], row["units_high"] = units_interval(
+                Readings(row["units"], ratio, est.units, est.sd)
+            )
             row["units_model_calibrated"], row["calibration"] = None, None
             count = inp.counts.get(b.building_id)
             if count is not None:

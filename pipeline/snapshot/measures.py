@@ -91,10 +91,14 @@ def building_measures(
     rents = [r for _, r in whole_live if r]
     per_m2 = [r / u.area for u, r in whole_live if r and u.area]
     room_rents = [r for _, r in shared_live if r]
+    fewest, most = min(units_low(live_ads, params), n_units), max(len(live_ads), n_units)
     measures = {
         "units": n_units,
-        "units_low": min(units_low(live_ads, params), n_units),
-        "units_high": max(len(live_ads), n_units),
+        # the interval (pipeline.units.interval) replaces these where the building is fitted
+        "units_low": fewest,
+        "units_high": most,
+        "units_min": fewest,
+        "units_max": most,
         "rooms": len(shared_live),
         "median_rent": median(rents),
         "p25_rent": quantile(rents, 0.25),
@@ -127,6 +131,8 @@ def district_row(key: tuple[str, str, str], acc: dict[str, Any], day: str) -> di
         "units": sum(r["units"] for r in rows),
         "units_low": sum(r["units_low"] for r in rows),
         "units_high": sum(r["units_high"] for r in rows),
+        "units_min": sum(r["units_min"] for r in rows),
+        "units_max": sum(r["units_max"] for r in rows),
         "rooms": sum(r["rooms"] for r in rows),
         "median_rent": median(rents),
         "p25_rent": quantile(rents, 0.25),

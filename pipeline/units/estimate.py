@@ -103,6 +103,9 @@ class CityFit:
     calibration: str = "prior"
     mean_ads: float = PRIOR_MEAN_ADS
     var_ads: float = PRIOR_MEAN_ADS
+    #: the calibration flats' plain mean of advertisers per flat, beside the weighed one (the
+    #: interval's second reading, pipeline.units.interval)
+    mean_ads_unweighted: float = PRIOR_MEAN_ADS
     ads_dist: dict[int, float] = field(default_factory=dict)
     #: pooled within-flat sd of log rent, and the number of ads beyond a flat's first
     jitter: float = PRIOR_JITTER
@@ -648,6 +651,7 @@ def fit_city(
         fit.flats = len(counts)
         fit.calibration = "fresh" if use_fresh else "weighted" if weigh else "all"
         fit.mean_ads = sum(w * n for w, n in zip(weights, counts, strict=True)) / total
+        fit.mean_ads_unweighted = statistics.fmean(counts)
         fit.var_ads = (
             sum(w * (n - fit.mean_ads) ** 2 for w, n in zip(weights, counts, strict=True)) / total
             if len(counts) > 1
