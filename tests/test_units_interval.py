@@ -55,3 +55,31 @@ def test_a_tower_s_interval_is_narrow_where_the_readings_agree_and_a_small_build
     tower = units_interval(Readings(units=300, calibration_ratio=0.95, model=310, model_sd=12))
     small = units_interval(Readings(units=7, calibration_ratio=0.95, model=7.5, model_sd=1.6))
     assert (tower[1] - tower[0]) / 300 < 0.4 < (small[1] - small[0]) / 7
+
+
+def test_a_database_written_before_keeps_its_bounds_in_units_min_and_units_max(tmp_path):
+    import sqlite3
+
+    from db import open_db
+
+    path = tmp_path / "old.db"
+    open_db(path).close()
+    conn = sqlite3.connect(path)
+    with conn:  # as rentwatch wrote it before m020: the bounds in units_low / units_high
+        conn.execute("DELETE FROM _migrations WHERE name LIKE 'm020%'")
+        for table in ("building_daily", "district_daily"):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN units_min")
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN units_max")
+        conn.execute("INSERT INTO buildings (id, name, city) VALUES (1, '丽晶国际', 'hz')")
+        conn.execute(
+            "INSERT INTO building_daily (building_id, date, units, units_low, units_high) "
+            "VALUES (1, '2026-10-01', 5, 3, 9)"
+        )
+    conn.close()
+
+    db = open_db(path)
+    row = db.execute(
+        "SELECT units, units_low, units_high, units_min, units_max FROM building_daily"
+    ).fetchone()
+    db.close()
+    assert row == (5, 3, 9, 3, 9)

@@ -151,7 +151,7 @@ def build_dashboards(
         "building": {
             "title": "One building",
             "description": (
-                "Estimated empty flats with their low/high band, asking rents with the "
+                "Estimated empty flats with their 90 % interval, asking rents with the "
                 "25–75% band, and notice-board counts beside the estimate and beside the "
                 "experimental count model, with and without the count. Gaps are days "
                 "without data, not zero."
@@ -160,7 +160,7 @@ def build_dashboards(
             "filters": {"building": building_filter},
             "charts": {
                 "units": chart(
-                    "Empty units (estimate, low–high band)", building_days, _units_chart()
+                    "Empty units (estimate, 90 % interval)", building_days, _units_chart()
                 ),
                 "rent": chart(
                     "Median asking rent, 元/月 (25–75% band)", building_days, _rent_chart()
@@ -185,7 +185,7 @@ def build_dashboards(
             "layout": [["units", "rent"]],
             "filters": {"area": area_filter},
             "charts": {
-                "units": chart("Empty units (estimate, low–high band)", area_days, _units_chart()),
+                "units": chart("Empty units (estimate, 90 % interval)", area_days, _units_chart()),
                 "rent": chart("Median asking rent, 元/月 (25–75% band)", area_days, _rent_chart()),
             },
         },

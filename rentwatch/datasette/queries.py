@@ -186,7 +186,7 @@ CANNED_QUERIES: dict[str, dict[str, object]] = {
     "building_trend": {
         "title": "One building, day by day",
         "description": (
-            "Ads, estimated empty units (with the low/high band), vacancy and asking rents of "
+            "Ads, estimated empty units (with their 90 % interval), vacancy and asking rents of "
             "one building per day, by its name or any alias; the notice-board count where "
             "someone counted. Blank means no data that day, not zero. Leave the building "
             "blank for 丽晶国际, or where it is not watched the building with most days."
