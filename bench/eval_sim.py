@@ -161,7 +161,7 @@ def print_one(days: int, run: dict) -> None:
 def print_table(runs: list[dict]) -> None:
     """One markdown row per seed, then how many seeds meet each target."""
     print(
-        "| seed | building-days | units | ad count | truth inside the bounds | median_rent "
+        "| seed | building-days | units | ad count | truth inside [units_low, units_high] | median_rent "
         "| perfect grouping | median_rent: median error, building-days within 3 % "
         "| price cuts counted / true |"
     )

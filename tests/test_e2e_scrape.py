@@ -228,7 +228,7 @@ def test_scrape_then_snapshot_gives_building_daily_from_what_the_pages_held(tmp_
         name: row
         for name, *row in rows(
             db_path,
-            "SELECT b.name, d.listings, d.units, d.units_low, d.units_high, d.rooms, d.median_rent, "
+            "SELECT b.name, d.listings, d.units, d.units_min, d.units_max, d.rooms, d.median_rent, "
             "d.p25_rent, d.p75_rent, d.median_rent_per_m2, d.vacancy_rate FROM building_daily d "
             f"JOIN buildings b ON b.id = d.building_id WHERE d.date = '{DAY}'",
         )
@@ -251,6 +251,18 @@ def test_scrape_then_snapshot_gives_building_daily_from_what_the_pages_held(tmp_
     listings, units, low, high, rooms, median, *_rest, vacancy = daily["金色海岸"]
     assert (listings, units, low, rooms, median, vacancy) == (6, 3, 3, 0, 5630.0, None)
     assert high == 6
+    # the stated interval holds the estimate, and 34 flats of distinct rents leave it narrow
+    intervals = dict(
+        (name, (low, units, high))
+        for name, low, units, high in rows(
+            db_path,
+            "SELECT b.name, d.units_low, d.units, d.units_high FROM building_daily d "
+            f"JOIN buildings b ON b.id = d.building_id WHERE d.date = '{DAY}'",
+        )
+    )
+    assert all(low <= units <= high for low, units, high in intervals.values())
+    low, _, high = intervals["丽晶国际"]
+    assert 30 <= low <= 34 <= high <= 38
 
 
 def test_a_run_records_the_sites_total_beside_the_distinct_ads_it_collected(site, db_path):
