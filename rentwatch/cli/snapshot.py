@@ -100,7 +100,7 @@ def print_day(console: Console, db: sqlite_utils.Database, day: str, limit: int)
             "district",
             "ads",
             "units",
-            "low-high",
+            "90 % interval",
             "median rent",
             "元/㎡",
             "vacancy",
