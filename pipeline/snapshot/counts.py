@@ -1,11 +1,10 @@
 """The day's count of flats per building: the market fitted from the day's ads
 (pipeline.units.estimate), each building's posterior, and a person's count calibrating it.
 
-Pure. The contract column ``units`` stays the de-duplication's; ``units_low`` and
-``units_high`` become its stated 90 % interval (pipeline.units.interval: the
-de-duplication's count, that count under the calibration's unweighted mean, and the count
-model's, mixed), where the building has a fit; elsewhere they stay the bounds the ads
-allow (``units_min``, ``units_max``). Experimental (docs/units-method.md, "An experimental
+Pure. The contract column ``units`` stays the de-duplication's; each covered building's
+``units_low`` and ``units_high`` are set here, its stated 90 % interval
+(pipeline.units.interval: the de-duplication's count, that count under the calibration's
+unweighted mean, and the count model's, mixed). Experimental (docs/units-method.md, "An experimental
 second estimate"), each covered building's row also gets
 - ``units_model``, ``units_model_low``, ``units_model_high``: the count model's posterior
   mean and 90 % interval from the ads alone;
@@ -132,7 +131,7 @@ def estimate_counts(
     out: list[dict[str, Any]] = []
     for city, buildings in sorted(fitted.items()):
         fit, fits = fit_city(city, buildings, inp.day, params)
-        ratio = fit.mean_ads / fit.mean_ads_unweighted if fit.flats else 1.0
+        ratio = fit.mean_ads / fit.mean_ads_unweighted  # both the prior without flats
         out.extend(market_rows(fit, inp.day))
         per_building: dict[int, list[tuple[str, float, int]]] = defaultdict(list)
         unit_of = {a.id: id(u) for b in buildings for u in b.live for a in u.ads}

@@ -91,14 +91,11 @@ def building_measures(
     rents = [r for _, r in whole_live if r]
     per_m2 = [r / u.area for u, r in whole_live if r and u.area]
     room_rents = [r for _, r in shared_live if r]
-    fewest, most = min(units_low(live_ads, params), n_units), max(len(live_ads), n_units)
     measures = {
         "units": n_units,
-        # the interval (pipeline.units.interval) replaces these where the building is fitted
-        "units_low": fewest,
-        "units_high": most,
-        "units_min": fewest,
-        "units_max": most,
+        # units_low and units_high, the interval, come with the count model (snapshot.counts)
+        "units_min": min(units_low(live_ads, params), n_units),
+        "units_max": max(len(live_ads), n_units),
         "rooms": len(shared_live),
         "median_rent": median(rents),
         "p25_rent": quantile(rents, 0.25),

@@ -25,8 +25,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-#: The interval's level: 5 % of the mixture left out on each side.
-TAIL = 0.05
+from pipeline.units.estimate import INTERVAL_TAIL
+
 #: A reading of no flat at all is taken as half a flat: the log-normal needs a positive
 #: centre, and half a flat rounds to none at the low end.
 LEAST_CENTRE = 0.5
@@ -69,8 +69,8 @@ def units_interval(readings: Readings) -> tuple[int, int]:
     if sd <= 0:
         low, high = math.exp(min(centres)), math.exp(max(centres))
     else:
-        low = math.exp(_mixture_quantile(centres, sd, TAIL))
-        high = math.exp(_mixture_quantile(centres, sd, 1 - TAIL))
+        low = math.exp(_mixture_quantile(centres, sd, INTERVAL_TAIL))
+        high = math.exp(_mixture_quantile(centres, sd, 1 - INTERVAL_TAIL))
     return math.floor(min(low, readings.units)), math.ceil(max(high, readings.units))
 
 

@@ -11,8 +11,8 @@ from typing import Any
 _MEASURES = {
     "listings": "Live ads seen that day (every site, promoted ads included, repeats counted once per ad).",
     "units": "Estimated distinct empty flats that day: ads for the same flat merged. Blank: no data that day (a failed or blocked scrape), which is not zero.",
-    "units_low": "Low end of the 90 % interval of units: the 5 % quantile of three readings of the ads mixed (the de-duplication's count, that count under the calibration flats' unweighted mean of advertisers per flat, the count model's), each with the count model's spread (docs/units-method.md). It can be below units_min: some ads outlive the letting of their flat. Where no market was fitted, units_min.",
-    "units_high": "High end of the 90 % interval of units: the 95 % quantile of the same mixture. Where no market was fitted, units_max.",
+    "units_low": "Low end of the 90 % interval of units: the 5 % quantile of three readings of the ads mixed (the de-duplication's count, that count under the calibration flats' unweighted mean of advertisers per flat, the count model's), each with the count model's spread (docs/units-method.md). It can be below units_min: some ads outlive the letting of their flat.",
+    "units_high": "High end of the 90 % interval of units: the 95 % quantile of the same mixture.",
     "units_min": "Fewest empty flats the ads can be: only ads certainly for different flats counted apart (a bound, not an interval).",
     "units_max": "Most empty flats the ads can be: ads counted apart unless certainly the same flat (a bound, not an interval).",
     "rooms": "Rooms in shared flats (合租) on offer that day.",
