@@ -34,6 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scoring import grouping_floor  # noqa: E402
 from db import evaluation as evaluation_sql  # noqa: E402
 from db import open_db  # noqa: E402
 from pipeline.dates import days_between  # noqa: E402
@@ -216,6 +217,7 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
             for key, r in daily.items()
         }
         fitted_ads = evaluation_sql.city_parameter_by_day(db, "grouping.mean_ads_per_flat")
+        floor = grouping_floor(db, market, min_vacant=MIN_VACANT)
     finally:
         db.close()
     size = {b.name: b.total_units for b in market.buildings}
@@ -269,6 +271,8 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
         },
         "emptying_change_off": None if change_off is None else round(change_off, 4),
         "median_rent_mape": base["median_rent_mape"],
+        "median_rent_floor": floor["median_rent_mape"],
+        "median_rent_floor_empty": floor["empty_only_mape"],
         "coverage": base["within_bounds"],
         "wide_coverage": round(statistics.fmean(wide_cover), 4) if wide_cover else None,
         "width": round(statistics.fmean(widths), 4) if widths else None,
@@ -506,6 +510,16 @@ def print_table(runs: list[dict[str, Any]]) -> None:
                 f"{r['name']} {r['units_bias']:+.1%} = {r['bias_unadvertised']:+.1%} "
                 f"{r['bias_lingering']:+.1%} {r['bias_grouping']:+.1%}"
                 for r in split
+            )
+        )
+    floors = [r for r in runs if r.get("median_rent_floor") is not None]
+    if floors:
+        print(
+            "median_rent of a perfect grouping (every seen ad by its true flat; then only the "
+            "ads of flats still empty): "
+            + ", ".join(
+                f"{r['name']} {r['median_rent_floor']:.1%} / {r['median_rent_floor_empty']:.1%}"
+                for r in floors
             )
         )
     if any(r.get("model_mape") is not None for r in runs):
