@@ -273,6 +273,7 @@ def score_run(db_path: str, market: Market, days: list[str]) -> dict[str, Any]:
         "median_rent_mape": base["median_rent_mape"],
         "median_rent_floor": floor["median_rent_mape"],
         "median_rent_floor_empty": floor["empty_only_mape"],
+        "median_rent_units_empty": floor["units_empty_only_mape"],
         "coverage": base["within_bounds"],
         "wide_coverage": round(statistics.fmean(wide_cover), 4) if wide_cover else None,
         "width": round(statistics.fmean(widths), 4) if widths else None,
@@ -516,9 +517,10 @@ def print_table(runs: list[dict[str, Any]]) -> None:
     if floors:
         print(
             "median_rent of a perfect grouping (every seen ad by its true flat; then only the "
-            "ads of flats still empty): "
+            "ads of flats still empty; those ads grouped by our units): "
             + ", ".join(
                 f"{r['name']} {r['median_rent_floor']:.1%} / {r['median_rent_floor_empty']:.1%}"
+                f" / {r['median_rent_units_empty']:.1%}"
                 for r in floors
             )
         )

@@ -183,6 +183,7 @@ def test_a_small_zoo_through_scrape_and_snapshot_stays_within_loose_bounds(name)
     # beside it, what a perfect grouping of the seen ads would leave
     assert 0 < run["median_rent_floor_empty"] < MEDIAN_RENT
     assert 0 < run["median_rent_floor"] < MEDIAN_RENT
+    assert 0 < run["median_rent_units_empty"] < MEDIAN_RENT
     # the fitted mean ads per flat is scored against the market's own
     assert run["ads_per_flat_fit_off"] is not None and abs(run["ads_per_flat_fit_off"]) < 0.5
     # the units bias is split into parts that add up to it
