@@ -519,8 +519,9 @@ def print_table(runs: list[dict[str, Any]]) -> None:
             "median_rent of a perfect grouping (every seen ad by its true flat; then only the "
             "ads of flats still empty; those ads grouped by our units): "
             + ", ".join(
-                f"{r['name']} {r['median_rent_floor']:.1%} / {r['median_rent_floor_empty']:.1%}"
-                f" / {r['median_rent_units_empty']:.1%}"
+                f"{r['name']} {_pct(r['median_rent_floor'])} / "
+                f"{_pct(r.get('median_rent_floor_empty'))} / "
+                f"{_pct(r.get('median_rent_units_empty'))}"
                 for r in floors
             )
         )

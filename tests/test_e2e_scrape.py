@@ -252,14 +252,14 @@ def test_scrape_then_snapshot_gives_building_daily_from_what_the_pages_held(tmp_
     assert (listings, units, low, rooms, median, vacancy) == (6, 3, 3, 0, 5630.0, None)
     assert high == 6
     # the stated interval holds the estimate, and 34 flats of distinct rents leave it narrow
-    intervals = dict(
-        (name, (low, units, high))
+    intervals = {
+        name: (low, units, high)
         for name, low, units, high in rows(
             db_path,
             "SELECT b.name, d.units_low, d.units, d.units_high FROM building_daily d "
             f"JOIN buildings b ON b.id = d.building_id WHERE d.date = '{DAY}'",
         )
-    )
+    }
     assert all(low <= units <= high for low, units, high in intervals.values())
     low, _, high = intervals["丽晶国际"]
     assert 30 <= low <= 34 <= high <= 38

@@ -4,8 +4,8 @@
 Pure. The contract column ``units`` stays the de-duplication's; each covered building's
 ``units_low`` and ``units_high`` are set here, its stated 90 % interval
 (pipeline.units.interval: the de-duplication's count, that count under the calibration's
-unweighted mean, and the count model's, mixed). Experimental (docs/units-method.md, "An experimental
-second estimate"), each covered building's row also gets
+unweighted mean, and the count model's, mixed). Experimental (docs/units-method.md, "An
+experimental second estimate"), each covered building's row also gets
 - ``units_model``, ``units_model_low``, ``units_model_high``: the count model's posterior
   mean and 90 % interval from the ads alone;
 - ``units_model_calibrated``: ``units_model`` calibrated by the latest notice-board count
