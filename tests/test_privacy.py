@@ -472,6 +472,7 @@ def test_the_phone_skeleton_finds_every_number_the_phone_pattern_finds():
             if privacy._PHONE.search(text.lower()):
                 found += 1
                 assert privacy._may_hold_phone(text.encode()), text
+                assert not privacy._holds_nothing_to_remove(text.encode()), text
     alphabet = [
         *digits * 6,
         *"0148" * 4,
@@ -492,8 +493,13 @@ def test_the_phone_skeleton_finds_every_number_the_phone_pattern_finds():
         if privacy._PHONE.search(text.lower()):
             found += 1
             assert privacy._may_hold_phone(text.encode()), text
+            assert not privacy._holds_nothing_to_remove(text.encode()), text
         elif not privacy._may_hold_phone(text.encode()):
             refused += 1
+            # The proof on the bytes is the skeleton: it refuses the same strings.
+            assert privacy._holds_nothing_to_remove(text.encode()) or any(
+                c in text for c in "×＊０１２３４５６７８９"
+            ), text
     assert found > 8000 and refused > 20000  # both ways tried, not one
 
 
@@ -509,3 +515,157 @@ def test_the_phone_skeleton_spares_the_phone_pattern_on_real_pages_without_numbe
         assert not privacy._may_hold_phone(body), name
     for text in OBFUSCATED:
         assert privacy._may_hold_phone(f"<p>电话：{text}</p>".encode()), text
+
+
+def test_the_whitespace_of_the_proof_is_what_str_patterns_call_whitespace():
+    assert set(privacy._WHITESPACE) == set(_chars_of(r"\s"))
+
+
+def test_the_proof_says_utf8_exactly_where_python_decodes():
+    """``_NOT_UTF8`` matches a body exactly where Python's strict UTF-8 decoder fails: on
+    every sequence of up to three bytes drawn from the boundaries of RFC 3629's ranges, on
+    random strings of those bytes and of valid characters, and on the real pages."""
+    import itertools
+    import random
+
+    import hyperscan
+
+    database = hyperscan.Database()
+    database.compile(expressions=[privacy._NOT_UTF8], flags=[hyperscan.HS_FLAG_SINGLEMATCH])
+
+    def flagged(data: bytes) -> bool:
+        hits: list[int] = []
+        database.scan(data, match_event_handler=lambda *hit: hits.append(1))
+        return bool(hits)
+
+    def decodes(data: bytes) -> bool:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    edges = sorted(
+        {0x00, 0x0A, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2}
+        | {0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF}
+    )
+    checked = invalid = 0
+    for n in (1, 2, 3):
+        for combo in itertools.product(edges, repeat=n):
+            data = bytes(combo)
+            assert flagged(data) != decodes(data), data
+            checked += 1
+            invalid += not decodes(data)
+    rng = random.Random(3629)
+    pieces = [bytes([b]) for b in edges] + [c.encode() for c in "aé中😀\n\u3000０"]
+    for _ in range(40000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        assert flagged(data) != decodes(data), data
+        invalid += not decodes(data)
+    for path in sorted(real_dir("lianjia").parent.rglob("*.html")):
+        body = path.read_bytes()
+        assert flagged(body) != decodes(body), path.name
+    assert checked > 18000 and invalid > 20000
+
+
+def _name_places(rng, name: str | None = None) -> list[str]:
+    """A name in each place of ``_NAME_PLACES``, in random letter case and spacing."""
+
+    def case(text: str) -> str:
+        return "".join(c.upper() if rng.random() < 0.3 else c for c in text)
+
+    def ws() -> str:
+        return "".join(rng.choice(["", " ", "\n", "\u3000", "\xa0", "\t"]) for _ in range(2))
+
+    name = name if name is not None else rng.choice(OTHER_NAMES + ANJUKE_NAMES + ["欧阳·娜娜"])
+    word = rng.choice(["broker", "agent", "jjr", "contact", "keeper", "linkman"])
+    who = rng.choice(["agent", "broker", "contact", "user", "real", "true", "owner"])
+    quote = rng.choice(["", '"', "'", "&quot;"])
+    return [
+        case(f'<b class="x {word}-name y" data-a="1">') + ws() + name,
+        case(f'<b class="{rng.choice(["broker", "agent", "jjr", "contact"])}_name" title="')
+        + name
+        + '">',
+        case('<span class="listjjr">') + ws() + name,
+        case(f'<i class="{rng.choice(["jjr", "broker"])}-icon">') + "经</i>" + ws() + name,
+        case('<p class="answer-broker">') + ws() + name + ":",
+        case(
+            f'<a href="//dianpu.{rng.choice(["ke", "lianjia"])}.com/1000000{rng.randint(0, 9)}"'
+            ' target="_blank">'
+        )
+        + ws()
+        + name,
+        case(f"{who}{rng.choice(['_', ''])}name{quote}")
+        + ws()
+        + rng.choice("=:")
+        + ws()
+        + case(quote)
+        + name,
+        case("broker")
+        + rng.choice(["", '"', "'"])
+        + ws()
+        + ":"
+        + ws()
+        + '{"id": 7, '
+        + case('"name"')
+        + ws()
+        + ":"
+        + ws()
+        + '"'
+        + name
+        + '"}',
+        rng.choice(privacy._LABELS)
+        + ws()
+        + rng.choice(["", ")", "）"])
+        + ws()
+        + rng.choice(":：")
+        + ws()
+        + name,
+    ]
+
+
+def test_the_proof_finds_every_name_the_places_find():
+    """``_holds_nothing_to_remove`` never says so of a body where a place of
+    ``_NAME_PLACES`` finds a name: each place written with a name, in mixed case and
+    spacing, inside random surroundings of page-like text; and where it does say so, the
+    general path leaves the body as it is."""
+    import random
+
+    rng = random.Random(20)
+    around = ["", "<div>", " ", "中文", 'class="a">', "1380", "name", "agent", "&quot;", "\u3000"]
+    names_found = [0] * len(privacy._NAME_PLACES)
+    said_nothing = 0
+    for _ in range(2000):
+        for index, place in enumerate(_name_places(rng)):
+            text = "".join(rng.choice(around) for _ in range(2)) + place + rng.choice(around)
+            body = text.encode()
+            if privacy._names(text, privacy._folded(text)):
+                names_found[index] += 1
+                assert not privacy._holds_nothing_to_remove(body), text
+        # The same places holding no name: where the proof says so, nothing is removed.
+        for place in _name_places(rng, rng.choice(["", "x", "&nbsp;", "12", "中"])):
+            text = "".join(rng.choice(around[:4]) for _ in range(2)) + place
+            if privacy._holds_nothing_to_remove(text.encode()):
+                said_nothing += 1
+                assert privacy._scrub_decoded(text.encode(), None) == text.encode(), text
+    assert min(names_found) > 1000, names_found  # every place found its name, often
+    assert said_nothing > 1000  # and the proof said "nothing" often enough to be checked
+    for text in [
+        "nothing to remove here, 中文也没有",
+        "<b class='agent-phone'>经纪人将为您服务</b>",
+    ]:
+        assert privacy._holds_nothing_to_remove(text.encode()), text
+
+
+def test_the_proof_spares_the_scrub_on_real_list_pages_and_changes_no_page():
+    """What the proof is for: a real list page that holds nothing to remove is returned
+    without the scrub's passes; every real page comes out of the scrub as the general
+    path makes it."""
+    for name in (
+        "lianjia/beike_zufang_list_sz_2020-03.html",
+        "lianjia/beike_zufang_list_hz_2019-09_localized.html",
+    ):
+        assert privacy._holds_nothing_to_remove(real_path(name).read_bytes()), name
+    for path in sorted(real_dir("lianjia").parent.rglob("*.html")):
+        body = path.read_bytes()
+        assert privacy.scrub_body(body) == privacy._scrub_decoded(body, None), path.name
