@@ -12,13 +12,15 @@ in attributes). Bytes are decoded as UTF-8 or GB18030 with undecodable bytes kep
 are, so a body with mixed or broken encodings comes back byte for byte except what was
 removed.
 
-Every body of every page passes through here, so the patterns are written for Python's
-regex engine to skip ahead cheaply (docs/performance.md has the figures): each phone
-alternative starts with a literal character, the name patterns are matched
-case-sensitively against a copy of the page with its ASCII letters lower-cased rather than
-with IGNORECASE, the five patterns of a class attribute are tried only where a class
-holds one of their words, and a UTF-8 page is first proved free of phone numbers on its
-bytes mapped to classes (:data:`_PHONE_SKELETON`) where that can be done.
+Every body of every page passes through here. Most hold nothing to remove, and one
+Hyperscan pass over a UTF-8 body's bytes proves that (:func:`_holds_nothing_to_remove`);
+the others go through the patterns, written for Python's regex engine to skip ahead
+cheaply (docs/performance.md has the figures): each phone alternative starts with a
+literal character, the name patterns are matched case-sensitively against a copy of the
+page with its ASCII letters lower-cased rather than with IGNORECASE, the five patterns of a
+class attribute are tried only where a class holds one of their words, and a UTF-8 page is
+first proved free of phone numbers on its bytes mapped to classes (:data:`_PHONE_SKELETON`)
+where that can be done.
 """
 
 from __future__ import annotations
