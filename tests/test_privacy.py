@@ -669,3 +669,17 @@ def test_the_proof_spares_the_scrub_on_real_list_pages_and_changes_no_page():
     for path in sorted(real_dir("lianjia").parent.rglob("*.html")):
         body = path.read_bytes()
         assert privacy.scrub_body(body) == privacy._scrub_decoded(body, None), path.name
+
+
+def test_the_proof_serves_threads_at_once():
+    """Hyperscan's scratch space serves one scan at a time: each thread has its own, so
+    scrubs in several threads at once (the scheduler's jobs) neither fail nor mix."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clean = real_path("lianjia/beike_zufang_list_sz_2020-03.html").read_bytes()
+    named = '<b class="agent-name">王五</b> 13812345678'.encode()
+    bodies = [clean, named] * 200
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(privacy.scrub_body, bodies))
+    assert results[0::2] == [clean] * 200
+    assert set(results[1::2]) == {b'<b class="agent-name">[name removed]</b> [phone removed]'}
