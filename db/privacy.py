@@ -215,9 +215,9 @@ def _bytes_class(data: bytes) -> bytes:
     return b"[" + b"".join(b"\\x%02x" % byte for byte in sorted(set(data))) + b"]"
 
 
-#: Any byte of a whitespace character: a run of whitespace is a run of these. A class
-#: rather than the characters' alternation, which Hyperscan builds four times slower.
-_WS = _bytes_class(_WHITESPACE.encode())
+#: A run of whitespace, as a run of any bytes of whitespace characters: a class rather
+#: than the characters' alternation, which Hyperscan builds four times slower.
+_SPACES = _bytes_class(_WHITESPACE.encode()) + b"*"
 #: The first bytes of a character in U+4E00-U+9FFF, where every name starts (_NAME).
 _CJK = rb"(?:\xe4[\xb8-\xbf]|[\xe5-\xe9])"
 _QUOTE = rb"""(?:&quot;|["'])"""
@@ -226,50 +226,26 @@ _QUOTE = rb"""(?:&quot;|["'])"""
 #: keeps the place's words and drops what only narrows it: the ``class="`` in front, a
 #: look-behind, ``\b``; a name is its first character; a repeat counted in characters is
 #: counted in bytes, four a character.
+
+
+def _proof(pattern: bytes) -> bytes:
+    """``pattern`` with ``{S}`` a run of whitespace, ``{Q}`` a quote, ``{N}`` a name's start."""
+    return pattern.replace(b"{S}", _SPACES).replace(b"{Q}", _QUOTE).replace(b"{N}", _CJK)
+
+
+_LABEL_PROOF = b"(?:" + b"|".join(_utf8_of(label) for label in _LABELS) + b")"
 _NAME_PROOFS = [
-    rb'(?:broker|agent|jjr|contact|keeper|linkman)[^"]*name[^"]*"[^>]*(?:>'
-    + _WS
-    + rb'*|title=")'
-    + _CJK,
-    rb'listjjr[^"]*"[^>]*>' + _WS + b"*" + _CJK,
-    rb'(?:jjr|broker)[^"]*"[^>]*>[^<]{0,32}</i>' + _WS + b"*" + _CJK,
-    rb'answer-broker[^"]*"[^>]*>' + _WS + b"*" + _CJK,
-    rb'dianpu\.[a-z]+\.com/[0-9\x80-\xff]+"[^>]*>' + _WS + b"*" + _CJK,
-    rb"(?:agent|broker|contact|user|real|true|owner)_?name"
-    + _QUOTE
-    + b"?"
-    + _WS
-    + b"*[=:]"
-    + _WS
-    + b"*"
-    + _QUOTE
-    + b"?"
-    + _CJK,
+    _proof(rb'(?:broker|agent|jjr|contact|keeper|linkman)[^"]*name[^"]*"[^>]*(?:>{S}|title="){N}'),
+    _proof(rb'listjjr[^"]*"[^>]*>{S}{N}'),
+    _proof(rb'(?:jjr|broker)[^"]*"[^>]*>[^<]{0,32}</i>{S}{N}'),
+    _proof(rb'answer-broker[^"]*"[^>]*>{S}{N}'),
+    _proof(rb'dianpu\.[a-z]+\.com/[0-9\x80-\xff]+"[^>]*>{S}{N}'),
+    _proof(rb"(?:agent|broker|contact|user|real|true|owner)_?name{Q}?{S}[=:]{S}{Q}?{N}"),
     # [^{}]{0,200} as an unbounded repeat: a bound of 800 bytes takes Hyperscan 0.2 s to build
-    rb"""broker["']?"""
-    + _WS
-    + b"*:"
-    + _WS
-    + rb"*\{[^{}]*name[\"']?"
-    + _WS
-    + b"*:"
-    + _WS
-    + rb"""*["']"""
-    + _CJK,
-    b"(?:"
-    + b"|".join(_utf8_of(label) for label in _LABELS)
-    + b")"
-    + _WS
-    + b"*(?:\\)|"
-    + _utf8_of("）")
-    + b")?"
-    + _WS
-    + b"*(?::|"
-    + _utf8_of("：")
-    + b")"
-    + _WS
-    + b"*"
-    + _CJK,
+    _proof(rb"""broker["']?{S}:{S}\{[^{}]*name["']?{S}:{S}["']{N}"""),
+    _proof(
+        _LABEL_PROOF + b"{S}(?:\\)|" + _utf8_of("）") + b")?{S}(?::|" + _utf8_of("：") + b"){S}{N}"
+    ),
 ]
 
 
@@ -355,12 +331,13 @@ def _database(proofs: list[tuple[bytes, int]]) -> hyperscan.Database:
 
 #: Two databases, each scanned in turn: as one, Hyperscan takes 0.3 s to build them
 #: (0.06 s apart), and the scans cost about the same.
+_UTF8_PROOF = _database([(_NOT_UTF8, 0)])
 _PROOFS = (
     _database(
         [(p, hyperscan.HS_FLAG_CASELESS) for p in _NAME_PROOFS]
         + [(p, 0) for p in [*_PHONE_PROOFS, _FOLD_PROOF]]
     ),
-    _database([(_NOT_UTF8, 0)]),
+    _UTF8_PROOF,
 )
 #: Hyperscan's scratch space serves one scan at a time: one per thread and database.
 _SCRATCH = threading.local()
