@@ -353,3 +353,38 @@ def test_a_later_days_new_flat_costs_the_density_of_the_markets_look_alike_flats
     log_odds = [odds for adds, odds in joined if adds]
     assert not fresh and len(log_odds) == 1
     assert low < log_odds[0] < high
+
+
+def test_a_market_without_a_repost_in_its_window_still_weighs_late_ads():
+    # A young unit whose second ad went up 4 days after its first, beyond the stated lags
+    # (0-2 days): only a repost explains it. A window of 1,000 ad-days without a repost
+    # once fitted a rate of 0, and scoring the unit ended the snapshot on log(0).
+    from pipeline.units.estimate import BuildingDay, fit_city
+    from pipeline.units.fitted import params_from_fit
+    from pipeline.units.model import AdState as Seen
+    from pipeline.units.model import UnitState
+
+    units = []
+    for k in range(50):  # 50 one-ad units seen on 20 days each: 1,000 ad-days
+        seen = Seen(k, 1, k, "lianjia", f"lianjia:S{k}", "whole", "1室", 40.0, "中", 20, "南", "")
+        seen.rents = {f"2026-09-{d:02d}": 3000.0 for d in range(11, 31)}
+        seen.first_seen = "2026-09-11"
+        unit = UnitState.of_ad(seen)
+        units.append(unit)
+    fit, _ = fit_city("杭州", [BuildingDay(1, "杭州", [], units, None)], "2026-09-30")
+    assert fit.ad_days == 1000 and fit.repost_rate == pytest.approx(1 / 1002)
+    params, _ = params_from_fit(fit, DEFAULT_PARAMS)
+    assert params.repost_rate == fit.repost_rate
+    ads = [
+        Evidence(3000, "X", days_ago(6)),
+        Evidence(3010, "Y", days_ago(2)),
+        Evidence(3005, "Z", days_ago(0)),
+    ]
+    found = placed(ads, [[0, 1]], [2], params=params)
+    assert found is not None
+    joined, fresh = found
+    assert [adds for adds, _ in joined] + [g for g, _ in fresh] in ([[2]], [[], [2]])
+    assert all(gain == gain for _, gain in joined + fresh)  # no NaN: every score finite
+    # ads the site dates after the snapshot's day (its clock ahead of ours), 3 days apart
+    ahead = [Evidence(3000, "X", days_ago(-1)), Evidence(3010, "Y", days_ago(-4))]
+    assert placed(ahead, [[0]], [1], params=params) is not None

@@ -684,7 +684,10 @@ def fit_city(
         fit.cut_max = cuts[min(len(cuts) - 1, math.ceil(0.95 * len(cuts)) - 1)]
         fit.cuts = len(cuts)
     fit.ad_days = ad_days
-    fit.repost_rate = reposts / ad_days if ad_days else 0.0
+    # Laplace's rule of succession, as for the tail of ads per flat: a window without a
+    # repost does not show a rate of zero, and at zero the grouping finds a flat's ad put
+    # up after its lags impossible (a snapshot failed on log(0)).
+    fit.repost_rate = (reposts + 1) / (ad_days + 2) if ad_days else 0.0
     fit.ended = len(spreads)
     fit.linger_share = sum(s > 1 for s in spreads) / len(spreads) if spreads else 0.0
 

@@ -228,7 +228,9 @@ class _Model:
             return 0.0
         first = days[0]
         score = -math.log(self.window)
-        up = max(0, self.today - first)
+        # an ad the site dates after the snapshot's day (its clock ahead) still had a day
+        # on which to be reposted
+        up = max(0, self.today - first, days[-1] - first)
         reposted = 1 - math.exp(-self.repost_rate * up)
         for day in days[1:]:
             lag = self.listing_lag.get(day - first, 0.0)
