@@ -24,7 +24,7 @@ from pipeline.units.estimate import (
     lag_mixture,
     rounding_sd,
 )
-from pipeline.units.fitted import FITTED, params_from_fit, with_flat_spread
+from pipeline.units.fitted import FITTED, MIN_CUTS, params_from_fit, with_flat_spread
 from pipeline.units.model import AdState, UnitState
 from pipeline.units.params import DEFAULT_PARAMS
 from rentwatch.sim import MarketSpec, run_simulation
@@ -59,6 +59,10 @@ def test_a_fit_with_data_replaces_each_measured_field_and_counts_its_data():
         lags_n=40,
         repost_rate=0.004,
         ad_days=5000,
+        cut_max=0.22,
+        cuts=MIN_CUTS,
+        cut_follow_days=4,
+        cut_follows=MIN_CUTS,
     )
     params, n = params_from_fit(fit, DEFAULT_PARAMS)
     assert params.rent_sigma == 0.01 and params.rent_tol < DEFAULT_PARAMS.rent_tol
@@ -70,11 +74,59 @@ def test_a_fit_with_data_replaces_each_measured_field_and_counts_its_data():
     assert params.repost_rate == 0.004
     assert n["rent_sigma"] == MIN_PAIRS and n["ads_per_flat"] == MIN_CLASS
     assert n["repost_rate"] == 5000 and n["join_days"] == 40
+    assert params.repost_cut_max == 0.22 and params.cut_follow_days == 4
+    assert n["repost_cut_max"] == n["cut_follow_days"] == MIN_CUTS
     # what is not measured keeps the prior: too few pairs for a spread
     thin, n_thin = params_from_fit(
         CityFit(city="杭州", jitter=0.5, jitter_n=MIN_PAIRS - 1), DEFAULT_PARAMS
     )
     assert thin.rent_sigma == DEFAULT_PARAMS.rent_sigma and n_thin["rent_sigma"] == 0
+    few_cuts, n_few = params_from_fit(
+        CityFit(city="杭州", cut_max=0.3, cuts=MIN_CUTS - 1), DEFAULT_PARAMS
+    )
+    assert few_cuts.repost_cut_max == DEFAULT_PARAMS.repost_cut_max
+    assert n_few["repost_cut_max"] == 0
+
+
+def _cut_flat(first: int, cut_day: int, cut: float, follows: list[int | None]) -> UnitState:
+    """One flat on offer from day 1 to 20 of October, asking 4,000 元, shown by one store per
+    entry of ``follows``: that store cuts its ad by ``cut`` that many days after
+    ``cut_day`` (None: it never does)."""
+    ads = []
+    for k, lag in enumerate(follows):
+        ad = _ad(first + k, f"lianjia:S{k}", 4000.0)
+        ad.rents = {
+            f"2026-10-{d:02d}": 4000.0 * (1 - cut)
+            if lag is not None and d >= cut_day + lag
+            else 4000.0
+            for d in range(1, 21)
+        }
+        ads.append(ad)
+    unit = UnitState.of_ad(ads[0])
+    unit.ads = ads
+    return unit
+
+
+def test_landlords_cuts_and_how_late_agencies_follow_are_fitted_from_the_ads_own_prices():
+    # a market whose landlords cut by 15-25 % and whose agencies follow up to 4 days late:
+    # both beyond the stated priors (10 %, 2 days)
+    rng = random.Random(5)
+    units = []
+    for flat in range(40):
+        lags = [0, *(rng.choice([0, 1, 2, 3, 4]) for _ in range(2))]
+        units.append(_cut_flat(10 * flat, 8, rng.uniform(0.15, 0.25), lags))
+    # a flat cut by one advertiser only, and one whose second store never follows: one
+    # cut each, no follower
+    units.append(_cut_flat(900, 8, 0.2, [0]))
+    units.append(_cut_flat(910, 8, 0.2, [0, None]))
+    fit, _ = fit_city("杭州", [BuildingDay(1, "杭州", [], units, None)], "2026-10-20")
+    assert fit.cuts == 3 * 40 + 2
+    assert 0.22 <= fit.cut_max <= 0.25
+    assert fit.cut_follows == 80 and fit.cut_follow_days in (3, 4)
+    params, n = params_from_fit(fit, DEFAULT_PARAMS)
+    assert params.repost_cut_max == fit.cut_max > DEFAULT_PARAMS.repost_cut_max
+    assert params.cut_follow_days == fit.cut_follow_days > DEFAULT_PARAMS.cut_follow_days
+    assert n["repost_cut_max"] == 122 and n["cut_follow_days"] == 80
 
 
 def _fitted(tmp_path, name: str, **spec) -> dict[str, tuple[float, int]]:

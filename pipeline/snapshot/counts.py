@@ -79,6 +79,7 @@ def market_rows(fit: CityFit, day: str) -> list[dict[str, Any]]:
         ("repost_rate", fit.repost_rate, fit.ad_days),
         ("linger_share", fit.linger_share, fit.ended),
         ("price_cut_max", fit.cut_max, fit.cuts),
+        ("cut_follow_days", fit.cut_follow_days or 0, fit.cut_follows),
         ("dispersion", fit.dispersion, fit.flats),
     ]
     if fit.join_days is not None:

@@ -132,6 +132,10 @@ class CityFit:
     #: the 95th percentile of the price cuts seen on ads (a landlord's cut), and how many
     cut_max: float = 0.0
     cuts: int = 0
+    #: days within which a flat's other advertisers follow its first advertiser's cut
+    #: (LAG_QUANTILE of those days), and how many followers were seen
+    cut_follow_days: int | None = None
+    cut_follows: int = 0
     #: between-building variance of the mean advertisers per flat (empirical Bayes)
     between_var: float = 0.0
     #: composite likelihood's tempering (variance observed / variance implied)
@@ -521,6 +525,24 @@ def _cuts(units: list[UnitState], day: str, cut_min: float) -> list[float]:
     return cuts
 
 
+def _cut_follows(units: list[UnitState], day: str, cut_min: float) -> list[int]:
+    """For units whose ads of two or more advertisers were cut in the window: the days from
+    the unit's first cut to each other advertiser's first cut. One advertiser's cut on its
+    own ad is unambiguous; the others' show how far apart the agencies follow a landlord."""
+    follows: list[int] = []
+    for unit in units:
+        first: dict[str, str] = {}
+        for a in unit.ads:
+            cut = next((d for d in sorted(a.rents) if d <= day and a.cut_on(d, cut_min)), None)
+            if cut is not None:
+                key = advertiser(a)
+                first[key] = min(first.get(key, cut), cut)
+        if len(first) >= 2:
+            leader, *others = sorted(first.values())
+            follows.extend(days_between(leader, d) for d in others)
+    return follows
+
+
 def _ended_spreads(units: list[UnitState], day: str) -> list[int]:
     """For units whose ads all came down before yesterday, with two or more advertisers:
     days between the first and the last advertiser's last sighting."""
@@ -573,6 +595,7 @@ def fit_city(
     reposts = ad_days = 0
     spreads: list[int] = []
     cuts: list[float] = []
+    follows: list[int] = []
     pair_list: list[tuple[float, int | None]] = []
     fresh_pairs: list[tuple[int, int, int]] = []  # (building, lag, days watched)
     ages: dict[int, list[int]] = defaultdict(list)
@@ -643,6 +666,7 @@ def fit_city(
         ad_days += d
         spreads.extend(_ended_spreads(b.units, day))
         cuts.extend(_cuts(b.units, day, p.cut_min))
+        follows.extend(_cut_follows(b.units, day, p.cut_min))
     weights: list[float] = []
     if counts:
         weigh = width is not None and not use_fresh
@@ -683,6 +707,10 @@ def fit_city(
         cuts.sort()
         fit.cut_max = cuts[min(len(cuts) - 1, math.ceil(0.95 * len(cuts)) - 1)]
         fit.cuts = len(cuts)
+    if follows:
+        follows.sort()
+        fit.cut_follow_days = follows[math.ceil(LAG_QUANTILE * len(follows)) - 1]
+        fit.cut_follows = len(follows)
     fit.ad_days = ad_days
     # Laplace's rule of succession, as for the tail of ads per flat: a window without a
     # repost does not show a rate of zero, and at zero the grouping finds a flat's ad put

@@ -20,6 +20,9 @@ What is fitted, and from what (docs/units-method.md, "Fitted parameters"):
   is Laplace's rule of succession, 1 / (groups + 2);
 - listing lags (``listing_lag``, ``join_days``), from the days apart of fresh pairs;
 - the repost rate, from the window's units (a second id of one advertiser for one unit);
+- landlords' cuts (``repost_cut_max``), from the price drops seen on one ad (one id, so
+  one flat: unambiguous), and how many days apart the agencies follow a cut
+  (``cut_follow_days``), from the units whose ads of several advertisers were cut;
 - the spread of look-alike flats' rents (``flat_spread``), from the wide part of the
   mixture of two keys' pairs (pipeline.units.advertisers.shared_keys): two flats' ads.
 """
@@ -46,6 +49,10 @@ from pipeline.units.params import MarketParams
 #: definition of enough data: a rate of 1 % a day shows about ten reposts).
 MIN_AD_DAYS = 1000
 
+#: Price drops seen on ads (or advertisers following a cut) before the cuts are measured
+#: rather than assumed (a definition of enough data, as MIN_PAIRS for a median).
+MIN_CUTS = 30
+
 #: The fitted fields, each with the figure of the fit that counts its data.
 FITTED = (
     "rent_sigma",
@@ -58,6 +65,8 @@ FITTED = (
     "join_days",
     "repost_rate",
     "flat_spread",
+    "repost_cut_max",
+    "cut_follow_days",
 )
 
 
@@ -86,6 +95,12 @@ def params_from_fit(fit: CityFit, prior: MarketParams) -> tuple[MarketParams, di
     if fit.ad_days >= MIN_AD_DAYS:
         changes["repost_rate"] = fit.repost_rate
         n["repost_rate"] = fit.ad_days
+    if fit.cuts >= MIN_CUTS:
+        changes["repost_cut_max"] = fit.cut_max
+        n["repost_cut_max"] = fit.cuts
+    if fit.cut_follow_days is not None and fit.cut_follows >= MIN_CUTS:
+        changes["cut_follow_days"] = fit.cut_follow_days
+        n["cut_follow_days"] = fit.cut_follows
     return replace(prior, **changes), n
 
 

@@ -93,14 +93,14 @@ class MarketParams:
         0.10,
         "sim",
         "a repost at a lower price is the same flat after a landlord's cut of at most this "
-        f"share (the simulator's cuts are 3–10 %); {SIM_NOTE}",
+        f"share (the 95th percentile of the cuts seen on ads); {PRIOR_NOTE}",
     )
     cut_min: float = _param(0.005, "definition", "a rent falling by more than this share is a cut")
     cut_follow_days: int = _param(
         2,
         "sim",
-        "cuts of a flat's ads this many days apart are one cut (the simulator's agencies "
-        f"follow 0–2 days later); {SIM_NOTE}",
+        "cuts of a flat's ads this many days apart are one cut (the days within which 90 % "
+        f"of its other advertisers follow the first's cut); {PRIOR_NOTE}",
     )
     alive_days: int = _param(
         3, "sim", f"a unit takes new ads only while an ad was seen this recently; {SIM_NOTE}"
