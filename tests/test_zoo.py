@@ -14,6 +14,7 @@ from collections import Counter
 import pytest
 
 from bench.eval_zoo import (
+    ZOO_FILE,
     ZooMarket,
     advertised_flats,
     draw_zoo,
@@ -133,6 +134,17 @@ def test_the_zoo_file_is_the_draw_of_its_seed_and_spans_the_ranges():
     assert {m.spec.rent_steps for m in zoo} == {(10,), (50,), (100,), (10, 50, 100)}
     assert {len(m.spec.lag_weights) - 1 for m in zoo} == {0, 1, 2, 3, 4}
     assert {m.spec.cut_chance > 0 for m in zoo} == {True, False}
+
+
+def test_the_deep_cut_zoo_is_three_fixed_markets_with_only_their_cuts_deeper():
+    fixed = {m.name: m for m in load_zoo()}
+    deep = load_zoo(ZOO_FILE.parent / "zoo_deep_cuts.json")
+    assert [m.name for m in deep] == ["cuts-01", "cuts-07", "cuts-09"]
+    cuts = {"cut_chance": 0.06, "cut_size": (0.12, 0.25), "cut_follow": (0, 1, 2, 3, 4, 5)}
+    for market in deep:
+        twin = fixed[market.name.replace("cuts", "zoo")]
+        assert market.seed == twin.seed
+        assert market.spec == dataclasses.replace(twin.spec, **cuts)
 
 
 def test_a_freshly_drawn_zoo_runs_from_its_file_and_a_missing_file_is_one_line(tmp_path):
