@@ -388,3 +388,49 @@ def test_a_market_without_a_repost_in_its_window_still_weighs_late_ads():
     # ads the site dates after the snapshot's day (its clock ahead of ours), 3 days apart
     ahead = [Evidence(3000, "X", days_ago(-1)), Evidence(3010, "Y", days_ago(-4))]
     assert placed(ahead, [[0]], [1], params=params) is not None
+
+
+def test_ads_put_up_today_are_weighed_under_lags_fitted_without_a_same_day_pair():
+    # A day's lags fitted from a few units whose later ads all came 1-2 days after the
+    # first: no lag of 0 days. Two agencies put one flat up today; their ads are not
+    # impossible (a repost takes a day), and they are weighed, not a log(0) error.
+    params = replace(DEFAULT_PARAMS, listing_lag=((1, 0.6), (2, 0.4)))
+    ads = [Evidence(3000, "X", days_ago(0)), Evidence(3010, "Y", days_ago(0))]
+    groups = grouped(ads, params=params)
+    assert groups is not None and sorted(m for g in groups for m in g.members) == [0, 1]
+    assert placed(ads, [[0]], [1], params=params) is not None
+
+
+def test_no_split_of_look_alike_ads_is_impossible_under_any_fitted_parameters():
+    # What the day's fit can give (lags on any days, ads per flat up to 6, spreads from
+    # tiny to wide, a repost rate above zero) and ads of any age, the site's clock ahead
+    # of ours included: every grouping is weighed, never a math error, never a NaN.
+    rng = random.Random(18)
+    for _ in range(400):
+        lags = sorted(rng.sample(range(8), rng.randint(1, 4)))
+        lag_weights = [rng.random() + 0.01 for _ in lags]
+        shares = [rng.random() + 0.01 for _ in range(rng.randint(1, 6))]
+        params = replace(
+            DEFAULT_PARAMS,
+            listing_lag=tuple(
+                (k, w / sum(lag_weights)) for k, w in zip(lags, lag_weights, strict=True)
+            ),
+            ads_per_flat=tuple((k + 1, s / sum(shares)) for k, s in enumerate(shares)),
+            tail_share=rng.choice([1e-9, 0.02]),
+            repost_rate=rng.choice([1e-6, 0.001, 0.05]),
+            rent_sigma=rng.choice([1e-6, 0.02, 0.2]),
+            flat_spread=rng.choice([0.0, 0.07, 0.5]),
+        )
+        n = rng.randint(2, 6)
+        ads = [
+            Evidence(
+                rng.choice([1000, 3000, 3300]) * rng.uniform(0.98, 1.02),
+                rng.choice(["A", "B", "C", None]),
+                rng.choice([None, days_ago(rng.randint(-3, 40))]),
+            )
+            for _ in range(n)
+        ]
+        assert grouped(ads, params=params) is not None
+        found = placed(ads, [[0]], list(range(1, n)), params=params)
+        assert found is not None
+        assert all(gain == gain for _, gain in found[0] + found[1])

@@ -228,9 +228,10 @@ class _Model:
             return 0.0
         first = days[0]
         score = -math.log(self.window)
-        # an ad the site dates after the snapshot's day (its clock ahead) still had a day
-        # on which to be reposted
-        up = max(0, self.today - first, days[-1] - first)
+        # a repost takes a day at least: the flat's first ad put up today, or on a day the
+        # site's clock has ahead of ours, may still have been reposted, so no later ad is
+        # impossible however the lags were fitted
+        up = max(1, self.today - first, days[-1] - first)
         reposted = 1 - math.exp(-self.repost_rate * up)
         for day in days[1:]:
             lag = self.listing_lag.get(day - first, 0.0)
