@@ -18,14 +18,14 @@ the others go through the patterns, written for Python's regex engine to skip ah
 cheaply (docs/performance.md has the figures): each phone alternative starts with a
 literal character, the name patterns are matched case-sensitively against a copy of the
 page with its ASCII letters lower-cased rather than with IGNORECASE, the five patterns of a
-class attribute are tried only where a class holds one of their words, and a UTF-8 page is
-first proved free of phone numbers on its bytes mapped to classes (:data:`_PHONE_SKELETON`)
-where that can be done.
+class attribute are tried only where a class holds one of their words, and on a UTF-8 page
+only the parts whose proofs matched run (:func:`_parts_to_run`).
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 import threading
 from collections.abc import Iterator
@@ -67,9 +67,9 @@ _PHONE = re.compile(
     + ")"
     + _AFTER
 )
-#: A quick proof that a UTF-8 page holds no phone number, tried before :data:`_PHONE`
-#: (which stops at each of a page's thousands of 0, 1, 4 and 8 to try its twelve
-#: alternatives). The page's bytes are mapped to classes by ``bytes.translate``: the
+#: The skeleton of a phone number, a quick proof that a UTF-8 page holds none, tried before
+#: :data:`_PHONE` (which stops at each of a page's thousands of 0, 1, 4 and 8 to try its
+#: twelve alternatives) as one of :data:`_PHONE_PROOFS`. The page's bytes are mapped to classes by ``bytes.translate``: the
 #: digits a number can start with to ``s``, the others to ``d``, ``*`` to ``h``, the
 #: ASCII characters of :data:`_NOT_AFTER` other than digits to ``n`` (``x`` and ``X`` to
 #: ``x``, ``.`` and ``-`` to ``m``), every other byte to ``B``; the mapped page gets a
@@ -80,10 +80,9 @@ _PHONE = re.compile(
 #: the forms below: each part of a form maps into its part here (a separator is one
 #: character of at most 3 bytes, ``)`` or ``）`` too; a hiding character is ``x`` or
 #: ``h``), and what follows a number (an extension included) starts with no digit. So
-#: where :data:`_PHONE_SKELETON` finds nothing, :data:`_PHONE` finds nothing; its
-#: single literal start ``s`` lets the engine skip ahead, and no two of its parts take
-#: the same run of bytes more than a few ways. tests/test_privacy.py checks it on
-#: generated numbers in every form and on random strings.
+#: where the skeleton finds nothing, :data:`_PHONE` finds nothing. tests/test_privacy.py
+#: checks it (:func:`_may_hold_phone`) on generated numbers in every form and on random
+#: strings.
 _CLASSES = bytearray(b"B" * 256)
 for _chars, _class in (
     (b"0148", b"s"),
@@ -106,19 +105,8 @@ _SKELETON_FORMS = (
     # (0…)…, 0…: a closing bracket and a separator, 6 bytes at most
     f"{_D_CLASS}{{2,3}}[mB]{{0,6}}[sd]{_D_CLASS}{{2,3}}{_SEP_CLASS}{_D_CLASS}{{4}}",
 )
-_PHONE_SKELETON = re.compile(("s(?<=[Bh]s)(?:" + "|".join(_SKELETON_FORMS) + ")(?![sd])").encode())
-#: Full-width digits and ``＊`` (EF BC 90-99, EF BC 8A) and ``×`` (C3 97).
+#: Full-width digits and ``＊`` (EF BC 90-99, EF BC 8A); ``×`` (C3 97) is looked for too.
 _WIDE_DIGIT_OR_STAR = re.compile(b"\xef\xbc[\x8a\x90-\x99]")
-_TIMES = "×".encode()
-
-
-def _may_hold_phone(body: bytes) -> bool:
-    """False only if :data:`_PHONE` finds no number in ``body`` decoded as UTF-8 (or in its
-    lower-cased copy): see :data:`_PHONE_SKELETON`."""
-    # ``×`` looked for only where its first byte is: a two-byte ``in`` scans slowly.
-    if (_TIMES[:1] in body and _TIMES in body) or _WIDE_DIGIT_OR_STAR.search(body):
-        return True
-    return _PHONE_SKELETON.search(b"B" + body.translate(_PHONE_CLASSES)) is not None
 
 
 #: Two to four characters, or a name with a middle dot; never the start of a longer word.
@@ -274,9 +262,9 @@ def _on_bytes(form: str) -> bytes:
     return b"".join(out)
 
 
-#: :data:`_PHONE_SKELETON` on the bytes (its "B" in front is the start of the body, its
-#: look-behind the byte before, its look-ahead the byte after or the end), and the
-#: characters that send a body to :data:`_PHONE` itself (:func:`_may_hold_phone`).
+#: The skeleton (an ``s`` behind a ``B`` or ``h``, or at the start of the body, then one of
+#: :data:`_SKELETON_FORMS`, then no digit) on the bytes themselves, and the characters that
+#: send a body to :data:`_PHONE` itself: what :func:`_may_hold_phone` looks for.
 _PHONE_PROOFS = [
     b"(?:^|"
     + _skeleton_class("B")
@@ -329,36 +317,67 @@ def _database(proofs: list[tuple[bytes, int]]) -> hyperscan.Database:
     return database
 
 
+#: Which part of the scrub each proof stands for, by its id in :data:`_PROOFS`: where no
+#: proof of a part matches, that part finds nothing in the body (if it is UTF-8).
+_NAMES, _PHONES, _FOLDS = "names", "phones", "folds"
+_PART_OF = [_NAMES] * len(_NAME_PROOFS) + [_PHONES] * len(_PHONE_PROOFS) + [_FOLDS]
 #: Two databases, each scanned in turn: as one, Hyperscan takes 0.3 s to build them
 #: (0.06 s apart), and the scans cost about the same.
-_UTF8_PROOF = _database([(_NOT_UTF8, 0)])
-_PROOFS = (
-    _database(
-        [(p, hyperscan.HS_FLAG_CASELESS) for p in _NAME_PROOFS]
-        + [(p, 0) for p in [*_PHONE_PROOFS, _FOLD_PROOF]]
-    ),
-    _UTF8_PROOF,
+_PROOFS = _database(
+    [(p, hyperscan.HS_FLAG_CASELESS) for p in _NAME_PROOFS]
+    + [(p, 0) for p in [*_PHONE_PROOFS, _FOLD_PROOF]]
 )
+_UTF8_PROOF = _database([(_NOT_UTF8, 0)])
 #: Hyperscan's scratch space serves one scan at a time: one per thread and database.
 _SCRATCH = threading.local()
+
+
+def _scratches() -> tuple[hyperscan.Scratch, hyperscan.Scratch]:
+    scratches = getattr(_SCRATCH, "scratches", None)
+    if scratches is None:
+        scratches = _SCRATCH.scratches = (
+            hyperscan.Scratch(_PROOFS),
+            hyperscan.Scratch(_UTF8_PROOF),
+        )
+    return scratches
 
 
 def _stop(*_: object) -> bool:
     return True  # the first match answers the question: stop the scan
 
 
-def _holds_nothing_to_remove(body: bytes) -> bool:
-    """True only if ``body`` is UTF-8 and :func:`_scrub_utf8` would return it unchanged:
-    none of the proofs above matches it."""
-    scratches = getattr(_SCRATCH, "scratches", None)
-    if scratches is None:
-        scratches = _SCRATCH.scratches = [hyperscan.Scratch(d) for d in _PROOFS]
+def _parts_to_run(body: bytes) -> set[str]:
+    """The parts of the scrub whose proofs match ``body`` (:data:`_NAMES`, :data:`_PHONES`,
+    :data:`_FOLDS`): one scan, stopped once all three are known to match."""
+    parts: set[str] = set()
+
+    def found(proof: int, *_: object) -> bool:
+        parts.add(_PART_OF[proof])
+        return len(parts) == 3
+
+    with contextlib.suppress(hyperscan.ScanTerminated):
+        _PROOFS.scan(body, match_event_handler=found, scratch=_scratches()[0])
+    return parts
+
+
+def _proved_utf8(body: bytes) -> bool:
     try:
-        for database, scratch in zip(_PROOFS, scratches, strict=True):
-            database.scan(body, match_event_handler=_stop, scratch=scratch)
+        _UTF8_PROOF.scan(body, match_event_handler=_stop, scratch=_scratches()[1])
     except hyperscan.ScanTerminated:
         return False
     return True
+
+
+def _holds_nothing_to_remove(body: bytes) -> bool:
+    """True only if ``body`` is UTF-8 and :func:`_scrub_utf8` would return it unchanged:
+    none of the proofs above matches it."""
+    return not _parts_to_run(body) and _proved_utf8(body)
+
+
+def _may_hold_phone(body: bytes) -> bool:
+    """False only if :data:`_PHONE` finds no number in ``body`` decoded as UTF-8 (or in its
+    lower-cased copy): no phone proof matches (:data:`_SKELETON_FORMS`)."""
+    return _PHONES in _parts_to_run(body)
 
 
 #: The last place starts at one of :data:`_LABELS`, each found by its rarest character
@@ -487,16 +506,17 @@ def _scrub_utf8(body: bytes) -> bytes | None:
     every phone number of the page is one in the copy (its letters are x, X and a
     lower-case "ext"), so the page itself is decoded only when one was found.
     """
-    if _holds_nothing_to_remove(body):
+    parts = _parts_to_run(body)
+    if not parts and _proved_utf8(body):
         return body
+    if _FOLDS in parts:
+        return None
     try:
         folded = body.lower().decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if any(char in folded for char in "\u0130\u0131\u017f\u212a"):
-        return None
-    names = _names(folded, folded)
-    if not names and (not _may_hold_phone(body) or _PHONE.search(folded) is None):
+    names = _names(folded, folded) if _NAMES in parts else set()
+    if not names and (_PHONES not in parts or _PHONE.search(folded) is None):
         return body
     text = body.decode("utf-8")
     cleaned = _PHONE.sub(PHONE_MARK, _without(names, text))
