@@ -12,7 +12,10 @@ import pytest
 
 from pipeline.snapshot import snapshot_day
 from pipeline.units.dedup import AdState, assign_units
+from pipeline.units.estimate import BuildingDay, fit_city
+from pipeline.units.fitted import params_from_fit
 from pipeline.units.grouping import Evidence, partition, place
+from pipeline.units.model import UnitState
 from pipeline.units.params import DEFAULT_PARAMS
 from tests.market import Market, ad, building
 
@@ -359,14 +362,11 @@ def test_a_market_without_a_repost_in_its_window_still_weighs_late_ads():
     # A young unit whose second ad went up 4 days after its first, beyond the stated lags
     # (0-2 days): only a repost explains it. A window of 1,000 ad-days without a repost
     # once fitted a rate of 0, and scoring the unit ended the snapshot on log(0).
-    from pipeline.units.estimate import BuildingDay, fit_city
-    from pipeline.units.fitted import params_from_fit
-    from pipeline.units.model import AdState as Seen
-    from pipeline.units.model import UnitState
-
     units = []
     for k in range(50):  # 50 one-ad units seen on 20 days each: 1,000 ad-days
-        seen = Seen(k, 1, k, "lianjia", f"lianjia:S{k}", "whole", "1室", 40.0, "中", 20, "南", "")
+        seen = AdState(
+            k, 1, k, "lianjia", f"lianjia:S{k}", "whole", "1室", 40.0, "中", 20, "南", ""
+        )
         seen.rents = {f"2026-09-{d:02d}": 3000.0 for d in range(11, 31)}
         seen.first_seen = "2026-09-11"
         unit = UnitState.of_ad(seen)
